@@ -1,0 +1,37 @@
+# isogrip developer commands. Each target creates .venv when it is missing.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test bench lint install clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## demo: a full simulated session (the GUI where a display exists, else the terminal view)
+demo: $(STAMP)
+	$(BIN)/isogrip demo
+
+## test: the whole test suite
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+## bench: benchmarks that print their figures
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+## lint: ruff and mypy
+lint: $(STAMP)
+	$(BIN)/ruff check isogrip tests bench
+	$(BIN)/mypy isogrip
+
+clean:
+	rm -rf $(VENV) build *.egg-info
