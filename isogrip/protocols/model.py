@@ -72,7 +72,8 @@ class Protocol:
         countdown_s: 3-2-1 countdown before every effort and hold, s.
         ramp_s: Start of a hold excluded from time-in-band and steadiness, s.
         rest_after_mvc_s: Rest between the last MVC trial and the first hold, s.
-        breathing_reminder_s: Interval of "breathe normally" reminders in a hold, s.
+        breathing_reminder_s: Interval of "breathe normally" reminders in a hold, s
+            (0 turns them off).
         display_scale: Factor applied to forces shown to the participant (1 = true;
             a sham protocol at 5 % MVC uses 6 so it looks like 30 %).
         hide_intensity: Hide the true % MVC from the participant's view.

@@ -1,0 +1,152 @@
+"""Benchmarks: ``make bench`` prints each figure (medians of repeated runs) and a JSON
+summary at the end. These are measurements, not tests: nothing here fails on a slow
+machine. See docs/performance.md for what each figure means and its target."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import tempfile
+import time
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from isogrip.protocols.engine import Engine
+from isogrip.protocols.events import Command
+from isogrip.protocols.loader import load_protocol
+from isogrip.runtime import SessionConfig, SessionRuntime
+from isogrip.signal.ringbuffer import RingBuffer
+from isogrip.signal.timebase import Timebase
+from isogrip.storage.recorder import Recorder
+from isogrip.storage.store import Store
+from isogrip.types import Hand
+
+RESULTS: dict[str, Any] = {}
+
+
+def rss_mb() -> float:
+    """Resident set size of this process, MB (Linux)."""
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+class Pipeline:
+    """The runtime's per-batch path: timebase, recorder, ring buffer, filter + engine."""
+
+    def __init__(self, store: Store, protocol_name: str = "ihg-4x2-30-alternating",
+                 reps: int | None = None, rate: float = 1000.0) -> None:
+        protocol = load_protocol(protocol_name)
+        if reps is not None:
+            protocol = replace(protocol, reps=reps, hold_s=90.0, rest_s=30.0)
+        self.engine = Engine(protocol, sample_rate_hz=rate,
+                             known_mvc={Hand.RIGHT: 400.0, Hand.LEFT: 380.0})
+        self.timebase = Timebase(nominal_rate_hz=rate)
+        sid = store.create_session(
+            started_at=datetime.now(UTC),
+            protocol_name=protocol.name, protocol={}, device="bench", participant=None,
+            app_version="bench", t0_s=0.0)
+        self.recorder = Recorder(store, sid)
+        self.ring = RingBuffer(int(60 * rate))
+        self.engine.command(Command.START, 0.0)
+
+    def batch(self, host_rx: float, f: np.ndarray, dev_t: np.ndarray) -> None:
+        t, tdev = self.timebase.map(host_rx, len(f), dev_t)
+        self.recorder.add_samples(t, tdev, f)
+        self.ring.append(t, f)
+        self.engine.feed(t, f)
+
+
+def make_stream(seconds: float, rate: float, per: int, seed: int = 0):  # type: ignore[no-untyped-def]
+    rng = np.random.default_rng(seed)
+    n = int(seconds * rate) // per * per
+    t = np.arange(n) / rate
+    f = 120.0 + 3.0 * np.sin(2 * np.pi * 10 * t) + rng.normal(0, 1, n)
+    return t.reshape(-1, per), f.reshape(-1, per)
+
+
+def bench_throughput() -> None:
+    for per in (10, 40):
+        rates = []
+        for rep in range(5):
+            t, f = make_stream(300.0, 1000.0, per, seed=rep)
+            with tempfile.TemporaryDirectory() as d:
+                store = Store.open(Path(d))
+                p = Pipeline(store)
+                t0 = time.perf_counter()
+                for i in range(t.shape[0]):
+                    p.batch(float(t[i, -1]) + 0.005, f[i], t[i])
+                    if i % 5 == 0:
+                        p.engine.tick(float(t[i, -1]))
+                p.recorder.flush()
+                dt = time.perf_counter() - t0
+                store.close()
+            rates.append(t.size / dt)
+        med = statistics.median(rates)
+        print(f"throughput, {per} samples/notification: {med:,.0f} samples/s "
+              f"(median of 5; target >= 500,000)")
+        RESULTS[f"throughput_samples_per_s_batch{per}"] = round(med)
+
+
+def bench_session() -> None:
+    walls = []
+    for rep in range(3):
+        with tempfile.TemporaryDirectory() as d:
+            rt = SessionRuntime(SessionConfig(device=f"sim:good?seed={rep}", speed=None,
+                                              data_dir=Path(d)))
+            r = rt.run()
+            assert r.status == "complete", r
+            walls.append(r.wall_s)
+    med = statistics.median(walls)
+    print(f"full default session at --speed max (80 Hz sim): {med:.2f} s wall "
+          f"(median of 3; target < 2 s; {r.session_s / 60:.1f} min of session)")
+    RESULTS["session_speed_max_wall_s"] = round(med, 3)
+    RESULTS["session_speed_max_speedup"] = round(r.session_s / med)
+
+
+def bench_memory() -> None:
+    rate, per = 1000.0, 20
+    seconds = 2 * 3600
+    with tempfile.TemporaryDirectory() as d:
+        store = Store.open(Path(d))
+        p = Pipeline(store, reps=60, rate=rate)
+        chunk = 60.0
+        tb, fb = make_stream(chunk, rate, per)
+        marks = {}
+        t_start = time.perf_counter()
+        for k in range(int(seconds / chunk)):
+            off = k * chunk
+            for i in range(tb.shape[0]):
+                p.batch(off + float(tb[i, -1]) + 0.005, fb[i], off + tb[i])
+            p.engine.tick(off + chunk)
+            if k == 9:
+                marks["10min"] = rss_mb()
+        p.recorder.flush()
+        marks["120min"] = rss_mb()
+        wall = time.perf_counter() - t_start
+        db_mb = sum(f.stat().st_size for f in Path(d).iterdir()) / 1e6
+        store.close()
+    growth = marks["120min"] - marks["10min"]
+    print(f"2-hour 1 kHz stream: RSS {marks['10min']:.1f} MB at 10 min -> "
+          f"{marks['120min']:.1f} MB at 120 min (growth {growth:+.1f} MB; target < 20 MB); "
+          f"{seconds * rate / wall:,.0f} samples/s; database {db_mb:.0f} MB")
+    RESULTS["memory_growth_2h_1khz_mb"] = round(growth, 1)
+    RESULTS["db_size_2h_1khz_mb"] = round(db_mb)
+
+
+def main() -> None:
+    print("isogrip benchmarks (figures are medians; this machine is shared and noisy)")
+    bench_throughput()
+    bench_session()
+    bench_memory()
+    print(json.dumps(RESULTS, indent=2))
+
+
+if __name__ == "__main__":
+    main()

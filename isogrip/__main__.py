@@ -1,0 +1,5 @@
+"""``python -m isogrip``: the same as the ``isogrip`` command."""
+
+from isogrip.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,138 @@
+"""Tindeq Progressor protocol codec (pure: no BLE, no I/O).
+
+Notifications on the data characteristic are TLV records ``[type u8][len u8][value]``,
+little-endian. Type 1 carries ``len / 8`` weight samples, each ``(f32 kg, u32 µs since
+the stream started)``; the microsecond counter wraps after 2**32 µs (~71.6 min).
+The simulated device speaks this format too, so every session exercises the codec.
+
+Example:
+    >>> r = decode(bytes.fromhex("0110000020 41e8030000 00004841 bc340000".replace(" ", "")))
+    >>> [round(float(x), 3) for x in r.force_n], [float(x) for x in r.device_t_s]
+    ([98.066, 122.583], [0.001, 0.0135])
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from isogrip.errors import IsogripError
+from isogrip.signal.units import KGF_N
+
+SERVICE_UUID = "7e4e1701-1ea6-40c9-9dcc-13d34ffead57"
+DATA_UUID = "7e4e1702-1ea6-40c9-9dcc-13d34ffead57"
+CONTROL_UUID = "7e4e1703-1ea6-40c9-9dcc-13d34ffead57"
+
+_SAMPLE = np.dtype([("kg", "<f4"), ("us", "<u4")])
+
+
+class Opcode(enum.IntEnum):
+    """Commands written to the control point (single opcode byte)."""
+
+    TARE = 0x64
+    START_WEIGHT = 0x65
+    STOP = 0x66
+    START_PEAK_RFD = 0x67
+    FIRMWARE_VERSION = 0x6B
+    BATTERY = 0x6F
+    DEVICE_ID = 0x70
+    # 0x6E (sleep / power off) is deliberately absent: isogrip never sends it.
+
+
+class ResponseType(enum.IntEnum):
+    """Record types sent on the data characteristic."""
+
+    COMMAND_RESPONSE = 0
+    WEIGHT = 1
+    LOW_BATTERY = 4
+
+
+class DecodeError(IsogripError, ValueError):
+    """A notification could not be decoded (truncated, unknown type, bad values)."""
+
+
+@dataclass(frozen=True)
+class WeightRecord:
+    """Weight samples from one notification.
+
+    Attributes:
+        force_n: Force of each sample, N.
+        device_t_s: Device time of each sample, s (u32 µs counter, not unwrapped).
+    """
+
+    force_n: NDArray[np.float64]
+    device_t_s: NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class CommandResponse:
+    """The reply to the last command (battery, firmware version, device id)."""
+
+    payload: bytes
+
+
+@dataclass(frozen=True)
+class LowBatteryWarning:
+    """The device reports a low battery."""
+
+
+Record = WeightRecord | CommandResponse | LowBatteryWarning
+
+
+def decode(data: bytes) -> Record:
+    """Decode one notification.
+
+    Args:
+        data: The notification's bytes.
+
+    Returns:
+        The decoded record; forces in newtons, device times in seconds.
+
+    Raises:
+        DecodeError: Truncated or empty data, a length that does not match, an unknown
+            record type, or a non-finite weight.
+    """
+    if len(data) < 2:
+        raise DecodeError(f"notification too short ({len(data)} bytes)")
+    kind, length = data[0], data[1]
+    value = bytes(data[2 : 2 + length])
+    if len(value) != length:
+        raise DecodeError(f"record says {length} bytes, only {len(value)} arrived")
+    if kind == ResponseType.WEIGHT:
+        if length == 0 or length % _SAMPLE.itemsize:
+            raise DecodeError(f"weight record length {length} is not a multiple of 8")
+        raw = np.frombuffer(value, dtype=_SAMPLE)
+        kg = raw["kg"].astype(np.float64)
+        if not np.all(np.isfinite(kg)):
+            raise DecodeError("weight record holds a NaN or infinite value")
+        return WeightRecord(force_n=kg * KGF_N, device_t_s=raw["us"].astype(np.float64) * 1e-6)
+    if kind == ResponseType.COMMAND_RESPONSE:
+        return CommandResponse(payload=value)
+    if kind == ResponseType.LOW_BATTERY:
+        return LowBatteryWarning()
+    raise DecodeError(f"unknown record type {kind}")
+
+
+def encode_weight(force_n: ArrayLike, device_t_s: ArrayLike) -> bytes:
+    """Encode weight samples as one type-1 record (as a device would send them).
+
+    Args:
+        force_n: Forces, N (sent as f32 kg).
+        device_t_s: Device times, s (sent as u32 µs, wrapping).
+
+    Raises:
+        ValueError: More than 31 samples (the length byte holds at most 255).
+    """
+    f = np.asarray(force_n, dtype=np.float64)
+    t = np.asarray(device_t_s, dtype=np.float64)
+    if f.shape != t.shape or f.ndim != 1:
+        raise ValueError("force and time must be 1-D arrays of the same length")
+    if len(f) > 31:
+        raise ValueError("at most 31 samples fit in one record")
+    rec = np.empty(len(f), dtype=_SAMPLE)
+    rec["kg"] = f / KGF_N
+    rec["us"] = (np.round(t * 1e6).astype(np.int64) % (1 << 32)).astype(np.uint32)
+    return bytes([ResponseType.WEIGHT, rec.nbytes]) + rec.tobytes()

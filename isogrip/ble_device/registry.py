@@ -1,0 +1,136 @@
+"""Device spec strings and the driver registry.
+
+A device is chosen by a spec string ``name[:argument][?key=value&...]``::
+
+    sim                       simulated device, "good" participant
+    sim:fatigue?seed=3        simulated device, fatigue participant, seed 3
+    sim:good?rate=1000        1 kHz
+    ble:AA:BB:CC:DD:EE:FF     (real devices; see docs/devices.md)
+
+Drivers are found by name: the built-in table below (imported lazily, so a missing
+optional dependency only matters when that driver is used) and the entry-point group
+``isogrip.devices``, where a third-party package registers
+``mydevice = "mypackage.driver:create"``. A driver factory is a callable
+``create(spec: DeviceSpec, context: DeviceContext) -> ForceDevice``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from urllib.parse import parse_qsl
+
+from isogrip.ble_device.base import ForceDevice
+from isogrip.clock import Clock, ScaledClock
+from isogrip.errors import DeviceSpecError
+
+ENTRY_POINT_GROUP = "isogrip.devices"
+
+#: Built-in drivers: name -> "module:factory" (imported on first use).
+BUILTIN_DRIVERS: dict[str, str] = {
+    "sim": "isogrip.ble_device.sim:create",
+}
+
+
+@dataclass(frozen=True)
+class DeviceSpec:
+    """A parsed device spec string.
+
+    Attributes:
+        driver: Driver name (``"sim"``).
+        argument: Text after the first colon (``"fatigue"``, a BLE address), or None.
+        params: Query parameters (``{"seed": "3"}``).
+        text: The original string.
+    """
+
+    driver: str
+    argument: str | None = None
+    params: dict[str, str] = field(default_factory=dict)
+    text: str = ""
+
+    @classmethod
+    def parse(cls, text: str) -> DeviceSpec:
+        """Parse ``name[:argument][?key=value&...]``.
+
+        Raises:
+            DeviceSpecError: Empty text, an empty name or a malformed query.
+        """
+        raw = text.strip()
+        head, _, query = raw.partition("?")
+        name, colon, arg = head.partition(":")
+        name = name.strip().lower()
+        if not name:
+            raise DeviceSpecError(f"empty device spec {text!r}; try 'sim' or 'progressor'")
+        params: dict[str, str] = {}
+        if query:
+            try:
+                pairs = parse_qsl(query, keep_blank_values=True, strict_parsing=True)
+            except ValueError:
+                raise DeviceSpecError(
+                    f"device spec {text!r}: the part after '?' must look like "
+                    "key=value&key=value"
+                ) from None
+            for k, v in pairs:
+                if k in params:
+                    raise DeviceSpecError(f"device spec {text!r}: {k!r} is given twice")
+                params[k] = v
+        return cls(name, arg if colon else None, params, raw)
+
+
+@dataclass
+class DeviceContext:
+    """What a driver may need from the runtime.
+
+    Attributes:
+        clock: The session clock (host monotonic time in live sessions).
+        feedback: Returns what the participant currently sees (the engine
+            snapshot); used by the simulated device's virtual participant.
+    """
+
+    clock: Clock = field(default_factory=ScaledClock)
+    feedback: Callable[[], object] | None = None
+
+
+DriverFactory = Callable[[DeviceSpec, DeviceContext], ForceDevice]
+
+
+def _entry_point_drivers() -> dict[str, str]:
+    return {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def available_drivers() -> list[str]:
+    """Names of every driver: built-in and registered through entry points."""
+    return sorted(set(BUILTIN_DRIVERS) | set(_entry_point_drivers()))
+
+
+def load_driver(name: str) -> DriverFactory:
+    """Import and return the factory of driver ``name``.
+
+    Raises:
+        DeviceSpecError: No driver has that name.
+    """
+    target = BUILTIN_DRIVERS.get(name) or _entry_point_drivers().get(name)
+    if target is None:
+        raise DeviceSpecError(
+            f"unknown device {name!r}; known devices: {', '.join(available_drivers())}"
+        )
+    module_name, _, attr = target.partition(":")
+    module = importlib.import_module(module_name)
+    factory: DriverFactory = getattr(module, attr)
+    return factory
+
+
+def open_device(spec: str | DeviceSpec, context: DeviceContext | None = None) -> ForceDevice:
+    """Create (not yet connect) the device a spec string names.
+
+    Args:
+        spec: A spec string or a parsed :class:`DeviceSpec`.
+        context: Clock and feedback for the driver.
+
+    Raises:
+        DeviceSpecError: The spec is malformed or names an unknown device or option.
+    """
+    parsed = spec if isinstance(spec, DeviceSpec) else DeviceSpec.parse(spec)
+    return load_driver(parsed.driver)(parsed, context or DeviceContext())

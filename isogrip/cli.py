@@ -1,0 +1,276 @@
+"""The ``isogrip`` command line.
+
+User errors (unknown device or protocol, bad protocol file, unusable data folder)
+print one clear line and exit with status 2; no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from isogrip import __version__
+from isogrip.errors import IsogripError
+from isogrip.protocols.events import EventKind
+from isogrip.protocols.loader import DEFAULT_PROTOCOL, builtin_protocols
+from isogrip.signal.units import Unit, from_newtons
+from isogrip.types import Hand
+
+if TYPE_CHECKING:
+    from isogrip.storage.store import Store
+
+EXIT_USER_ERROR = 2
+EXIT_INTERRUPTED = 130
+
+
+def _speed(text: str) -> float | None:
+    if text.strip().lower() in ("max", "inf", "fastest"):
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"speed must be a number or 'max', got {text!r}"
+        ) from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"speed must be greater than 0, got {text!r}")
+    return value
+
+
+def _unit(text: str) -> Unit:
+    try:
+        return Unit.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for documentation and tests)."""
+    parser = argparse.ArgumentParser(
+        prog="isogrip",
+        description="Isometric handgrip training: measure your maximal grip, then hold "
+        "30 %% of it for 4 x 2 minutes with live feedback. Not a medical device.",
+    )
+    parser.add_argument("--version", action="version", version=f"isogrip {__version__}")
+    parser.add_argument(
+        "--data-dir", type=Path, default=None,
+        help="data folder (default: $ISOGRIP_DATA_DIR or your user data folder)",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def add_run_options(p: argparse.ArgumentParser, device: str, speed: str) -> None:
+        p.add_argument("--device", default=device,
+                       help="device spec: sim, sim:fatigue?seed=3 ... (default: %(default)s)")
+        p.add_argument("--protocol", default=DEFAULT_PROTOCOL,
+                       help="built-in protocol name or path to a .toml file "
+                       "(default: %(default)s)")
+        p.add_argument("--participant", default=None, metavar="ID",
+                       help="participant ID stored with the session (an ID, not a name)")
+        p.add_argument("--speed", type=_speed, default=_speed(speed),
+                       help="1 = real time, N = N times faster, max = as fast as possible "
+                       "(simulated device only; default: %(default)s)")
+        p.add_argument("--headless", action="store_true",
+                       help="no live view; print the summary at the end")
+        p.add_argument("--dominant", choices=[h.value for h in Hand], default="right",
+                       help="your dominant hand (for single-hand protocols)")
+        p.add_argument("--units", type=_unit, default=Unit.KGF,
+                       help="units shown: kg, N or lb (default: kg)")
+        p.add_argument("--no-tare", action="store_true",
+                       help="do not zero the device before starting")
+
+    run = sub.add_parser("run", help="run a training session")
+    add_run_options(run, "sim", "1")
+    demo = sub.add_parser("demo", help="a full session with the simulated device")
+    add_run_options(demo, "sim:good", "1")
+    sessions = sub.add_parser("sessions", help="list recorded sessions")
+    sessions.add_argument("--participant", default=None, metavar="ID")
+    export = sub.add_parser("export", help="export a session (samples.csv, events.csv, "
+                            "summary.json)")
+    export.add_argument("session", help="session id, 'last', or the start of its uuid")
+    export.add_argument("--out", type=Path, required=True, help="output folder")
+    sub.add_parser("protocols", help="list the built-in protocols and their parameters")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``isogrip`` command.
+
+    Returns:
+        The process exit status.
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    console = Console()
+    err = Console(stderr=True)
+    try:
+        if args.command in ("run", "demo"):
+            return _run(args, console)
+        if args.command == "sessions":
+            return _sessions(args, console)
+        if args.command == "export":
+            return _export(args, console)
+        if args.command == "protocols":
+            return _protocols(console)
+        parser.print_help()
+        return 0
+    except IsogripError as exc:
+        err.print(f"[bold red]isogrip: error:[/] {exc}", highlight=False)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        err.print("isogrip: interrupted")
+        return EXIT_INTERRUPTED
+
+
+def _run(args: argparse.Namespace, console: Console) -> int:
+    from isogrip.runtime import SessionConfig, SessionRuntime  # heavy imports on demand
+    from isogrip.storage.export import session_summary
+    from isogrip.terminal_view import holds_table, live_panel, mvc_table
+
+    config = SessionConfig(
+        device=args.device,
+        protocol=args.protocol,
+        participant=args.participant,
+        speed=args.speed,
+        data_dir=args.data_dir,
+        dominant=Hand(args.dominant),
+        tare=not args.no_tare,
+    )
+    runtime = SessionRuntime(config)
+    unit: Unit = args.units
+    live = not args.headless and console.is_terminal
+    console.print(
+        f"isogrip {__version__}: protocol [bold]{runtime.protocol.name}[/], device "
+        f"[bold]{args.device}[/]. Not a medical device: stop if you feel unwell.",
+        highlight=False,
+    )
+    t_start = runtime.clock.now()
+    runtime.start()
+    try:
+        if live:
+            header = f"isogrip · {runtime.protocol.title or runtime.protocol.name}"
+            with Live(live_panel(runtime.snapshot(), unit, header), console=console,
+                      refresh_per_second=12, transient=False) as view:
+                while not runtime.done:
+                    time.sleep(1 / 12)
+                    view.update(live_panel(runtime.snapshot(), unit, header))
+                    for ev in runtime.drain_events():
+                        if ev.kind in _LOGGED_EVENTS and ev.message:
+                            console.print(f"  {ev.message}", highlight=False)
+        elif not args.headless:
+            # Not a terminal (e.g. output to a file): a plain log of the session.
+            while not runtime.done:
+                time.sleep(0.2)
+                for ev in runtime.drain_events():
+                    if ev.message and ev.kind not in (EventKind.COUNTDOWN,):
+                        console.print(f"{ev.t - t_start:8.1f} s  {ev.message}",
+                                      highlight=False)
+        result = runtime.wait()
+    except KeyboardInterrupt:
+        console.print("Stopping the session; everything recorded so far is kept...")
+        runtime.stop()
+        result = runtime.wait(10)
+    if not live:
+        for ev in runtime.drain_events():
+            if ev.kind in (EventKind.WARNING, EventKind.DEVICE_DISCONNECTED,
+                           EventKind.DEVICE_RECONNECTED, EventKind.DEVICE_STATUS):
+                console.print(f"  {ev.message}", highlight=False)
+    summary = session_summary(runtime.store, result.session_id)
+    console.print(mvc_table(summary, unit))
+    console.print(holds_table(summary, unit))
+    speed = "" if args.speed == 1 else f" in {result.wall_s:.2f} s wall time"
+    status = {"complete": "[green]complete[/]"}.get(result.status, f"[red]{result.status}[/]")
+    console.print(
+        f"Session {result.session_id} {status}{speed}: {result.samples} samples, "
+        f"{result.session_s / 60:.1f} min."
+        + (f" Reason: {result.reason}." if result.reason else ""),
+        highlight=False,
+    )
+    console.print(f"Export it with: isogrip export {result.session_id} --out <folder>",
+                  highlight=False)
+    runtime.store.close()
+    return 0 if result.status == "complete" else 1
+
+
+_LOGGED_EVENTS = {
+    EventKind.MVC_TRIAL,
+    EventKind.MVC_RESULT,
+    EventKind.HOLD_RESULT,
+    EventKind.WARNING,
+    EventKind.DEVICE_DISCONNECTED,
+    EventKind.DEVICE_RECONNECTED,
+    EventKind.DEVICE_STATUS,
+}
+
+
+def _open_store(args: argparse.Namespace) -> Store:
+    from isogrip.storage.store import Store
+
+    return Store.open(args.data_dir)
+
+
+def _sessions(args: argparse.Namespace, console: Console) -> int:
+    store = _open_store(args)
+    rows = store.list_sessions(participant=args.participant)
+    if not rows:
+        console.print("No sessions recorded yet. Start one with: isogrip run")
+        return 0
+    table = Table(title=f"Sessions ({len(rows)})")
+    for col in ("Id", "Started", "Status", "Protocol", "Device", "Participant", "Holds",
+                "MVC R (kg)", "MVC L (kg)"):
+        table.add_column(col)
+
+    def kg(v: float | None) -> str:
+        return "-" if v is None else f"{from_newtons(v, Unit.KGF):.1f}"
+
+    for r in rows:
+        table.add_row(str(r.id), r.started_at[:19].replace("T", " "), r.status,
+                      r.protocol_name, r.device, r.participant or "-", str(r.n_holds_done),
+                      kg(r.mvc_right_n), kg(r.mvc_left_n))
+    console.print(table)
+    store.close()
+    return 0
+
+
+def _export(args: argparse.Namespace, console: Console) -> int:
+    from isogrip.storage.export import export_session
+
+    store = _open_store(args)
+    session_id = store.resolve_session(args.session)
+    paths = export_session(store, session_id, args.out)
+    store.close()
+    for p in paths:
+        console.print(str(p), highlight=False)
+    return 0
+
+
+def _protocols(console: Console) -> int:
+    table = Table(title="Built-in protocols (or give --protocol path/to/file.toml)")
+    for col in ("Name", "Holds", "Target", "Band", "Rest", "Hands", "Description"):
+        table.add_column(col)
+    for p in builtin_protocols():
+        target = f"{p.target_pct:g} % MVC"
+        if p.display_scale != 1:
+            target += f" (shown x{p.display_scale:g})"
+        table.add_row(
+            p.name + (" (default)" if p.name == DEFAULT_PROTOCOL else ""),
+            f"{p.reps} x {p.hold_s:g} s",
+            target,
+            f"±{p.green_pct:g} / ±{p.amber_pct:g} %",
+            f"{p.rest_s:g} s",
+            p.hands.value,
+            p.title,
+        )
+    console.print(table)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

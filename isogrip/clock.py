@@ -1,0 +1,110 @@
+"""Clocks for the runtime: real time, scaled time and a virtual clock run flat out.
+
+Everything time-driven in a session (the simulated device's packets, the engine's
+ticks) waits with :meth:`Clock.sleep_until` on one clock, so the same code runs a
+15-minute session in real time for a person or in well under a second in tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import math
+import time
+from typing import Protocol
+
+
+class Clock(Protocol):
+    """Seconds on the session's timeline, and a way to wait for a moment on it."""
+
+    def now(self) -> float:
+        """Current time, s."""
+        ...
+
+    async def sleep_until(self, t: float) -> None:
+        """Return once the clock has reached ``t``."""
+        ...
+
+
+class ScaledClock:
+    """The host monotonic clock, optionally running ``speed`` times faster.
+
+    At ``speed=1`` :meth:`now` is exactly :func:`time.monotonic`, which is what real
+    devices stamp their samples with.
+    """
+
+    def __init__(self, speed: float = 1.0) -> None:
+        if not speed > 0 or math.isinf(speed):
+            raise ValueError(f"speed must be a positive finite number, got {speed}")
+        self.speed = speed
+        self._real0 = time.monotonic()
+
+    def now(self) -> float:
+        """Current time, s."""
+        real = time.monotonic()
+        if self.speed == 1.0:
+            return real
+        return self._real0 + (real - self._real0) * self.speed
+
+    async def sleep_until(self, t: float) -> None:
+        """Sleep (in real time) until the scaled clock reaches ``t``."""
+        delay = (t - self.now()) / self.speed
+        await asyncio.sleep(max(0.0, delay))
+
+
+class VirtualClock:
+    """A discrete-event clock that jumps straight to the next waiter's deadline.
+
+    Tasks wait with :meth:`sleep_until`; :meth:`run` (one task on the same loop)
+    repeatedly lets every runnable task run, then advances time to the earliest
+    deadline and wakes that waiter. Waiters with equal deadlines wake in the order
+    they started waiting, so a run is deterministic.
+    """
+
+    def __init__(self, start: float = 0.0) -> None:
+        self._now = start
+        self._heap: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._seq = itertools.count()
+        self._pushed: asyncio.Event | None = None
+
+    def now(self) -> float:
+        """Current virtual time, s."""
+        return self._now
+
+    async def sleep_until(self, t: float) -> None:
+        """Wait until virtual time reaches ``t`` (returns at once if it has)."""
+        if t <= self._now:
+            await asyncio.sleep(0)
+            return
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._heap, (t, next(self._seq), fut))
+        if self._pushed is not None:
+            self._pushed.set()
+        await fut
+
+    async def run(self) -> None:
+        """Advance time forever (cancel the task to stop)."""
+        self._pushed = asyncio.Event()
+        while True:
+            # Two turns of the loop let a woken task run up to its next wait.
+            await asyncio.sleep(0)
+            await asyncio.sleep(0)
+            if not self._heap:
+                self._pushed.clear()
+                await self._pushed.wait()
+                continue
+            t, _, fut = heapq.heappop(self._heap)
+            if fut.done():
+                continue
+            self._now = max(self._now, t)
+            fut.set_result(None)
+
+
+def make_clock(speed: float | None) -> ScaledClock | VirtualClock:
+    """A clock for a session speed: ``None`` means as fast as possible.
+
+    Args:
+        speed: 1 for real time, N for N times faster, ``None`` for flat out.
+    """
+    return VirtualClock(start=0.0) if speed is None else ScaledClock(speed)

@@ -1,0 +1,777 @@
+"""The protocol engine: a pure state machine that runs a training session.
+
+The engine never reads a clock and never sleeps. It is fed force samples with their
+times (:meth:`Engine.feed`) and clock ticks (:meth:`Engine.tick`); both return the
+events that happened up to that time. Phase timing follows the protocol's clock from
+each cue, so a hold lasts exactly its duration even when samples stop arriving (the
+missing time is recorded as a gap).
+
+Session shape (default protocol)::
+
+    idle -> prepare -> [countdown -> mvc_effort -> mvc_rest] x trials
+         -> rest -> [countdown -> hold -> rest] x 4 -> complete
+
+Commands (:meth:`Engine.command`): ``start``, ``skip_rest`` (prepare and rests),
+``redo_trial`` (after an MVC trial, until the first hold starts), ``pause`` /
+``resume`` and ``abort``. Pausing freezes the timer of a rest; pausing during an
+effort (countdown, MVC effort or hold) abandons that effort, which is repeated from
+its countdown on resume, and an abandoned hold is recorded as incomplete.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from isogrip.protocols.events import (
+    Command,
+    Event,
+    EventKind,
+    Phase,
+    Snapshot,
+    Stage,
+    Zone,
+)
+from isogrip.protocols.model import Protocol
+from isogrip.signal.filters import LiveLowPass
+from isogrip.signal.metrics import hold_metrics
+from isogrip.signal.mvc import TrialScore, assess_mvc, score_trial
+from isogrip.signal.units import KGF_N
+from isogrip.types import Hand
+
+F64 = NDArray[np.float64]
+
+#: Time the force must stay outside the green band before "out of band" is reported, s.
+OUT_OF_BAND_DEBOUNCE_S = 1.0
+#: Time the force must be back in the band before "back in band" is reported, s.
+BACK_IN_BAND_DEBOUNCE_S = 0.5
+#: Time above the warning level before the warning is given, s.
+WARN_DEBOUNCE_S = 1.0
+#: Forces beyond this magnitude are not physical readings and are ignored, N.
+MAX_FORCE_N = 1e6
+#: No sample for this long (during an effort) counts as a gap, s.
+DEFAULT_GAP_THRESHOLD_S = 0.5
+
+
+@dataclass
+class _Trial:
+    hand: Hand
+    number: int
+    score: TrialScore
+    t_start: float
+    t_end: float
+    used: bool = True
+
+
+@dataclass
+class _Cue:
+    t: float
+    kind: EventKind
+    message: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+class Engine:
+    """Runs one session of a protocol.
+
+    Args:
+        protocol: The protocol to run.
+        sample_rate_hz: The device's nominal sample rate (sets up the live filter).
+        dominant: The participant's dominant hand (for non-dominant protocols).
+        known_mvc: MVC per hand to reuse (N); those hands skip the MVC trials.
+        gap_threshold_s: Silence during an effort that counts as a gap, s.
+
+    Example:
+        >>> from isogrip.protocols.model import Protocol
+        >>> e = Engine(Protocol(name="demo"), sample_rate_hz=80)
+        >>> [ev.kind.value for ev in e.command(Command.START, 0.0)]
+        ['phase']
+        >>> e.snapshot().phase.value
+        'prepare'
+    """
+
+    def __init__(
+        self,
+        protocol: Protocol,
+        *,
+        sample_rate_hz: float = 80.0,
+        dominant: Hand = Hand.RIGHT,
+        known_mvc: Mapping[Hand, float] | None = None,
+        gap_threshold_s: float = DEFAULT_GAP_THRESHOLD_S,
+    ) -> None:
+        self.protocol = protocol
+        self._filter = LiveLowPass(sample_rate_hz)
+        self._gap_threshold = gap_threshold_s
+        self._hold_hands = protocol.hand_sequence(dominant)
+        self.mvc_n: dict[Hand, float] = dict(known_mvc or {})
+        mvc = protocol.mvc
+        self._mvc_queue: list[tuple[Hand, int]] = []
+        hands = [h for h in protocol.mvc_hands(dominant) if h not in self.mvc_n]
+        # Hands alternate trial by trial, right first (Southampton protocol).
+        for i in range(mvc.trials_per_hand):
+            self._mvc_queue.extend((h, i + 1) for h in hands)
+        self.trials: list[_Trial] = []
+        self.hold_results: list[dict[str, Any]] = []
+
+        self._t = 0.0
+        self._phase = Phase.IDLE
+        self._stage: Stage | None = None
+        self._hand: Hand | None = None
+        self._phase_start = 0.0
+        self._deadline: float | None = None
+        self._cues: list[_Cue] = []
+        self._rep = 0  # index of the current or next hold
+        self._trial_no = 0
+        self._paused = False
+        self._paused_remaining: float | None = None
+
+        self._force: float | None = None
+        self._last_sample_t: float | None = None
+        self._in_gap = False
+        self._gap_start = 0.0
+        self._buf_t: list[F64] = []
+        self._buf_f: list[F64] = []
+        self._trial_peak: float | None = None
+
+        # Band bookkeeping (holds)
+        self._cls = 0  # -1 low, 0 in band, +1 high (raw, filtered force)
+        self._cls_since = 0.0
+        self._reported_cls = 0
+        self._above_since: float | None = None
+        self._warned = False
+
+    # ------------------------------------------------------------------ public API
+    @property
+    def phase(self) -> Phase:
+        """The current phase."""
+        return self._phase
+
+    @property
+    def finished(self) -> bool:
+        """Whether the session has completed or been aborted."""
+        return self._phase.finished
+
+    def command(self, cmd: Command | str, t: float) -> list[Event]:
+        """Apply a user command at time ``t``.
+
+        Returns:
+            The events it caused. A command that does not apply in the current phase
+            yields one ``command_rejected`` event saying why; it never raises.
+        """
+        cmd = Command(cmd)
+        out = self._advance(t)
+        if cmd is Command.START:
+            if self._phase is not Phase.IDLE:
+                return out + [self._reject(cmd, t, "the session has already started")]
+            if self.protocol.target_pct > 30.0:
+                out.append(
+                    Event(
+                        t,
+                        EventKind.WARNING,
+                        f"This protocol trains at {self.protocol.target_pct:g} % of your "
+                        "maximum, above the usual 30 %. Stop if it feels too hard.",
+                        {"reason": "intensity_above_30"},
+                    )
+                )
+            out += self._enter(Phase.PREPARE, t, self.protocol.prepare_s)
+            return out
+        if self._phase in (Phase.IDLE, Phase.COMPLETE, Phase.ABORTED):
+            return out + [self._reject(cmd, t, f"the session is {self._phase.value}")]
+        if cmd is Command.ABORT:
+            return out + self._abort(t, "stopped by the user")
+        if cmd is Command.PAUSE:
+            return out + self._pause(t)
+        if cmd is Command.RESUME:
+            return out + self._resume(t)
+        if self._paused:
+            return out + [self._reject(cmd, t, "the session is paused")]
+        if cmd is Command.SKIP_REST:
+            if self._phase not in (Phase.PREPARE, Phase.REST, Phase.MVC_REST):
+                return out + [self._reject(cmd, t, "there is no rest to skip")]
+            self._deadline = t
+            return out + self._advance(t)
+        # REDO_TRIAL
+        return out + self._redo(t)
+
+    def tick(self, t: float) -> list[Event]:
+        """Advance the clock to ``t`` without samples (drives timers and gap detection)."""
+        out = self._advance(t)
+        self._check_gap(t, out)
+        return out
+
+    def feed(self, t: ArrayLike, force_n: ArrayLike) -> list[Event]:
+        """Process a batch of samples.
+
+        Args:
+            t: Sample times on the session clock, s, non-decreasing.
+            force_n: Forces, N. Non-finite samples are ignored.
+
+        Returns:
+            Events up to the last sample's time.
+        """
+        ta = np.asarray(t, dtype=np.float64).reshape(-1)
+        fa = np.asarray(force_n, dtype=np.float64).reshape(-1)
+        if ta.shape != fa.shape:
+            raise ValueError("t and force_n must have the same length")
+        ok = np.isfinite(ta) & (np.abs(fa) < MAX_FORCE_N)
+        if not ok.all():
+            ta, fa = ta[ok], fa[ok]
+        n = ta.shape[0]
+        out: list[Event] = []
+        if n == 0:
+            return out
+        if self._last_sample_t is not None and ta[0] < self._last_sample_t:
+            # Late or out-of-order samples: keep the engine's time monotonic.
+            ta = np.maximum(ta, self._last_sample_t)
+        if self._in_gap:
+            self._in_gap = False
+            out.append(
+                Event(
+                    float(ta[0]),
+                    EventKind.GAP_END,
+                    "Force data is back.",
+                    {"duration_s": float(ta[0]) - self._gap_start},
+                )
+            )
+        ff = self._filter.process(fa)
+        i = 0
+        while i < n:
+            nxt = self._next_time()
+            j = n if nxt is None else int(np.searchsorted(ta, nxt, side="left"))
+            if j > i:
+                self._consume(ta[i:j], fa[i:j], ff[i:j], out)
+                i = j
+            if i < n:
+                out += self._advance(float(ta[i]))
+        self._force = float(ff[-1])
+        self._last_sample_t = float(ta[-1])
+        return out
+
+    def snapshot(self) -> Snapshot:
+        """The current state, for displays and the virtual participant."""
+        p = self.protocol
+        hand = self._hand
+        mvc = self.mvc_n.get(hand) if hand is not None else None
+        target = low = high = nlow = nhigh = None
+        if mvc is not None and self._stage is Stage.HOLD:
+            target = p.target_pct / 100 * mvc
+            low = (p.target_pct - p.green_pct) / 100 * mvc
+            high = (p.target_pct + p.green_pct) / 100 * mvc
+            nlow = (p.target_pct - p.amber_pct) / 100 * mvc
+            nhigh = (p.target_pct + p.amber_pct) / 100 * mvc
+        force = self._force
+        pct = 100 * force / mvc if (force is not None and mvc) else None
+        zone = Zone.NONE
+        if self._phase is Phase.HOLD and force is not None and target is not None:
+            zone = self._zone(force)
+        duration = None if self._deadline is None else self._deadline - self._phase_start
+        left = None if self._deadline is None else max(0.0, self._deadline - self._t)
+        if self._paused:
+            left = self._paused_remaining
+        return Snapshot(
+            t=self._t,
+            phase=self._phase,
+            stage=self._stage,
+            hand=hand,
+            rep=min(self._rep + 1, p.reps) if self._stage is Stage.HOLD else 0,
+            reps=p.reps,
+            trial=self._trial_no if self._stage is Stage.MVC else 0,
+            trials_planned=p.mvc.trials_per_hand,
+            target_n=target,
+            band_low_n=low,
+            band_high_n=high,
+            near_low_n=nlow,
+            near_high_n=nhigh,
+            target_pct=p.target_pct if target is not None else None,
+            mvc_n=mvc,
+            mvc_by_hand=dict(self.mvc_n),
+            phase_duration_s=duration,
+            time_left_s=left,
+            force_n=force,
+            pct_mvc=pct,
+            zone=zone,
+            trial_peak_n=self._trial_peak if self._phase is Phase.MVC_EFFORT else None,
+            paused=self._paused,
+            in_gap=self._in_gap,
+            display_scale=p.display_scale,
+            hide_intensity=p.hide_intensity,
+            cue=self._cue_words(zone),
+        )
+
+    # ------------------------------------------------------------------ timing
+    def _next_time(self) -> float | None:
+        times = [c.t for c in self._cues]
+        if self._deadline is not None:
+            times.append(self._deadline)
+        return min(times) if times else None
+
+    def _advance(self, t: float) -> list[Event]:
+        out: list[Event] = []
+        while True:
+            nxt = self._next_time()
+            if nxt is None or nxt > t:
+                break
+            due = [c for c in self._cues if c.t <= nxt]
+            if due:
+                self._cues = [c for c in self._cues if c.t > nxt]
+                for c in due:
+                    self._t = max(self._t, c.t)
+                    out.append(Event(c.t, c.kind, c.message, c.data))
+                continue
+            assert self._deadline is not None
+            deadline = self._deadline
+            self._t = max(self._t, deadline)
+            out += self._phase_done(deadline)
+        self._t = max(self._t, t)
+        return out
+
+    def _enter(
+        self,
+        phase: Phase,
+        t: float,
+        duration: float | None,
+        *,
+        stage: Stage | None = None,
+        hand: Hand | None = None,
+        message: str = "",
+    ) -> list[Event]:
+        self._phase = phase
+        self._stage = stage
+        self._hand = hand
+        self._phase_start = t
+        self._deadline = None if duration is None else t + duration
+        self._cues = []
+        self._t = max(self._t, t)
+        snap = self.snapshot()
+        data: dict[str, Any] = {
+            "phase": phase.value,
+            "stage": stage.value if stage else None,
+            "hand": hand.value if hand else None,
+            "duration_s": duration,
+        }
+        if stage is Stage.HOLD:
+            data.update(
+                rep=self._rep + 1,
+                target_n=snap.target_n,
+                band_low_n=snap.band_low_n,
+                band_high_n=snap.band_high_n,
+                mvc_n=snap.mvc_n,
+            )
+        elif stage is Stage.MVC:
+            data["trial"] = self._trial_no
+        return [Event(t, EventKind.PHASE, message or _PHASE_WORDS[phase], data)]
+
+    def _phase_done(self, t: float) -> list[Event]:
+        """The current phase's time is up at ``t``: move on."""
+        phase = self._phase
+        if phase is Phase.PREPARE or phase is Phase.MVC_REST:
+            return self._next_mvc_or_holds(t)
+        if phase is Phase.REST:
+            return self._countdown(t, Stage.HOLD, self._hold_hands[self._rep])
+        if phase is Phase.COUNTDOWN:
+            return self._go(t)
+        if phase is Phase.MVC_EFFORT:
+            return self._finish_trial(t)
+        if phase is Phase.HOLD:
+            return self._finish_hold(t, completed=True)
+        raise AssertionError(f"phase {phase} has no deadline")  # pragma: no cover
+
+    def _next_mvc_or_holds(self, t: float) -> list[Event]:
+        if self._mvc_queue:
+            hand, number = self._mvc_queue[0]
+            self._trial_no = number
+            return self._countdown(t, Stage.MVC, hand)
+        return self._countdown(t, Stage.HOLD, self._hold_hands[self._rep])
+
+    def _countdown(self, t: float, stage: Stage, hand: Hand) -> list[Event]:
+        p = self.protocol
+        what = "maximal squeeze" if stage is Stage.MVC else f"hold {self._rep + 1} of {p.reps}"
+        out = self._enter(
+            Phase.COUNTDOWN,
+            t,
+            p.countdown_s,
+            stage=stage,
+            hand=hand,
+            message=f"Get ready: {what}, {hand.label} hand.",
+        )
+        n = math.floor(p.countdown_s + 1e-9)
+        for k in range(n, 0, -1):
+            ct = t + p.countdown_s - k
+            self._cues.append(_Cue(ct, EventKind.COUNTDOWN, str(k), {"count": k}))
+        return out
+
+    def _go(self, t: float) -> list[Event]:
+        p = self.protocol
+        stage, hand = self._stage, self._hand
+        assert stage is not None and hand is not None
+        self._buf_t, self._buf_f = [], []
+        self._trial_peak = None
+        self._cls, self._cls_since, self._reported_cls = 0, t, 0
+        self._above_since, self._warned = None, False
+        self._gap_start = t
+        if self._last_sample_t is None or self._last_sample_t < t - self._gap_threshold:
+            # Pretend a sample arrived at the cue so silence from here is a gap.
+            self._last_sample_t = t
+        if stage is Stage.MVC:
+            out = self._enter(
+                Phase.MVC_EFFORT,
+                t,
+                p.mvc.effort_s,
+                stage=stage,
+                hand=hand,
+                message="Squeeze as hard as you can!",
+            )
+            out.insert(0, Event(t, EventKind.GO, "Squeeze as hard as you can!",
+                                {"stage": "mvc", "hand": hand.value}))
+            out.append(Event(t, EventKind.BREATHE, "Breathe out as you squeeze.",
+                             {"stage": "mvc"}))
+            return out
+        out = self._enter(Phase.HOLD, t, p.hold_s, stage=stage, hand=hand,
+                          message="Squeeze to the green band and hold.")
+        out.insert(0, Event(t, EventKind.GO, "Go! Squeeze to the green band.",
+                            {"stage": "hold", "hand": hand.value, "rep": self._rep + 1}))
+        end = t + p.hold_s
+        self._cues.append(_Cue(t + p.hold_s / 2, EventKind.HALFWAY, "Halfway.", {}))
+        if p.hold_s > 20:
+            self._cues.append(_Cue(end - 10, EventKind.TEN_SECONDS_LEFT, "10 seconds left.", {}))
+        k = 1
+        while p.breathing_reminder_s > 0 and t + k * p.breathing_reminder_s < end - 1e-9:
+            self._cues.append(
+                _Cue(t + k * p.breathing_reminder_s, EventKind.BREATHE,
+                     "Keep breathing normally.", {"stage": "hold"})
+            )
+            k += 1
+        return out
+
+    # ------------------------------------------------------------------ samples
+    def _consume(self, t: F64, f: F64, ff: F64, out: list[Event]) -> None:
+        if self._paused:
+            return
+        if self._phase is Phase.MVC_EFFORT:
+            self._buf_t.append(t)
+            self._buf_f.append(f)
+            peak = float(ff.max())
+            if self._trial_peak is None or peak > self._trial_peak:
+                self._trial_peak = peak
+        elif self._phase is Phase.HOLD:
+            self._buf_t.append(t)
+            self._buf_f.append(f)
+            self._band_events(t, ff, out)
+
+    def _band_events(self, t: F64, ff: F64, out: list[Event]) -> None:
+        snap_hand = self._hand
+        assert snap_hand is not None
+        mvc = self.mvc_n[snap_hand]
+        p = self.protocol
+        low = (p.target_pct - p.green_pct) / 100 * mvc
+        high = (p.target_pct + p.green_pct) / 100 * mvc
+        cls = np.where(ff < low, -1, np.where(ff > high, 1, 0))
+        cls[t < self._phase_start + p.ramp_s] = 0  # the ramp is not judged
+        # Segments of constant class; a handful per batch at most (filtered force).
+        bounds = np.concatenate(([0], np.flatnonzero(np.diff(cls)) + 1, [len(cls)]))
+        for s, e in zip(bounds[:-1], bounds[1:], strict=True):
+            c = int(cls[s])
+            if c != self._cls:
+                self._cls, self._cls_since = c, float(t[s])
+            self._report_band(float(t[e - 1]), out)
+        # Warning above the safe intensity.
+        warn_n = p.warn_above_pct / 100 * mvc
+        above = ff > warn_n
+        if above.any():
+            first = float(t[int(np.argmax(above))])
+            if self._above_since is None:
+                self._above_since = first
+            if not above[-1]:
+                self._above_since = None
+            elif not self._warned and float(t[-1]) - self._above_since >= WARN_DEBOUNCE_S:
+                self._warned = True
+                out.append(Event(
+                    self._above_since + WARN_DEBOUNCE_S,
+                    EventKind.WARNING,
+                    # Shown as the participant sees it, so a sham stays blind.
+                    f"You are squeezing above {p.warn_above_pct * p.display_scale:.0f} % "
+                    "of your maximum. Ease off.",
+                    {"reason": "above_warn_level", "warn_above_pct": p.warn_above_pct},
+                ))
+        else:
+            self._above_since = None
+
+    def _report_band(self, seg_end: float, out: list[Event]) -> None:
+        c = self._cls
+        if c == self._reported_cls:
+            return
+        wait = BACK_IN_BAND_DEBOUNCE_S if c == 0 else OUT_OF_BAND_DEBOUNCE_S
+        if seg_end - self._cls_since < wait:
+            return
+        self._reported_cls = c
+        at = self._cls_since + wait
+        if c == 0:
+            out.append(Event(at, EventKind.BACK_IN_BAND, "Good, back in the green band.", {}))
+        else:
+            side = "low" if c < 0 else "high"
+            words = "Too light: squeeze a little harder." if c < 0 else "Too hard: ease off."
+            out.append(Event(at, EventKind.OUT_OF_BAND, words, {"side": side}))
+
+    def _zone(self, force: float) -> Zone:
+        s = self.snapshot_band()
+        low, high, nlow, nhigh = s
+        if force < nlow:
+            return Zone.LOW
+        if force < low:
+            return Zone.NEAR_LOW
+        if force <= high:
+            return Zone.IN_BAND
+        if force <= nhigh:
+            return Zone.NEAR_HIGH
+        return Zone.HIGH
+
+    def snapshot_band(self) -> tuple[float, float, float, float]:
+        """Green and amber band edges (low, high, near_low, near_high) of the current hand, N.
+
+        Raises:
+            LookupError: No hand with a known MVC is in use.
+        """
+        if self._hand is None or self._hand not in self.mvc_n:
+            raise LookupError("no band: no hand with a known MVC is in use")
+        mvc = self.mvc_n[self._hand]
+        p = self.protocol
+        return (
+            (p.target_pct - p.green_pct) / 100 * mvc,
+            (p.target_pct + p.green_pct) / 100 * mvc,
+            (p.target_pct - p.amber_pct) / 100 * mvc,
+            (p.target_pct + p.amber_pct) / 100 * mvc,
+        )
+
+    def _check_gap(self, t: float, out: list[Event]) -> None:
+        if self._in_gap or self._paused or self._phase not in (Phase.HOLD, Phase.MVC_EFFORT):
+            return
+        if self._last_sample_t is not None and t - self._last_sample_t > self._gap_threshold:
+            self._in_gap = True
+            self._gap_start = self._last_sample_t
+            out.append(Event(
+                t, EventKind.GAP,
+                "No force data from the device. Keep going: the timer continues.",
+                {"since_s": self._last_sample_t},
+            ))
+
+    def _collected(self) -> tuple[F64, F64]:
+        if not self._buf_t:
+            return np.empty(0), np.empty(0)
+        return np.concatenate(self._buf_t), np.concatenate(self._buf_f)
+
+    # ------------------------------------------------------------------ MVC
+    def _finish_trial(self, t: float) -> list[Event]:
+        mvc = self.protocol.mvc
+        hand = self._hand
+        assert hand is not None
+        tt, ff = self._collected()
+        score = score_trial(tt, ff, window_s=mvc.window_s, floor_n=mvc.floor_n,
+                            t_start=self._phase_start)
+        number = self._trial_no
+        self._mvc_queue.pop(0)
+        self.trials.append(_Trial(hand, number, score, self._phase_start, t))
+        used = [tr.score for tr in self.trials if tr.hand is hand and tr.used]
+        assessment = assess_mvc(used, planned=mvc.trials_per_hand,
+                                max_trials=mvc.max_trials_per_hand,
+                                disagreement_pct=mvc.disagreement_pct)
+        queued = any(h is hand for h, _ in self._mvc_queue)
+        extra = assessment.offer_another and mvc.extra_trials and not queued
+        if extra:
+            nxt = 1 + max(tr.number for tr in self.trials if tr.hand is hand)
+            self._mvc_queue.append((hand, nxt))
+        msg = f"{hand.label} hand, trial {number}: {score.score_n / KGF_N:.1f} kg."
+        if not score.plausible:
+            msg = score.message
+        out = [Event(t, EventKind.MVC_TRIAL, msg, {
+            "hand": hand.value,
+            "trial": number,
+            "t_start_s": self._phase_start,
+            "t_end_s": t,
+            "score_n": score.score_n,
+            "raw_peak_n": score.raw_peak_n,
+            "time_to_peak_s": score.time_to_peak_s,
+            "plausible": score.plausible,
+            "message": score.message,
+            "flags": [f.value for f in assessment.flags],
+            "extra_trial": extra,
+            "advice": assessment.message,
+        })]
+        if self._mvc_queue:
+            return out + self._enter(Phase.MVC_REST, t, mvc.rest_s, stage=Stage.MVC,
+                                     hand=self._mvc_queue[0][0],
+                                     message="Rest. Let your hand relax.")
+        return out + self._finish_mvc(t)
+
+    def _finish_mvc(self, t: float) -> list[Event]:
+        mvc = self.protocol.mvc
+        out: list[Event] = []
+        measured = sorted({tr.hand for tr in self.trials}, key=lambda h: h is Hand.LEFT)
+        for hand in measured:
+            scores = [tr for tr in self.trials if tr.hand is hand and tr.used]
+            a = assess_mvc([tr.score for tr in scores], planned=mvc.trials_per_hand,
+                           max_trials=mvc.max_trials_per_hand,
+                           disagreement_pct=mvc.disagreement_pct)
+            if a.best_n is None or a.best_index is None:
+                return out + self._abort(
+                    t,
+                    f"No maximal effort was measured for the {hand.value} hand "
+                    f"(every squeeze stayed under {mvc.floor_n / KGF_N:.1f} kg). "
+                    "Check that the device is connected and zeroed, then start again.",
+                )
+            self.mvc_n[hand] = a.best_n
+            out.append(Event(t, EventKind.MVC_RESULT,
+                             f"{hand.label} hand maximum: {a.best_n / KGF_N:.1f} kg.", {
+                                 "hand": hand.value,
+                                 "mvc_n": a.best_n,
+                                 "best_trial": scores[a.best_index].number,
+                                 "flags": [f.value for f in a.flags],
+                                 "advice": a.message,
+                             }))
+        return out + self._enter(Phase.REST, t, self.protocol.rest_after_mvc_s,
+                                 stage=Stage.HOLD, hand=self._hold_hands[self._rep],
+                                 message="Rest before the first hold.")
+
+    def _redo(self, t: float) -> list[Event]:
+        in_mvc_rest = self._phase is Phase.MVC_REST
+        before_holds = self._phase is Phase.REST and self._rep == 0 and bool(self.trials)
+        last = next((tr for tr in reversed(self.trials) if tr.used), None)
+        if not (in_mvc_rest or before_holds) or last is None:
+            return [self._reject(Command.REDO_TRIAL, t, "there is no trial to redo now")]
+        last.used = False
+        # The repeat gets a new number so both attempts stay on record.
+        number = 1 + max(tr.number for tr in self.trials if tr.hand is last.hand)
+        self._mvc_queue.insert(0, (last.hand, number))
+        if before_holds:
+            self.mvc_n.pop(last.hand, None)
+        out = [Event(t, EventKind.MVC_TRIAL, f"Trial {last.number} of the "
+                     f"{last.hand.value} hand will be repeated.",
+                     {"hand": last.hand.value, "trial": last.number, "redo": True,
+                      "repeat_as": number})]
+        return out + self._enter(Phase.MVC_REST, t, self.protocol.mvc.rest_s,
+                                 stage=Stage.MVC, hand=last.hand,
+                                 message="Rest, then repeat the trial.")
+
+    # ------------------------------------------------------------------ holds
+    def _finish_hold(self, t: float, *, completed: bool) -> list[Event]:
+        p = self.protocol
+        hand = self._hand
+        assert hand is not None
+        mvc = self.mvc_n[hand]
+        tt, ff = self._collected()
+        low, high, _, _ = self.snapshot_band()
+        target = p.target_pct / 100 * mvc
+        m = hold_metrics(tt, ff, target, low, high, ramp_s=p.ramp_s, mvc_n=mvc,
+                         start_s=self._phase_start, end_s=t,
+                         gap_threshold_s=self._gap_threshold)
+        result: dict[str, Any] = {
+            "rep": self._rep + 1,
+            "hand": hand.value,
+            "t_go_s": self._phase_start,
+            "t_end_s": t,
+            "target_n": target,
+            "band_low_n": low,
+            "band_high_n": high,
+            "mvc_n": mvc,
+            "completed": completed,
+            "metrics": m.as_dict(),
+        }
+        self.hold_results.append(result)
+        out: list[Event] = []
+        if completed:
+            out.append(Event(t, EventKind.STOP, "Stop. Relax your hand.",
+                             {"rep": self._rep + 1}))
+        tib = m.time_in_band_pct
+        words = f"Hold {self._rep + 1}: {tib:.0f} % of the time in the green band." \
+            if completed and math.isfinite(tib) else f"Hold {self._rep + 1} stopped early."
+        out.append(Event(t, EventKind.HOLD_RESULT, words, result))
+        self._buf_t, self._buf_f = [], []
+        if not completed:
+            return out
+        self._rep += 1
+        if self._rep >= p.reps:
+            return out + self._enter(Phase.COMPLETE, t, None,
+                                     message="Session complete. Well done!")
+        return out + self._enter(Phase.REST, t, p.rest_s, stage=Stage.HOLD,
+                                 hand=self._hold_hands[self._rep],
+                                 message="Rest. Let your hand relax.")
+
+    # ------------------------------------------------------------------ commands
+    def _pause(self, t: float) -> list[Event]:
+        if self._paused:
+            return [self._reject(Command.PAUSE, t, "the session is already paused")]
+        out: list[Event] = []
+        phase = self._phase
+        if phase is Phase.HOLD:
+            out += self._finish_hold(t, completed=False)
+            out += self._enter(Phase.REST, t, 0.0, stage=Stage.HOLD, hand=self._hand,
+                               message="Paused. The hold will start again.")
+        elif phase is Phase.MVC_EFFORT or (phase is Phase.COUNTDOWN and self._stage is Stage.MVC):
+            self._buf_t, self._buf_f = [], []
+            out += self._enter(Phase.MVC_REST, t, 0.0, stage=Stage.MVC, hand=self._hand,
+                               message="Paused. The squeeze will be repeated.")
+        elif phase is Phase.COUNTDOWN:
+            out += self._enter(Phase.REST, t, 0.0, stage=Stage.HOLD, hand=self._hand,
+                               message="Paused.")
+        self._paused = True
+        self._paused_remaining = None if self._deadline is None else self._deadline - t
+        self._deadline = None
+        self._cues = []
+        out.append(Event(t, EventKind.PAUSED, "Paused. Press resume when you are ready.",
+                         {"phase": self._phase.value}))
+        return out
+
+    def _resume(self, t: float) -> list[Event]:
+        if not self._paused:
+            return [self._reject(Command.RESUME, t, "the session is not paused")]
+        self._paused = False
+        remaining = self._paused_remaining or 0.0
+        self._paused_remaining = None
+        self._phase_start = t - ((self._deadline or t) - t)
+        self._deadline = t + remaining
+        self._last_sample_t = max(self._last_sample_t or t, t)
+        out = [Event(t, EventKind.RESUMED, "Resumed.", {"phase": self._phase.value})]
+        return out + self._advance(t)
+
+    def _abort(self, t: float, reason: str) -> list[Event]:
+        out: list[Event] = []
+        if self._phase is Phase.HOLD and not self._paused:
+            out += self._finish_hold(t, completed=False)
+        self._paused = False
+        out += self._enter(Phase.ABORTED, t, None, message=f"Session stopped: {reason}")
+        out[-1].data["reason"] = reason
+        return out
+
+    def _reject(self, cmd: Command, t: float, why: str) -> Event:
+        return Event(t, EventKind.COMMAND_REJECTED, f"Cannot {cmd.value.replace('_', ' ')}: {why}.",
+                     {"command": cmd.value})
+
+    def _cue_words(self, zone: Zone) -> str:
+        if self._paused:
+            return "Paused"
+        phase = self._phase
+        if phase is Phase.HOLD:
+            return zone.words or "Squeeze"
+        if phase is Phase.MVC_EFFORT:
+            return "Harder... harder!"
+        if phase is Phase.COUNTDOWN:
+            left = (self._deadline or self._t) - self._t
+            return str(max(1, math.ceil(left - 1e-9))) if left > 0 else "Go"
+        return _PHASE_WORDS[phase]
+
+
+_PHASE_WORDS = {
+    Phase.IDLE: "Ready to start",
+    Phase.PREPARE: "Get ready. Sit upright, elbow bent at a right angle.",
+    Phase.COUNTDOWN: "Get ready",
+    Phase.MVC_EFFORT: "Squeeze as hard as you can!",
+    Phase.MVC_REST: "Rest",
+    Phase.HOLD: "Hold",
+    Phase.REST: "Rest",
+    Phase.COMPLETE: "Session complete. Well done!",
+    Phase.ABORTED: "Session stopped",
+}

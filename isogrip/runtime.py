@@ -1,0 +1,413 @@
+"""The session runtime: device, timebase, engine and recorder on one asyncio thread.
+
+:class:`SessionRuntime` is the thread-safe facade the CLI and the GUI use. It starts a
+dedicated thread running an asyncio loop that owns every device object (bleak objects
+must not cross loops), maps device time onto the session clock, records every sample,
+feeds the protocol engine and fills a ring buffer for display. Other threads read the
+latest :class:`~isogrip.protocols.events.Snapshot`, the ring buffer and the queued
+events, and send commands; they never touch the device or the database directly.
+
+Example:
+    >>> rt = SessionRuntime(SessionConfig(device="sim", speed=None, data_dir=tmp))  # doctest: +SKIP
+    >>> rt.start(); result = rt.wait()                                              # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import queue
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from isogrip import __version__
+from isogrip.ble_device.base import DeviceStatus, ForceDevice, SampleBatch
+from isogrip.ble_device.registry import DeviceContext, DeviceSpec, open_device
+from isogrip.clock import Clock, VirtualClock, make_clock
+from isogrip.errors import DeviceError, DeviceErrorReason, IsogripError
+from isogrip.protocols.engine import Engine
+from isogrip.protocols.events import Command, Event, EventKind, Phase, Snapshot
+from isogrip.protocols.loader import DEFAULT_PROTOCOL, load_protocol, protocol_to_dict
+from isogrip.protocols.model import Protocol
+from isogrip.signal.ringbuffer import RingBuffer
+from isogrip.signal.timebase import Timebase
+from isogrip.storage.recorder import Recorder
+from isogrip.storage.store import Store
+from isogrip.types import Hand
+
+log = logging.getLogger(__name__)
+
+#: How often the engine is ticked when no samples arrive, s of session time.
+TICK_S = 0.05
+#: Seconds of force kept for display.
+DISPLAY_WINDOW_S = 60.0
+#: Connection attempts give up after this long, s.
+CONNECT_TIMEOUT_S = 20.0
+#: Bound on shutdown steps (disconnect, thread join), s.
+SHUTDOWN_TIMEOUT_S = 5.0
+
+
+@dataclass
+class SessionConfig:
+    """What to run.
+
+    Attributes:
+        device: Device spec string (``sim``, ``sim:fatigue?seed=3``...).
+        protocol: Built-in protocol name, path to a TOML file, or a Protocol.
+        participant: Participant ID recorded with the session (never a name).
+        speed: 1 for real time, N for N times faster, ``None`` for flat out
+            (simulated devices only).
+        data_dir: Data folder (default: ``ISOGRIP_DATA_DIR`` or the user data dir).
+        dominant: The participant's dominant hand.
+        known_mvc: MVC per hand (N) to reuse instead of measuring it.
+        tare: Zero the device before starting.
+    """
+
+    device: str = "sim"
+    protocol: str | Protocol = DEFAULT_PROTOCOL
+    participant: str | None = None
+    speed: float | None = 1.0
+    data_dir: Path | None = None
+    dominant: Hand = Hand.RIGHT
+    known_mvc: Mapping[Hand, float] | None = None
+    tare: bool = True
+
+
+@dataclass
+class SessionResult:
+    """How a session ended.
+
+    Attributes:
+        session_id: Database id of the session.
+        status: ``complete``, ``aborted`` or ``interrupted``.
+        reason: Why it ended early, if it did.
+        mvc_n: Session MVC per hand, N.
+        holds: One dict per hold (rep, hand, completed, metrics ...).
+        samples: Number of samples recorded.
+        wall_s: Wall-clock duration of the run, s.
+        session_s: Session-clock duration, s.
+    """
+
+    session_id: int
+    status: str
+    reason: str = ""
+    mvc_n: dict[Hand, float] = field(default_factory=dict)
+    holds: list[dict[str, Any]] = field(default_factory=list)
+    samples: int = 0
+    wall_s: float = 0.0
+    session_s: float = 0.0
+
+
+class SessionRuntime:
+    """Runs one session on its own thread; safe to use from any other thread.
+
+    Construction validates the protocol, the device spec and the data folder, so user
+    errors are raised at once in the caller's thread (as :class:`IsogripError`).
+
+    Args:
+        config: What to run.
+        store: An open store to record into (default: open the data folder's).
+    """
+
+    def __init__(self, config: SessionConfig, store: Store | None = None) -> None:
+        self.config = config
+        self.protocol = (
+            config.protocol
+            if isinstance(config.protocol, Protocol)
+            else load_protocol(config.protocol)
+        )
+        self._spec = DeviceSpec.parse(config.device)
+        if config.speed is not None and not (config.speed > 0 and math.isfinite(config.speed)):
+            raise IsogripError(f"speed must be a positive number, got {config.speed}")
+        if self._spec.driver != "sim" and config.speed != 1.0:
+            raise IsogripError("only the simulated device can run faster than real time")
+        self.clock: Clock = make_clock(config.speed)
+        self._own_store = store is None
+        self.store = store if store is not None else Store.open(config.data_dir)
+        self.store.mark_interrupted()
+        self.device: ForceDevice = open_device(
+            self._spec, DeviceContext(clock=self.clock, feedback=self.snapshot)
+        )
+        self.ring = RingBuffer(int(DISPLAY_WINDOW_S * 1000) + 1)
+        self._snap = Snapshot(t=0.0, phase=Phase.IDLE, reps=self.protocol.reps)
+        self._events: queue.SimpleQueue[Event] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._done = threading.Event()
+        self._result: SessionResult | None = None
+        self._error: BaseException | None = None
+        self._engine: Engine | None = None
+        self._recorder: Recorder | None = None
+        self._timebase: Timebase | None = None
+        self._reconnect_task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._abort_reason = "stopped"
+        self.session_id: int | None = None
+        self.samples = 0
+
+    # ------------------------------------------------------------------ facade
+    def start(self) -> None:
+        """Start the session thread (returns at once)."""
+        if self._thread is not None:
+            raise RuntimeError("the session has already been started")
+        self._thread = threading.Thread(target=self._thread_main, name="isogrip-runtime",
+                                        daemon=True)
+        self._thread.start()
+
+    def run(self) -> SessionResult:
+        """Start and wait for the end (for headless runs)."""
+        self.start()
+        return self.wait()
+
+    def wait(self, timeout: float | None = None) -> SessionResult:
+        """Block until the session ends.
+
+        Raises:
+            IsogripError: The session could not run (e.g. the device was not found).
+            TimeoutError: ``timeout`` elapsed first.
+        """
+        if not self._done.wait(timeout):
+            raise TimeoutError("the session is still running")
+        if self._error is not None:
+            raise self._error
+        assert self._result is not None
+        return self._result
+
+    @property
+    def done(self) -> bool:
+        """Whether the session thread has finished."""
+        return self._done.is_set()
+
+    def snapshot(self) -> Snapshot:
+        """The engine's latest snapshot (any thread)."""
+        return self._snap
+
+    def display_data(self, seconds: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """The last ``seconds`` of force for plotting: (t, force_n) copies (any thread)."""
+        return self.ring.latest(seconds)
+
+    def drain_events(self) -> list[Event]:
+        """Events since the last call, oldest first (any thread)."""
+        out: list[Event] = []
+        while True:
+            try:
+                out.append(self._events.get_nowait())
+            except queue.Empty:
+                return out
+
+    def command(self, cmd: Command | str) -> None:
+        """Send a command to the engine (any thread; returns at once)."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        with contextlib.suppress(RuntimeError):  # loop closed between check and call
+            loop.call_soon_threadsafe(self._apply_command, Command(cmd))
+
+    def stop(self, timeout: float = SHUTDOWN_TIMEOUT_S) -> None:
+        """Abort the session if it runs, and wait (bounded) for the thread to end."""
+        self.command(Command.ABORT)
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    # ------------------------------------------------------------------ thread
+    def _thread_main(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        try:
+            self._result = loop.run_until_complete(self._main())
+        except BaseException as exc:  # reported to the caller by wait()
+            self._error = exc
+        finally:
+            with contextlib.suppress(Exception):
+                loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+            if self._own_store:
+                with contextlib.suppress(Exception):
+                    self.store.close()
+            self._done.set()
+
+    async def _main(self) -> SessionResult:
+        wall0 = time.perf_counter()
+        clock_task = None
+        if isinstance(self.clock, VirtualClock):
+            clock_task = asyncio.get_running_loop().create_task(self.clock.run())
+        try:
+            return await self._session(wall0)
+        finally:
+            if clock_task is not None:
+                clock_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await clock_task
+
+    async def _session(self, wall0: float) -> SessionResult:
+        cfg = self.config
+        device = self.device
+        device.set_handlers(self._on_batch, self._on_disconnect, self._on_status)
+        try:
+            await asyncio.wait_for(device.connect(), CONNECT_TIMEOUT_S)
+        except TimeoutError:
+            raise DeviceError(
+                f"could not connect to {cfg.device!r} within {CONNECT_TIMEOUT_S:g} s; "
+                "check that it is switched on and near this computer",
+                DeviceErrorReason.NOT_FOUND,
+            ) from None
+        info = device.info
+        self._timebase = Timebase(nominal_rate_hz=info.nominal_rate_hz)
+        self.ring = RingBuffer(max(1000, int(DISPLAY_WINDOW_S * info.nominal_rate_hz * 1.2)))
+        engine = Engine(self.protocol, sample_rate_hz=info.nominal_rate_hz,
+                        dominant=cfg.dominant, known_mvc=cfg.known_mvc)
+        self._engine = engine
+        t0 = self.clock.now()
+        self.session_id = self.store.create_session(
+            started_at=datetime.now(UTC),
+            protocol_name=self.protocol.name,
+            protocol=protocol_to_dict(self.protocol),
+            device=cfg.device,
+            participant=cfg.participant,
+            app_version=__version__,
+            t0_s=t0,
+            device_info={
+                "kind": info.kind, "name": info.name, "address": info.address,
+                "firmware": info.firmware, "nominal_rate_hz": info.nominal_rate_hz,
+                "has_clock": info.has_clock, "full_scale_n": info.full_scale_n,
+                **info.extra,
+            },
+        )
+        self._recorder = Recorder(self.store, self.session_id)
+        status, reason = "aborted", ""
+        try:
+            battery = await device.battery()
+            self._emit([Event(t0, EventKind.SESSION, "Device connected.",
+                              {"device": cfg.device, "battery_pct": battery})])
+            if cfg.tare:
+                await device.tare()
+            await device.start()
+            self._emit(engine.command(Command.START, self.clock.now()))
+            while not engine.finished:
+                await self.clock.sleep_until(self.clock.now() + TICK_S)
+                self._emit(engine.tick(self.clock.now()))
+            status = "complete" if engine.phase is Phase.COMPLETE else "aborted"
+            if status == "aborted":
+                reason = self._abort_reason
+        except asyncio.CancelledError:
+            reason = "the program was closed"
+            raise
+        finally:
+            await self._shutdown_device()
+            if self._recorder is not None:
+                self._recorder.close(status, reason or None)
+        return SessionResult(
+            session_id=self.session_id,
+            status=status,
+            reason=reason,
+            mvc_n=dict(engine.mvc_n),
+            holds=list(engine.hold_results),
+            samples=self.samples,
+            wall_s=time.perf_counter() - wall0,
+            session_s=self.clock.now() - t0,
+        )
+
+    async def _shutdown_device(self) -> None:
+        self._stopping = True
+        if self._reconnect_task is not None:
+            self._reconnect_task.cancel()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.device.stop(), SHUTDOWN_TIMEOUT_S)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.device.disconnect(), SHUTDOWN_TIMEOUT_S)
+
+    # ------------------------------------------------------------------ callbacks
+    def _on_batch(self, batch: SampleBatch) -> None:
+        """A batch arrived (runs on the loop; must stay cheap)."""
+        engine, tb, rec = self._engine, self._timebase, self._recorder
+        if engine is None or tb is None or rec is None or len(batch) == 0:
+            return
+        t, tdev = tb.map(batch.host_rx_s, len(batch), batch.device_t_s)
+        rec.add_samples(t, tdev, batch.force_n)
+        self.ring.append(t, batch.force_n)
+        self.samples += len(batch)
+        self._emit(engine.feed(t, batch.force_n))
+
+    def _on_disconnect(self, reason: str) -> None:
+        if self._stopping or self._engine is None or self._engine.finished:
+            return
+        t = self.clock.now()
+        self._emit([Event(t, EventKind.DEVICE_DISCONNECTED,
+                          "The device disconnected. Reconnecting...", {"reason": reason})])
+        if self._reconnect_task is None or self._reconnect_task.done():
+            self._reconnect_task = asyncio.get_running_loop().create_task(self._reconnect())
+
+    async def _reconnect(self) -> None:
+        """Reconnect with backoff until the device is back or the session ends."""
+        delay = 0.25
+        attempts = 0
+        down_since = self.clock.now()
+        while not self._stopping and self._engine is not None and not self._engine.finished:
+            await self.clock.sleep_until(self.clock.now() + delay)
+            attempts += 1
+            try:
+                await self.device.connect()
+                await self.device.start()
+            except (DeviceError, OSError) as exc:
+                log.debug("reconnect attempt %d failed: %s", attempts, exc)
+                delay = min(delay * 2, 2.0)
+                continue
+            t = self.clock.now()
+            self._emit([Event(t, EventKind.DEVICE_RECONNECTED, "The device is back.",
+                              {"attempts": attempts, "offline_s": t - down_since})])
+            return
+
+    def _on_status(self, status: DeviceStatus) -> None:
+        self._emit([Event(self.clock.now(), EventKind.DEVICE_STATUS, status.message,
+                          {"status": status.kind, **status.detail})])
+
+    def _apply_command(self, cmd: Command) -> None:
+        if self._engine is None:
+            return
+        self._emit(self._engine.command(cmd, self.clock.now()))
+
+    def _emit(self, events: list[Event]) -> None:
+        """Record events, queue them for the UI, and refresh the snapshot."""
+        rec = self._recorder
+        for ev in events:
+            if rec is not None:
+                _record_event(rec, ev)
+            if ev.kind is EventKind.PHASE and ev.data.get("phase") == Phase.ABORTED.value:
+                self._abort_reason = str(ev.data.get("reason", "stopped"))
+            self._events.put(ev)
+        if self._engine is not None:
+            self._snap = self._engine.snapshot()
+
+
+def _record_event(rec: Recorder, ev: Event) -> None:
+    """Write one engine or runtime event to the recorder's tables."""
+    d = ev.data
+    rec.add_event(ev.t, ev.kind.value, {"message": ev.message, **d} if ev.message else d)
+    if ev.kind is EventKind.PHASE:
+        rec.add_phase(ev.t, d["phase"], hand=d.get("hand"), rep=d.get("rep"),
+                      trial=d.get("trial"), target_n=d.get("target_n"),
+                      band_low_n=d.get("band_low_n"), band_high_n=d.get("band_high_n"),
+                      mvc_n=d.get("mvc_n"))
+    elif ev.kind is EventKind.MVC_TRIAL:
+        if d.get("redo"):
+            rec.discard_mvc_trial(d["hand"], d["trial"])
+        else:
+            rec.add_mvc_trial(d["hand"], d["trial"], d["t_start_s"], d["t_end_s"],
+                              d["score_n"], d["raw_peak_n"], d["time_to_peak_s"],
+                              d["plausible"], d["message"])
+    elif ev.kind is EventKind.MVC_RESULT:
+        rec.set_mvc(d["hand"], d["mvc_n"], d["best_trial"], list(d["flags"]))
+    elif ev.kind is EventKind.HOLD_RESULT:
+        rec.add_hold(d["rep"], d["hand"], d["t_go_s"], d["t_end_s"], d["target_n"],
+                     d["band_low_n"], d["band_high_n"], d["mvc_n"], d["completed"],
+                     d["metrics"])

@@ -1,0 +1,163 @@
+"""The terminal view: a live display of a session for a person at a terminal, and the
+summary tables the CLI prints (rich)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from rich.console import Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from isogrip.protocols.events import Phase, Snapshot, Zone
+from isogrip.signal.units import Unit, from_newtons
+
+BAR_WIDTH = 60
+
+_ZONE_STYLE = {
+    Zone.IN_BAND: "bold black on green",
+    Zone.NEAR_LOW: "bold black on yellow",
+    Zone.NEAR_HIGH: "bold black on yellow",
+    Zone.LOW: "bold white on red",
+    Zone.HIGH: "bold white on red",
+    Zone.NONE: "bold",
+}
+# A shape as well as a colour, so colour is never the only cue.
+_ZONE_SHAPE = {
+    Zone.IN_BAND: "●",
+    Zone.NEAR_LOW: "▲",
+    Zone.NEAR_HIGH: "▼",
+    Zone.LOW: "▲▲",
+    Zone.HIGH: "▼▼",
+    Zone.NONE: "",
+}
+
+
+def _clock(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    s = max(0, math.ceil(seconds - 1e-9))
+    return f"{s // 60}:{s % 60:02d}"
+
+
+def force_bar(snap: Snapshot, width: int = BAR_WIDTH) -> Text:
+    """A horizontal bar: amber and green target zones, and the current force.
+
+    Args:
+        snap: Engine snapshot.
+        width: Characters.
+    """
+    force = max(0.0, (snap.force_n or 0.0))
+    if snap.target_n is not None and snap.near_high_n is not None:
+        full = snap.near_high_n * 1.6
+    elif snap.mvc_n:
+        full = snap.mvc_n * 1.2
+    else:
+        full = max(force * 1.5, 200.0)
+    if snap.trial_peak_n is not None:
+        full = max(full, snap.trial_peak_n * 1.2)
+    pos = min(width - 1, int(force / full * width))
+    cells: list[tuple[str, str]] = []
+    for i in range(width):
+        lo = i / width * full
+        style = "on grey23"
+        if snap.band_low_n is not None and snap.band_high_n is not None:
+            assert snap.near_low_n is not None and snap.near_high_n is not None
+            if snap.band_low_n <= lo < snap.band_high_n:
+                style = "on green4"
+            elif snap.near_low_n <= lo < snap.near_high_n:
+                style = "on dark_orange3"
+        ch = " "
+        if i < pos:
+            ch = "█"
+        elif i == pos:
+            ch = "▌"
+        cells.append((ch, "white " + style))
+    text = Text()
+    for ch, style in cells:
+        text.append(ch, style=style)
+    return text
+
+
+def live_panel(snap: Snapshot, unit: Unit, header: str = "") -> Panel:
+    """The live view for one moment of a session."""
+    lines: list[Any] = []
+    where = ""
+    if snap.hand is not None:
+        if snap.stage is not None and snap.stage.value == "hold":
+            where = f"Hold {snap.rep} of {snap.reps} · {snap.hand.label} hand"
+        elif snap.trial:
+            where = f"Maximal squeeze {snap.trial} · {snap.hand.label} hand"
+    title = Text(where or snap.phase.value.replace("_", " ").title(), style="bold")
+    lines.append(title)
+    big = Text(_clock(snap.time_left_s), style="bold cyan")
+    if snap.paused:
+        big = Text("PAUSED", style="bold yellow")
+    lines.append(big)
+    cue = snap.cue
+    zone_style = _ZONE_STYLE[snap.zone]
+    cue_text = Text(f" {_ZONE_SHAPE[snap.zone]} {cue} ".replace("  ", " "), style=zone_style)
+    lines.append(cue_text)
+    lines.append(force_bar(snap))
+    shown = (snap.force_n or 0.0) * snap.display_scale
+    info = f"Force {from_newtons(shown, unit):6.1f} {unit.value}"
+    if snap.pct_mvc is not None and not snap.hide_intensity and snap.phase is Phase.HOLD:
+        info += f"   ({snap.pct_mvc:4.0f} % of your maximum)"
+    if snap.trial_peak_n is not None:
+        info += f"   best so far {from_newtons(snap.trial_peak_n, unit):.1f} {unit.value}"
+    if snap.in_gap:
+        info += "   [no data from the device: reconnecting...]"
+    lines.append(Text(info))
+    lines.append(Text("Ctrl-C stops the session. Breathe normally; never hold your breath.",
+                      style="dim"))
+    return Panel(Group(*lines), title=header or "isogrip", border_style="blue")
+
+
+def mvc_table(summary: dict[str, Any], unit: Unit) -> Table:
+    """MVC per hand with all trials."""
+    table = Table(title="Maximal grip (MVC)")
+    table.add_column("Hand")
+    table.add_column(f"MVC ({unit.value})", justify="right")
+    table.add_column(f"Trials ({unit.value})")
+    table.add_column("Notes")
+    for hand, m in (summary.get("mvc") or {}).items():
+        trials = ", ".join(
+            f"{from_newtons(tr['score_n'], unit):.1f}" + ("" if tr.get("used", True) else "*")
+            for tr in m.get("trials", [])
+            if tr.get("score_n") is not None
+        )
+        mvc = m.get("mvc_n")
+        table.add_row(
+            hand.upper(),
+            "-" if mvc is None else f"{from_newtons(mvc, unit):.1f}",
+            trials,
+            ", ".join(m.get("flags") or []),
+        )
+    return table
+
+
+def holds_table(summary: dict[str, Any], unit: Unit) -> Table:
+    """One row per hold with the main metrics."""
+    table = Table(title="Holds")
+    for col in ("#", "Hand", f"Target ({unit.value})", "Mean % MVC", "Time in band",
+                "CV", "Drift (% MVC/min)", "Gaps (s)", "Done"):
+        table.add_column(col, justify="right" if col not in ("Hand",) else "left")
+
+    def num(v: Any, fmt: str) -> str:
+        return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else format(v, fmt)
+
+    for h in summary.get("holds", []):
+        table.add_row(
+            str(h.get("rep")),
+            str(h.get("hand", "")).upper(),
+            num(from_newtons(h["target_n"], unit) if h.get("target_n") else None, ".1f"),
+            num(h.get("mean_pct_mvc"), ".1f"),
+            num(h.get("time_in_band_pct"), ".0f") + " %",
+            num(h.get("cv_mean_pct"), ".1f") + " %",
+            num(h.get("drift_pct_mvc_per_min"), "+.2f"),
+            num(h.get("gap_s"), ".1f"),
+            "yes" if h.get("completed") else "no",
+        )
+    return table

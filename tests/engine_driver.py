@@ -1,0 +1,69 @@
+"""Drive an Engine with synthetic force, the way a device and runtime would."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from isogrip.protocols.engine import Engine
+from isogrip.protocols.events import Event, Phase, Snapshot, Stage
+
+ForceFn = Callable[[Snapshot, np.ndarray], np.ndarray]
+
+
+def obedient(mvc_efforts: tuple[float, ...] = (300.0,)) -> ForceFn:
+    """A perfect participant: efforts at the given levels, holds exactly on target."""
+    counter = {"n": 0, "phase": None}
+
+    def fn(s: Snapshot, t: np.ndarray) -> np.ndarray:
+        if s.phase is Phase.MVC_EFFORT:
+            if counter["phase"] is not Phase.MVC_EFFORT:
+                counter["n"] += 1
+            counter["phase"] = s.phase
+            level = mvc_efforts[min(counter["n"] - 1, len(mvc_efforts) - 1)]
+            return np.full(t.shape, level)
+        counter["phase"] = s.phase
+        if s.phase is Phase.HOLD and s.target_n is not None:
+            return np.full(t.shape, s.target_n)
+        return np.zeros(t.shape)
+
+    return fn
+
+
+def drive(
+    engine: Engine,
+    until: float,
+    force: ForceFn,
+    *,
+    start: float | None = None,
+    fs: float = 100.0,
+    per_batch: int = 4,
+    silent: Callable[[float], bool] | None = None,
+) -> list[Event]:
+    """Feed samples at ``fs`` from the engine's time to ``until``; tick in between."""
+    t = engine.snapshot().t if start is None else start
+    out: list[Event] = []
+    dt = 1.0 / fs
+    while t < until and not engine.finished:
+        ts = t + dt * np.arange(1, per_batch + 1)
+        ts = ts[ts <= until + 1e-12]
+        if ts.size == 0:
+            break
+        if silent is None or not silent(float(ts[0])):
+            out += engine.feed(ts, force(engine.snapshot(), ts))
+        out += engine.tick(float(ts[-1]))
+        t = float(ts[-1])
+    return out
+
+
+def phases(events: list[Event]) -> list[tuple[float, str, str | None]]:
+    """(t, phase, stage) of every phase change, t rounded to 1 ms."""
+    return [
+        (round(e.t, 3), e.data["phase"], e.data["stage"])
+        for e in events
+        if e.kind.value == "phase"
+    ]
+
+
+__all__ = ["Stage", "drive", "obedient", "phases"]

@@ -1,0 +1,104 @@
+"""The command line as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from isogrip import __version__
+from isogrip.cli import main
+
+
+def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_headless_run_prints_summary_and_records(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = cli(capsys, "--data-dir", str(tmp_path), "run", "--device", "sim:good",
+                       "--protocol", "ihg-4x2-30-alternating", "--speed", "max", "--headless",
+                       "--participant", "P001")
+    assert code == 0
+    assert "Maximal grip (MVC)" in out and "Holds" in out and "complete" in out
+    code, out, _ = cli(capsys, "--data-dir", str(tmp_path), "sessions")
+    assert code == 0 and "P001" in out and "complete" in out
+    code, out, _ = cli(capsys, "--data-dir", str(tmp_path), "export", "last",
+                       "--out", str(tmp_path / "exp"))
+    assert code == 0
+    names = sorted(p.name for p in (tmp_path / "exp").iterdir())
+    assert names == ["events.csv", "samples.csv", "summary.json"]
+    summary = json.loads((tmp_path / "exp" / "summary.json").read_text())
+    assert summary["participant"] == "P001" and summary["completed"] is True
+
+
+def test_protocols_lists_builtins(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = cli(capsys, "protocols")
+    assert code == 0
+    for name in ("ihg-4x2-30-alternating", "ihg-4x2-30-single-hand", "ihg-4x2-30-workplace",
+                 "ihg-4x45-50-bilateral", "ihg-4x2-5-sham"):
+        assert name in out
+
+
+@pytest.mark.parametrize(
+    ("args", "phrase"),
+    [
+        (["run", "--device", "nosuch", "--speed", "max", "--headless"], "unknown device 'nosuch'"),
+        (["run", "--device", "sim:superman", "--speed", "max"], "unknown participant"),
+        (["run", "--device", "sim?rate=5", "--speed", "max"], "rate must be between"),
+        (["run", "--protocol", "nosuch", "--speed", "max"], "unknown protocol 'nosuch'"),
+        (["export", "999", "--out", "x"], "999"),
+    ],
+)
+def test_user_errors_print_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], phrase: str
+) -> None:
+    code, out, err = cli(capsys, "--data-dir", str(tmp_path), *args)
+    assert code == 2
+    assert phrase in err
+    assert "Traceback" not in err + out
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_bad_protocol_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[protocol]\nname = "x"\n[holds]\nduration_s = -5\n')
+    code, _, err = cli(capsys, "--data-dir", str(tmp_path), "run", "--protocol", str(bad),
+                       "--speed", "max", "--headless")
+    assert code == 2
+    assert "bad.toml" in err and "holds.duration_s" in err
+
+
+def test_unwritable_data_dir(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    blocker = tmp_path / "afile"
+    blocker.write_text("not a folder")
+    code, _, err = cli(capsys, "--data-dir", str(blocker / "data"), "run", "--speed", "max",
+                       "--headless")
+    assert code == 2 and "data folder" in err
+
+
+def test_speed_must_be_valid(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["run", "--speed", "fast"])
+    assert exc.value.code == 2
+    assert "speed must be a number or 'max'" in capsys.readouterr().err
+
+
+def test_python_dash_m_version() -> None:
+    proc = subprocess.run([sys.executable, "-m", "isogrip", "--version"],
+                          capture_output=True, text=True, check=True)
+    assert proc.stdout.strip() == f"isogrip {__version__}"
+
+
+def test_env_data_dir(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ISOGRIP_DATA_DIR", str(tmp_path / "envdata"))
+    code, _, _ = cli(capsys, "run", "--speed", "max", "--headless")
+    assert code == 0
+    assert (tmp_path / "envdata" / "isogrip.sqlite3").exists()
