@@ -109,7 +109,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     console = Console()
-    err = Console(stderr=True)
+    if not console.is_terminal:
+        console = Console(width=160)  # piped output: do not wrap tables at 80 columns
     try:
         if args.command in ("run", "demo"):
             return _run(args, console)
@@ -122,10 +123,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 0
     except IsogripError as exc:
-        err.print(f"[bold red]isogrip: error:[/] {exc}", highlight=False)
+        print(f"isogrip: error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
-        err.print("isogrip: interrupted")
+        print("isogrip: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
 
 
@@ -195,7 +196,7 @@ def _run(args: argparse.Namespace, console: Console) -> int:
     )
     console.print(f"Export it with: isogrip export {result.session_id} --out <folder>",
                   highlight=False)
-    runtime.store.close()
+    runtime.close()
     return 0 if result.status == "complete" else 1
 
 

@@ -129,15 +129,15 @@ class SessionRuntime:
         self._spec = DeviceSpec.parse(config.device)
         if config.speed is not None and not (config.speed > 0 and math.isfinite(config.speed)):
             raise IsogripError(f"speed must be a positive number, got {config.speed}")
-        if self._spec.driver != "sim" and config.speed != 1.0:
-            raise IsogripError("only the simulated device can run faster than real time")
         self.clock: Clock = make_clock(config.speed)
-        self._own_store = store is None
-        self.store = store if store is not None else Store.open(config.data_dir)
-        self.store.mark_interrupted()
         self.device: ForceDevice = open_device(
             self._spec, DeviceContext(clock=self.clock, feedback=self.snapshot)
         )
+        if self._spec.driver != "sim" and config.speed != 1.0:
+            raise IsogripError("only the simulated device can run faster than real time")
+        self._own_store = store is None
+        self.store = store if store is not None else Store.open(config.data_dir)
+        self.store.mark_interrupted()
         self.ring = RingBuffer(int(DISPLAY_WINDOW_S * 1000) + 1)
         self._snap = Snapshot(t=0.0, phase=Phase.IDLE, reps=self.protocol.reps)
         self._events: queue.SimpleQueue[Event] = queue.SimpleQueue()
@@ -151,6 +151,7 @@ class SessionRuntime:
         self._timebase: Timebase | None = None
         self._reconnect_task: asyncio.Task[None] | None = None
         self._stopping = False
+        self._fed = False
         self._abort_reason = "stopped"
         self.session_id: int | None = None
         self.samples = 0
@@ -213,6 +214,11 @@ class SessionRuntime:
         with contextlib.suppress(RuntimeError):  # loop closed between check and call
             loop.call_soon_threadsafe(self._apply_command, Command(cmd))
 
+    def close(self) -> None:
+        """Close the store if this runtime opened it (after the session has ended)."""
+        if self._own_store and self.done:
+            self.store.close()
+
     def stop(self, timeout: float = SHUTDOWN_TIMEOUT_S) -> None:
         """Abort the session if it runs, and wait (bounded) for the thread to end."""
         self.command(Command.ABORT)
@@ -231,9 +237,6 @@ class SessionRuntime:
             with contextlib.suppress(Exception):
                 loop.run_until_complete(loop.shutdown_asyncgens())
             loop.close()
-            if self._own_store:
-                with contextlib.suppress(Exception):
-                    self.store.close()
             self._done.set()
 
     async def _main(self) -> SessionResult:
@@ -293,9 +296,16 @@ class SessionRuntime:
                 await device.tare()
             await device.start()
             self._emit(engine.command(Command.START, self.clock.now()))
+            # Flat out, ticks only matter for gap detection: fewer of them save time.
+            tick_s = 2 * TICK_S if isinstance(self.clock, VirtualClock) else TICK_S
             while not engine.finished:
-                await self.clock.sleep_until(self.clock.now() + TICK_S)
-                self._emit(engine.tick(self.clock.now()))
+                await self.clock.sleep_until(self.clock.now() + tick_s)
+                events = engine.tick(self.clock.now())
+                # Samples refresh the snapshot; ticks only need to when none came.
+                self._emit(events, refresh=bool(events) or not self._fed)
+                if not self._fed and self._recorder is not None:
+                    self._recorder.maybe_flush()  # keep events durable while silent
+                self._fed = False
             status = "complete" if engine.phase is Phase.COMPLETE else "aborted"
             if status == "aborted":
                 reason = self._abort_reason
@@ -336,6 +346,7 @@ class SessionRuntime:
         rec.add_samples(t, tdev, batch.force_n)
         self.ring.append(t, batch.force_n)
         self.samples += len(batch)
+        self._fed = True
         self._emit(engine.feed(t, batch.force_n))
 
     def _on_disconnect(self, reason: str) -> None:
@@ -376,7 +387,7 @@ class SessionRuntime:
             return
         self._emit(self._engine.command(cmd, self.clock.now()))
 
-    def _emit(self, events: list[Event]) -> None:
+    def _emit(self, events: list[Event], refresh: bool = True) -> None:
         """Record events, queue them for the UI, and refresh the snapshot."""
         rec = self._recorder
         for ev in events:
@@ -385,7 +396,7 @@ class SessionRuntime:
             if ev.kind is EventKind.PHASE and ev.data.get("phase") == Phase.ABORTED.value:
                 self._abort_reason = str(ev.data.get("reason", "stopped"))
             self._events.put(ev)
-        if self._engine is not None:
+        if refresh and self._engine is not None:
             self._snap = self._engine.snapshot()
 
 

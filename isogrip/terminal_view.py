@@ -1,5 +1,4 @@
-"""The terminal view: a live display of a session for a person at a terminal, and the
-summary tables the CLI prints (rich)."""
+"""The terminal view: a live display of a session, and the CLI's summary tables (rich)."""
 
 from __future__ import annotations
 

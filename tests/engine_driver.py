@@ -13,17 +13,13 @@ ForceFn = Callable[[Snapshot, np.ndarray], np.ndarray]
 
 
 def obedient(mvc_efforts: tuple[float, ...] = (300.0,)) -> ForceFn:
-    """A perfect participant: efforts at the given levels, holds exactly on target."""
-    counter = {"n": 0, "phase": None}
+    """A perfect participant: trial k of a hand reaches ``mvc_efforts[k - 1]`` (the last
+    value repeats), and holds are exactly on target."""
 
     def fn(s: Snapshot, t: np.ndarray) -> np.ndarray:
         if s.phase is Phase.MVC_EFFORT:
-            if counter["phase"] is not Phase.MVC_EFFORT:
-                counter["n"] += 1
-            counter["phase"] = s.phase
-            level = mvc_efforts[min(counter["n"] - 1, len(mvc_efforts) - 1)]
+            level = mvc_efforts[min(s.trial - 1, len(mvc_efforts) - 1)]
             return np.full(t.shape, level)
-        counter["phase"] = s.phase
         if s.phase is Phase.HOLD and s.target_n is not None:
             return np.full(t.shape, s.target_n)
         return np.zeros(t.shape)

@@ -180,7 +180,7 @@ async def collect(spec: str, seconds: float) -> tuple[SimDevice, list[SampleBatc
 
 
 async def test_sim_rate_and_packet_size() -> None:
-    dev, batches, _ = await collect("sim?rate=250&per_packet=5&jitter_ms=0", 10.0)
+    _dev, batches, _ = await collect("sim?rate=250&per_packet=5&jitter_ms=0", 10.0)
     assert all(len(b) == 5 for b in batches)
     n = sum(len(b) for b in batches)
     assert abs(n - 2500) <= 5

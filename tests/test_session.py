@@ -18,16 +18,23 @@ from isogrip.storage.store import Store
 from isogrip.types import Hand
 
 
-def run_full(tmp_path: Path, device: str) -> tuple[SessionResult, Store, SessionRuntime]:
+def run_full(
+    tmp_path: Path, device: str, known_mvc: dict[Hand, float] | None = None
+) -> tuple[SessionResult, Store, SessionRuntime]:
     store = Store.open(tmp_path)
-    rt = SessionRuntime(SessionConfig(device=device, speed=None, data_dir=tmp_path),
-                        store=store)
+    config = SessionConfig(device=device, speed=None, data_dir=tmp_path, known_mvc=known_mvc)
+    rt = SessionRuntime(config, store=store)
     return rt.run(), store, rt
 
 
-def run(tmp_path: Path, device: str) -> tuple[SessionResult, Store]:
-    result, store, _ = run_full(tmp_path, device)
+def run(
+    tmp_path: Path, device: str, known_mvc: dict[Hand, float] | None = None
+) -> tuple[SessionResult, Store]:
+    result, store, _ = run_full(tmp_path, device, known_mvc)
     return result, store
+
+
+KNOWN = {Hand.RIGHT: 392.0, Hand.LEFT: 363.0}  # skip calibration: hold 1 runs 8-128 s
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +54,7 @@ def test_every_preset_completes_and_is_stored(
     assert result.status == "complete"
     row = store.get_session(result.session_id)
     assert row.status == "complete" and row.n_holds_done == 4
-    t, t_dev, f = store.load_samples(result.session_id)
+    t, t_dev, _f = store.load_samples(result.session_id)
     # 80 Hz for the whole session (885 s nominal, more with extra MVC trials).
     assert len(t) == result.samples
     assert len(t) >= 0.97 * 885 * 80
@@ -131,8 +138,8 @@ def test_exports_of_a_full_session(
 
 
 def test_disconnect_during_hold_keeps_hold_running(tmp_path: Path) -> None:
-    # The first hold starts about 216 s after the stream starts; drop the link for 5 s.
-    result, store = run(tmp_path, "sim:good?seed=3&disconnect_at=250&disconnect_s=5")
+    # Drop the link for 5 s in the middle of the first hold.
+    result, store = run(tmp_path, "sim:good?seed=3&disconnect_at=50&disconnect_s=5", KNOWN)
     assert result.status == "complete"
     events = store.load_events(result.session_id)
     kinds = [e.kind for e in events]
@@ -166,7 +173,7 @@ def test_clock_wrap_during_session(tmp_path: Path) -> None:
 
 
 def test_1khz_session(tmp_path: Path) -> None:
-    result, store = run(tmp_path, "sim:good?seed=1&rate=1000&per_packet=20")
+    result, _store = run(tmp_path, "sim:good?seed=1&rate=1000&per_packet=20")
     assert result.status == "complete"
     assert result.samples >= 0.97 * 885 * 1000
     assert result.mvc_n[Hand.RIGHT] == pytest.approx(PRESETS["good"].mvc_right_n, rel=0.05)

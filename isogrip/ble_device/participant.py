@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass, replace
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -210,21 +210,16 @@ class VirtualParticipant:
             self._drift = self._drift * a + p.drift_pct * math.sqrt(1 - a * a) * float(
                 self._rng.standard_normal()
             )
-        # First-order muscle response towards the goal, per sample.
+        # First-order muscle response towards the goal (constant within a packet).
         prev = t0 if self._last_sample_t is None else self._last_sample_t
-        dts = np.diff(np.concatenate(([prev], t)))
-        decay = np.exp(-np.clip(dts, 0, None) / tau)
-        out = np.empty_like(t)
-        f = self._force
-        for i in range(t.shape[0]):  # packets hold a few samples: cheap
-            f = goal + (f - goal) * float(decay[i])
-            out[i] = f
-        self._force = f
+        decay = np.exp(-np.maximum(t - prev, 0.0) / tau)
+        out = goal + (self._force - goal) * decay
+        self._force = float(out[-1])
         self._last_sample_t = float(t[-1])
         if in_hold:
-            fatigue = 1.0 - p.fatigue_pct_per_min / 100.0 * (t - self._phase_t0) / 60.0
-            out = out * np.clip(fatigue, 0.3, 1.0) + self._drift / 100 * mvc
-        level = np.clip(out / mvc, 0.0, 1.0)
+            fatigue = 1.0 - p.fatigue_pct_per_min / 6000.0 * (t - self._phase_t0)
+            out = out * np.maximum(fatigue, 0.3) + self._drift / 100 * mvc
+        level = np.minimum(np.maximum(out / mvc, 0.0), 1.0)
         tremor = (p.tremor_pct / 100) * mvc * (0.15 + level) * np.sin(
             2 * math.pi * self._tremor_hz * t + self._tremor_phase
         )
@@ -258,11 +253,11 @@ class VirtualParticipant:
         error = target - seen
         if abs(error) > p.content_pct / 100 * mvc:
             self._intent += p.gain * error * dt
-        self._intent = float(np.clip(self._intent, 0.0, 1.5 * mvc))
+        self._intent = min(max(self._intent, 0.0), 1.5 * mvc)
         return self._intent
 
 
-def make_participant(preset: str, seed: int = 0, **overrides: float) -> VirtualParticipant:
+def make_participant(preset: str, seed: int = 0, **overrides: Any) -> VirtualParticipant:
     """Create a participant from a preset name.
 
     Args:

@@ -262,7 +262,7 @@ class SimDevice:
             self._stream_t0 = self._clock.now()
         t0 = self._stream_t0
         # Resume after an outage at the current time: the samples in between are lost.
-        self._k = max(self._k, int(math.ceil((self._clock.now() - t0) / period)))
+        self._k = max(self._k, math.ceil((self._clock.now() - t0) / period))
         last_delivery = -math.inf
         while True:
             k0 = self._k
@@ -275,7 +275,8 @@ class SimDevice:
             last_delivery = deliver
             self._k += n
             elapsed = ideal - t0
-            if o.disconnect_at is not None and not self._dropped_link and elapsed >= o.disconnect_at:
+            link_lost = o.disconnect_at is not None and elapsed >= o.disconnect_at
+            if link_lost and not self._dropped_link:
                 self._dropped_link = True
                 self._outage_until = self._clock.now() + o.disconnect_s
                 self._connected = False
@@ -285,7 +286,7 @@ class SimDevice:
                 return
             feedback = self._feedback() if self._feedback is not None else None
             self.participant.observe(deliver, feedback)
-            force = self.participant.forces(t) + self._offset_n - self._tare_n
+            force = self.participant.forces(t.astype(np.float64)) + self._offset_n - self._tare_n
             if o.silent:
                 continue
             self._deliver(t - t0, force, deliver)

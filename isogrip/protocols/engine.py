@@ -20,6 +20,7 @@ its countdown on resume, and an abandoned hold is recorded as incomplete.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -110,11 +111,12 @@ class Engine:
         self._hold_hands = protocol.hand_sequence(dominant)
         self.mvc_n: dict[Hand, float] = dict(known_mvc or {})
         mvc = protocol.mvc
-        self._mvc_queue: list[tuple[Hand, int]] = []
+        # Hands still to do an MVC trial; a trial's number is given when it starts.
+        self._mvc_queue: list[Hand] = []
         hands = [h for h in protocol.mvc_hands(dominant) if h not in self.mvc_n]
         # Hands alternate trial by trial, right first (Southampton protocol).
-        for i in range(mvc.trials_per_hand):
-            self._mvc_queue.extend((h, i + 1) for h in hands)
+        for _ in range(mvc.trials_per_hand):
+            self._mvc_queue.extend(hands)
         self.trials: list[_Trial] = []
         self.hold_results: list[dict[str, Any]] = []
 
@@ -122,6 +124,7 @@ class Engine:
         self._phase = Phase.IDLE
         self._stage: Stage | None = None
         self._hand: Hand | None = None
+        self._band: tuple[float, float, float, float, float] | None = None
         self._phase_start = 0.0
         self._deadline: float | None = None
         self._cues: list[_Cue] = []
@@ -167,7 +170,7 @@ class Engine:
         out = self._advance(t)
         if cmd is Command.START:
             if self._phase is not Phase.IDLE:
-                return out + [self._reject(cmd, t, "the session has already started")]
+                return [*out, self._reject(cmd, t, "the session has already started")]
             if self.protocol.target_pct > 30.0:
                 out.append(
                     Event(
@@ -181,7 +184,7 @@ class Engine:
             out += self._enter(Phase.PREPARE, t, self.protocol.prepare_s)
             return out
         if self._phase in (Phase.IDLE, Phase.COMPLETE, Phase.ABORTED):
-            return out + [self._reject(cmd, t, f"the session is {self._phase.value}")]
+            return [*out, self._reject(cmd, t, f"the session is {self._phase.value}")]
         if cmd is Command.ABORT:
             return out + self._abort(t, "stopped by the user")
         if cmd is Command.PAUSE:
@@ -189,10 +192,10 @@ class Engine:
         if cmd is Command.RESUME:
             return out + self._resume(t)
         if self._paused:
-            return out + [self._reject(cmd, t, "the session is paused")]
+            return [*out, self._reject(cmd, t, "the session is paused")]
         if cmd is Command.SKIP_REST:
             if self._phase not in (Phase.PREPARE, Phase.REST, Phase.MVC_REST):
-                return out + [self._reject(cmd, t, "there is no rest to skip")]
+                return [*out, self._reject(cmd, t, "there is no rest to skip")]
             self._deadline = t
             return out + self._advance(t)
         # REDO_TRIAL
@@ -258,17 +261,14 @@ class Engine:
         hand = self._hand
         mvc = self.mvc_n.get(hand) if hand is not None else None
         target = low = high = nlow = nhigh = None
-        if mvc is not None and self._stage is Stage.HOLD:
-            target = p.target_pct / 100 * mvc
-            low = (p.target_pct - p.green_pct) / 100 * mvc
-            high = (p.target_pct + p.green_pct) / 100 * mvc
-            nlow = (p.target_pct - p.amber_pct) / 100 * mvc
-            nhigh = (p.target_pct + p.amber_pct) / 100 * mvc
+        band = self._band
+        if band is not None and self._stage is Stage.HOLD:
+            target, low, high, nlow, nhigh = band
         force = self._force
         pct = 100 * force / mvc if (force is not None and mvc) else None
         zone = Zone.NONE
-        if self._phase is Phase.HOLD and force is not None and target is not None:
-            zone = self._zone(force)
+        if self._phase is Phase.HOLD and force is not None and band is not None:
+            zone = _zone(force, band)
         duration = None if self._deadline is None else self._deadline - self._phase_start
         left = None if self._deadline is None else max(0.0, self._deadline - self._t)
         if self._paused:
@@ -343,6 +343,7 @@ class Engine:
         self._phase = phase
         self._stage = stage
         self._hand = hand
+        self._band = self._band_for(hand)
         self._phase_start = t
         self._deadline = None if duration is None else t + duration
         self._cues = []
@@ -383,8 +384,8 @@ class Engine:
 
     def _next_mvc_or_holds(self, t: float) -> list[Event]:
         if self._mvc_queue:
-            hand, number = self._mvc_queue[0]
-            self._trial_no = number
+            hand = self._mvc_queue[0]
+            self._trial_no = self._next_trial_number(hand)
             return self._countdown(t, Stage.MVC, hand)
         return self._countdown(t, Stage.HOLD, self._hold_hands[self._rep])
 
@@ -464,17 +465,16 @@ class Engine:
             self._band_events(t, ff, out)
 
     def _band_events(self, t: F64, ff: F64, out: list[Event]) -> None:
-        snap_hand = self._hand
-        assert snap_hand is not None
-        mvc = self.mvc_n[snap_hand]
+        assert self._band is not None and self._hand is not None
+        mvc = self.mvc_n[self._hand]
         p = self.protocol
-        low = (p.target_pct - p.green_pct) / 100 * mvc
-        high = (p.target_pct + p.green_pct) / 100 * mvc
-        cls = np.where(ff < low, -1, np.where(ff > high, 1, 0))
-        cls[t < self._phase_start + p.ramp_s] = 0  # the ramp is not judged
+        _, low, high, _, _ = self._band
+        cls = (ff > high).astype(np.int8) - (ff < low).astype(np.int8)
+        if t[0] < self._phase_start + p.ramp_s:
+            cls[t < self._phase_start + p.ramp_s] = 0  # the ramp is not judged
         # Segments of constant class; a handful per batch at most (filtered force).
         bounds = np.concatenate(([0], np.flatnonzero(np.diff(cls)) + 1, [len(cls)]))
-        for s, e in zip(bounds[:-1], bounds[1:], strict=True):
+        for s, e in itertools.pairwise(bounds):
             c = int(cls[s])
             if c != self._cls:
                 self._cls, self._cls_since = c, float(t[s])
@@ -517,30 +517,14 @@ class Engine:
             words = "Too light: squeeze a little harder." if c < 0 else "Too hard: ease off."
             out.append(Event(at, EventKind.OUT_OF_BAND, words, {"side": side}))
 
-    def _zone(self, force: float) -> Zone:
-        s = self.snapshot_band()
-        low, high, nlow, nhigh = s
-        if force < nlow:
-            return Zone.LOW
-        if force < low:
-            return Zone.NEAR_LOW
-        if force <= high:
-            return Zone.IN_BAND
-        if force <= nhigh:
-            return Zone.NEAR_HIGH
-        return Zone.HIGH
-
-    def snapshot_band(self) -> tuple[float, float, float, float]:
-        """Green and amber band edges (low, high, near_low, near_high) of the current hand, N.
-
-        Raises:
-            LookupError: No hand with a known MVC is in use.
-        """
-        if self._hand is None or self._hand not in self.mvc_n:
-            raise LookupError("no band: no hand with a known MVC is in use")
-        mvc = self.mvc_n[self._hand]
+    def _band_for(self, hand: Hand | None) -> tuple[float, float, float, float, float] | None:
+        """(target, green low, green high, amber low, amber high) for ``hand``, N."""
+        if hand is None or hand not in self.mvc_n:
+            return None
+        mvc = self.mvc_n[hand]
         p = self.protocol
         return (
+            p.target_pct / 100 * mvc,
             (p.target_pct - p.green_pct) / 100 * mvc,
             (p.target_pct + p.green_pct) / 100 * mvc,
             (p.target_pct - p.amber_pct) / 100 * mvc,
@@ -579,11 +563,10 @@ class Engine:
         assessment = assess_mvc(used, planned=mvc.trials_per_hand,
                                 max_trials=mvc.max_trials_per_hand,
                                 disagreement_pct=mvc.disagreement_pct)
-        queued = any(h is hand for h, _ in self._mvc_queue)
+        queued = hand in self._mvc_queue
         extra = assessment.offer_another and mvc.extra_trials and not queued
         if extra:
-            nxt = 1 + max(tr.number for tr in self.trials if tr.hand is hand)
-            self._mvc_queue.append((hand, nxt))
+            self._mvc_queue.append(hand)
         msg = f"{hand.label} hand, trial {number}: {score.score_n / KGF_N:.1f} kg."
         if not score.plausible:
             msg = score.message
@@ -603,7 +586,7 @@ class Engine:
         })]
         if self._mvc_queue:
             return out + self._enter(Phase.MVC_REST, t, mvc.rest_s, stage=Stage.MVC,
-                                     hand=self._mvc_queue[0][0],
+                                     hand=self._mvc_queue[0],
                                      message="Rest. Let your hand relax.")
         return out + self._finish_mvc(t)
 
@@ -636,6 +619,9 @@ class Engine:
                                  stage=Stage.HOLD, hand=self._hold_hands[self._rep],
                                  message="Rest before the first hold.")
 
+    def _next_trial_number(self, hand: Hand) -> int:
+        return 1 + sum(1 for tr in self.trials if tr.hand is hand)
+
     def _redo(self, t: float) -> list[Event]:
         in_mvc_rest = self._phase is Phase.MVC_REST
         before_holds = self._phase is Phase.REST and self._rep == 0 and bool(self.trials)
@@ -644,8 +630,8 @@ class Engine:
             return [self._reject(Command.REDO_TRIAL, t, "there is no trial to redo now")]
         last.used = False
         # The repeat gets a new number so both attempts stay on record.
-        number = 1 + max(tr.number for tr in self.trials if tr.hand is last.hand)
-        self._mvc_queue.insert(0, (last.hand, number))
+        number = self._next_trial_number(last.hand)
+        self._mvc_queue.insert(0, last.hand)
         if before_holds:
             self.mvc_n.pop(last.hand, None)
         out = [Event(t, EventKind.MVC_TRIAL, f"Trial {last.number} of the "
@@ -663,8 +649,8 @@ class Engine:
         assert hand is not None
         mvc = self.mvc_n[hand]
         tt, ff = self._collected()
-        low, high, _, _ = self.snapshot_band()
-        target = p.target_pct / 100 * mvc
+        assert self._band is not None
+        target, low, high, _, _ = self._band
         m = hold_metrics(tt, ff, target, low, high, ramp_s=p.ramp_s, mvc_n=mvc,
                          start_s=self._phase_start, end_s=t,
                          gap_threshold_s=self._gap_threshold)
@@ -762,6 +748,19 @@ class Engine:
             left = (self._deadline or self._t) - self._t
             return str(max(1, math.ceil(left - 1e-9))) if left > 0 else "Go"
         return _PHASE_WORDS[phase]
+
+
+def _zone(force: float, band: tuple[float, float, float, float, float]) -> Zone:
+    _, low, high, nlow, nhigh = band
+    if force < nlow:
+        return Zone.LOW
+    if force < low:
+        return Zone.NEAR_LOW
+    if force <= high:
+        return Zone.IN_BAND
+    if force <= nhigh:
+        return Zone.NEAR_HIGH
+    return Zone.HIGH
 
 
 _PHASE_WORDS = {

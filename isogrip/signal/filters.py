@@ -5,8 +5,8 @@ around the band edges) yet fast: SCIENCE.md asks for sample-to-screen latency un
 100 ms, ideally under 50 ms. A 2nd-order Butterworth low-pass at 5 Hz delays slow
 force changes by about 45 ms (``sqrt(2) / (2 * pi * 5 Hz)`` = 45.0 ms for the analogue
 prototype; 44.4 ms for the digital filter at 80 Hz, 45.0 ms at 1 kHz) and attenuates
-10 Hz tremor by about 12 dB. Offline analysis uses a zero-phase filter instead, which
-has no delay at all.
+10 Hz tremor by 12-13 dB (to about a quarter of its amplitude). Offline analysis uses
+a zero-phase filter instead, which has no delay at all.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ __all__ = [
 ]
 
 #: Cut-off of the live feedback filter (Hz). 2nd order: ~45 ms delay at low
-#: frequencies, -12 dB at 10 Hz (see the module docstring and docs/signal.md).
+#: frequencies, -12 to -13 dB at 10 Hz (see the module docstring and docs/signal.md).
 DEFAULT_FEEDBACK_CUTOFF_HZ = 5.0
 #: Cut-off of the offline zero-phase filter (Hz).
 DEFAULT_ANALYSIS_CUTOFF_HZ = 10.0
@@ -83,7 +83,7 @@ class LiveLowPass:
 
     With the default 5 Hz cut-off and order 2 the delay at low frequencies is 44.4 ms
     at 80 Hz and 45.0 ms at 1 kHz (:attr:`delay_s`), under the 50 ms latency goal,
-    while 10 Hz tremor is attenuated by about 12 dB.
+    while 10 Hz tremor is attenuated by 12-13 dB.
 
     Args:
         fs_hz: Sample rate in Hz.

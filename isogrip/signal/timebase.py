@@ -65,7 +65,6 @@ class Timebase:
     _offset_host: float
     _lag_since: float | None
     _last_raw: float | None
-    _last_dev: float | None
     _last_out: float
 
     def __init__(
@@ -146,40 +145,49 @@ class Timebase:
             raise ValueError(f"batch size is {n} but {d.shape[0]} device times were given")
         if n == 0:
             return np.empty(0, dtype=_F64), np.empty(0, dtype=_F64)
-        if not math.isfinite(float(d.sum())):
+        # Raw steps, the first one from the previous batch: one pass serves the wrap,
+        # jump and finiteness checks, and the usual batch (all steps forward, finite)
+        # stops at the first test. A NaN or infinity anywhere makes a step NaN or
+        # -inf, or sits in the last sample.
+        steps = np.empty(n, dtype=_F64)
+        steps[0] = 0.0 if self._last_raw is None else d[0] - self._last_raw
+        if n > 1:
+            np.subtract(d[1:], d[:-1], out=steps[1:])
+        last_raw = float(d[-1])
+        if float(steps.min()) >= -_BACKSTEP_TOLERANCE_S and math.isfinite(last_raw):
+            self._last_raw = last_raw
+            dev = d + self._wraps * self._wrap if self._wraps and self._wrap else d.copy()
+            return self._map_segment(host, dev, jumped=False), dev
+        if not np.isfinite(d).all():
             return self._map_no_clock(host, n), d.copy()
-        dev = self._unwrap(d)
-        prev = dev[0] if self._last_dev is None else self._last_dev
-        steps = np.diff(dev, prepend=prev)
+        self._last_raw = last_raw
+        return self._map_with_steps_back(host, d, steps)
+
+    def _map_with_steps_back(
+        self, host: float, d: NDArray[np.float64], steps: NDArray[np.float64]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Rare path: the raw device time stepped back (a counter wrap or a jump)."""
+        if self._wrap is not None:
+            # A step back by more than half a period is the counter wrapping around.
+            wrapped = steps < -0.5 * self._wrap
+            k = np.cumsum(wrapped) + self._wraps
+            dev: NDArray[np.float64] = d + k * self._wrap
+            self._wraps = int(k[-1])
+            steps = steps + wrapped * self._wrap
+        else:
+            dev = d.copy()
         back = steps < -_BACKSTEP_TOLERANCE_S
         if not back.any():
             return self._map_segment(host, dev, jumped=False), dev
-        # Rare path: the device clock stepped back; map each run separately so the
-        # samples before the jump keep the old anchor and the rest get a new one.
-        bounds = [0, *np.flatnonzero(back).tolist(), n]
+        # The clock jumped back: map each run separately so the samples before the
+        # jump keep the old anchor and the rest get a new one.
+        bounds = [0, *np.flatnonzero(back).tolist(), d.shape[0]]
         parts = [
             self._map_segment(host, dev[a:b], jumped=a > 0 or bool(back[0]))
             for a, b in itertools.pairwise(bounds)
             if b > a
         ]
         return np.concatenate(parts), dev
-
-    def _unwrap(self, d: NDArray[np.float64]) -> NDArray[np.float64]:
-        """Remove counter wraps: a step back by more than half a period is a wrap."""
-        if self._wrap is None:
-            self._last_raw = float(d[-1])
-            return d.copy()
-        period = self._wrap
-        prev = d[0] if self._last_raw is None else self._last_raw
-        wrapped = np.diff(d, prepend=prev) < -0.5 * period
-        if wrapped.any():
-            k = np.cumsum(wrapped) + self._wraps
-            dev: NDArray[np.float64] = d + k * period
-            self._wraps = int(k[-1])
-        else:
-            dev = d + self._wraps * period if self._wraps else d.copy()
-        self._last_raw = float(d[-1])
-        return dev
 
     def _map_segment(
         self, host: float, dev: NDArray[np.float64], *, jumped: bool
@@ -211,7 +219,6 @@ class Timebase:
                 self._lag_since = None
                 self._offset = min(allowed, candidate)
                 self._offset_host = host
-        self._last_dev = last
         t = dev + self._offset
         # A sample cannot be stamped after it arrived, nor before an earlier one.
         np.minimum(t, host, out=t)
@@ -253,5 +260,4 @@ class Timebase:
         self._offset_host = 0.0  # host time the offset estimate was last updated
         self._lag_since = None  # host time a large lag was first seen
         self._last_raw = None  # last raw device time (wrap detection)
-        self._last_dev = None  # last unwrapped device time
         self._last_out = -math.inf  # last mapped host time (monotonic output)

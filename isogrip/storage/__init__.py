@@ -1,0 +1,1 @@
+"""Session storage: the SQLite store, the crash-safe recorder and the exports."""

@@ -254,7 +254,7 @@ class PhaseRow:
 
     Attributes:
         seq: Order of recording within the session (0, 1, 2...).
-        t_s: Session clock time of the change, in seconds.
+        t_s: Session clock time of the change, in seconds (``None`` if it was NaN).
         phase: Phase name as the protocol engine reports it (e.g. ``"hold"``).
         hand: ``"left"``/``"right"``, or ``None`` if the phase has no hand.
         rep: Hold number (1-based), or ``None``.
@@ -266,7 +266,7 @@ class PhaseRow:
     """
 
     seq: int
-    t_s: float
+    t_s: float | None
     phase: str
     hand: str | None = None
     rep: int | None = None
@@ -283,13 +283,13 @@ class EventRow:
 
     Attributes:
         seq: Order of recording within the session.
-        t_s: Session clock time in seconds.
+        t_s: Session clock time in seconds (``None`` if it was NaN).
         kind: Event kind (e.g. ``"phase"``, ``"warning"``).
         detail: Event data (decoded JSON object).
     """
 
     seq: int
-    t_s: float
+    t_s: float | None
     kind: str
     detail: dict[str, Any]
 
@@ -390,10 +390,10 @@ def to_jsonable(obj: Any) -> Any:
     arrays, enums (their value), datetimes (ISO 8601) and paths; anything else becomes
     its ``str()``.
     """
-    if obj is None or isinstance(obj, bool | str):
-        return obj.value if isinstance(obj, enum.Enum) else obj
     if isinstance(obj, enum.Enum):
         return to_jsonable(obj.value)
+    if obj is None or isinstance(obj, bool | str):
+        return obj
     if isinstance(obj, int):
         return int(obj)
     if isinstance(obj, float):
@@ -448,10 +448,6 @@ def _s(x: Any) -> str | None:
 
 def _f64(a: ArrayLike) -> NDArray[np.float64]:
     return np.ascontiguousarray(a, dtype=SAMPLE_DTYPE)
-
-
-def _blob(a: NDArray[np.float64]) -> bytes:
-    return _f64(a).tobytes()
 
 
 def _unblob(b: bytes) -> NDArray[np.float64]:
@@ -863,7 +859,7 @@ class Store:
 
     def _not_found(self, session_id: object) -> SessionNotFoundError:
         return SessionNotFoundError(
-            f"no session {session_id} in {self.path}; list the sessions with `isogrip sessions`"
+            f"no session {session_id}; list the sessions with `isogrip sessions`"
         )
 
     def get_session(self, session_id: int) -> SessionRow:
@@ -919,7 +915,7 @@ class Store:
                              "SELECT max(id) FROM sessions").fetchone()
             if row is None or row[0] is None:
                 raise SessionNotFoundError(
-                    f"no sessions recorded yet in {self.path}; start one with `isogrip run`"
+                    "no sessions recorded yet; start one with `isogrip run`"
                 )
             return int(row[0])
         if text.isdigit():

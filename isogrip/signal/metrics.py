@@ -1,0 +1,323 @@
+"""Metrics of one sustained hold (SCIENCE.md "Metrics from a hold").
+
+The first ``ramp_s`` seconds after the go cue are the ramp up to the target and are
+left out of every accuracy and steadiness figure; only the impulse and the peak use
+the whole hold. Times in or out of the band are time-weighted (each sample holds until
+the next one, but never longer than the gap threshold), so irregular sampling and
+dropouts are handled; means, errors and the SD are plain per-sample statistics of the
+steady part. See docs/signal.md for the table of metrics.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+__all__ = ["DEFAULT_RAMP_S", "MIN_GAP_THRESHOLD_S", "HoldMetrics", "hold_metrics"]
+
+#: Ramp excluded from the steady part (s): "excluding the first ~3 s" (SCIENCE.md).
+DEFAULT_RAMP_S = 3.0
+#: Smallest default gap threshold (s); the default is max(this, 5 x median interval).
+MIN_GAP_THRESHOLD_S = 0.25
+
+_F64 = np.float64
+#: Slack (s) on the start of the steady part so float rounding of evenly spaced
+#: sample times does not drop the sample that falls exactly on it.
+_EPS_S = 1e-7
+_NAN = math.nan
+
+
+@dataclass(frozen=True)
+class HoldMetrics:
+    """Metrics of one hold. NaN marks a value that cannot be computed.
+
+    The "steady part" runs from ``start + ramp_s`` to the end of the hold. "% MVC"
+    values are NaN when no MVC was given.
+
+    Attributes:
+        duration_s: Length of the hold, end minus start (s).
+        n_samples: Valid samples within the hold (count).
+        n_steady: Valid samples in the steady part (count).
+        steady_s: Length of the steady part, end minus (start + ramp) (s).
+        time_in_band_pct: Time in the band as a percentage of the steady time covered
+            by data (%); gaps are excluded from both numerator and denominator.
+        time_in_band_s: Steady time with force within [band low, band high] (s).
+        time_below_s: Steady time with force below the band (s).
+        time_above_s: Steady time with force above the band (s).
+        mean_force_n: Mean force over the steady part (N).
+        mean_pct_mvc: Mean force over the steady part (% MVC).
+        constant_error_n: Mean signed error, force minus target; negative means
+            under target (N).
+        constant_error_pct_mvc: Constant error (% MVC).
+        absolute_error_n: Mean absolute error vs target (N).
+        absolute_error_pct_mvc: Absolute error (% MVC).
+        rmse_n: Root mean square error vs target (N).
+        rmse_pct_mvc: RMSE (% MVC).
+        sd_n: Sample standard deviation of force (ddof = 1) over the steady part (N).
+        sd_pct_mvc: SD (% MVC).
+        cv_mean_pct: Coefficient of variation SD / mean force x 100 (CVM, %).
+        cv_target_pct: Coefficient of variation SD / target x 100 (CVT, %).
+        drift_n_per_min: Least-squares slope of force over the steady part (N/min);
+            negative when force fades.
+        drift_pct_mvc_per_min: The same slope (% MVC per minute).
+        impulse_ns: Trapezoidal force-time integral over the whole hold (N*s).
+        peak_n: Highest force over the whole hold (N).
+        longest_excursion_s: Longest continuous time out of the band in the steady
+            part (s); a gap ends an excursion.
+        gap_s: Hold time not covered by data (s): each stretch without samples
+            (between samples, from the start to the first sample, from the last
+            sample to the end) longer than the gap threshold adds its excess over the
+            threshold; with no samples at all, the whole hold.
+        max_gap_s: Full length of the longest stretch without samples that counted as
+            a gap (s); 0 when there was none.
+        gap_threshold_s: Gap threshold used (s).
+    """
+
+    duration_s: float
+    n_samples: int
+    n_steady: int
+    steady_s: float
+    time_in_band_pct: float
+    time_in_band_s: float
+    time_below_s: float
+    time_above_s: float
+    mean_force_n: float
+    mean_pct_mvc: float
+    constant_error_n: float
+    constant_error_pct_mvc: float
+    absolute_error_n: float
+    absolute_error_pct_mvc: float
+    rmse_n: float
+    rmse_pct_mvc: float
+    sd_n: float
+    sd_pct_mvc: float
+    cv_mean_pct: float
+    cv_target_pct: float
+    drift_n_per_min: float
+    drift_pct_mvc_per_min: float
+    impulse_ns: float
+    peak_n: float
+    longest_excursion_s: float
+    gap_s: float
+    max_gap_s: float
+    gap_threshold_s: float
+
+    def as_dict(self) -> dict[str, float | int]:
+        """All fields as a flat ``{name: value}`` dict (NaN stays NaN), for JSON."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+
+def _pct(value: float, ref: float | None) -> float:
+    """``value`` as a percentage of ``ref``; NaN without a usable reference."""
+    if ref is None or not math.isfinite(ref) or ref == 0:
+        return _NAN
+    return value / ref * 100.0
+
+
+def _empty(duration: float, steady: float, gap: float, thr: float) -> HoldMetrics:
+    return HoldMetrics(
+        duration_s=duration,
+        n_samples=0,
+        n_steady=0,
+        steady_s=steady,
+        time_in_band_pct=_NAN,
+        time_in_band_s=0.0,
+        time_below_s=0.0,
+        time_above_s=0.0,
+        mean_force_n=_NAN,
+        mean_pct_mvc=_NAN,
+        constant_error_n=_NAN,
+        constant_error_pct_mvc=_NAN,
+        absolute_error_n=_NAN,
+        absolute_error_pct_mvc=_NAN,
+        rmse_n=_NAN,
+        rmse_pct_mvc=_NAN,
+        sd_n=_NAN,
+        sd_pct_mvc=_NAN,
+        cv_mean_pct=_NAN,
+        cv_target_pct=_NAN,
+        drift_n_per_min=_NAN,
+        drift_pct_mvc_per_min=_NAN,
+        impulse_ns=_NAN,
+        peak_n=_NAN,
+        longest_excursion_s=_NAN,
+        gap_s=gap,
+        max_gap_s=gap,
+        gap_threshold_s=thr,
+    )
+
+
+def hold_metrics(
+    t: ArrayLike,
+    force_n: ArrayLike,
+    target_n: float,
+    band_low_n: float,
+    band_high_n: float,
+    ramp_s: float = DEFAULT_RAMP_S,
+    *,
+    mvc_n: float | None = None,
+    start_s: float | None = None,
+    end_s: float | None = None,
+    gap_threshold_s: float | None = None,
+) -> HoldMetrics:
+    """Compute the metrics of one hold.
+
+    Samples outside ``[start_s, end_s]`` and samples with a non-finite time or force
+    are dropped. Bad or missing data never raises: values that cannot be computed are
+    NaN.
+
+    Args:
+        t: Sample times (s), on the same clock as ``start_s`` and ``end_s``.
+        force_n: Forces (N), one per time.
+        target_n: Target force (N).
+        band_low_n: Lower edge of the green band (N), inclusive.
+        band_high_n: Upper edge of the green band (N), inclusive.
+        ramp_s: Ramp after the start excluded from the steady part (s).
+        mvc_n: The MVC (N) for "% MVC" values; ``None`` makes them NaN.
+        start_s: Start of the hold, the go cue (s); defaults to the first sample time.
+        end_s: End of the hold (s); defaults to the last sample time.
+        gap_threshold_s: Longest interval a sample may stand for (s); defaults to
+            ``max(0.25, 5 x median sample interval)``.
+
+    Returns:
+        The :class:`HoldMetrics`.
+
+    Raises:
+        ValueError: ``t`` and ``force_n`` differ in length, the band is inverted,
+            ``ramp_s`` is negative or ``gap_threshold_s`` is not positive.
+    """
+    ta = np.asarray(t, dtype=_F64).reshape(-1)
+    fa = np.asarray(force_n, dtype=_F64).reshape(-1)
+    if ta.shape != fa.shape:
+        raise ValueError(f"t has {ta.shape[0]} samples but force has {fa.shape[0]}")
+    if not band_low_n <= band_high_n:
+        raise ValueError(f"band low {band_low_n!r} N is above band high {band_high_n!r} N")
+    if not (math.isfinite(ramp_s) and ramp_s >= 0):
+        raise ValueError(f"ramp_s must be >= 0, got {ramp_s!r}")
+    if gap_threshold_s is not None and not (gap_threshold_s > 0):
+        raise ValueError(f"gap_threshold_s must be positive, got {gap_threshold_s!r}")
+
+    keep = np.isfinite(ta) & np.isfinite(fa)
+    if start_s is not None:
+        keep &= ta >= start_s
+    if end_s is not None:
+        keep &= ta <= end_s
+    if not keep.all():
+        ta, fa = ta[keep], fa[keep]
+    n = ta.shape[0]
+    if n > 1 and bool(np.any(np.diff(ta) < 0)):
+        order = np.argsort(ta, kind="stable")
+        ta, fa = ta[order], fa[order]
+
+    if n == 0:
+        start = _NAN if start_s is None else float(start_s)
+        end = _NAN if end_s is None else float(end_s)
+        duration = end - start
+        thr = MIN_GAP_THRESHOLD_S if gap_threshold_s is None else float(gap_threshold_s)
+        steady_s = max(0.0, duration - ramp_s) if math.isfinite(duration) else _NAN
+        return _empty(duration, steady_s, duration, thr)
+
+    start = float(ta[0]) if start_s is None else float(start_s)
+    end = float(ta[-1]) if end_s is None else float(end_s)
+    dt = np.diff(ta)
+    if gap_threshold_s is not None:
+        thr = float(gap_threshold_s)
+    elif n > 1:
+        thr = max(MIN_GAP_THRESHOLD_S, 5.0 * float(np.median(dt)))
+    else:
+        thr = MIN_GAP_THRESHOLD_S
+    t_steady = start + ramp_s
+
+    # --- time weights: each sample stands for the time until the next one (or the
+    # end), capped at the gap threshold so a dropout is not credited to one sample.
+    nxt = np.empty(n, dtype=_F64)
+    nxt[:-1] = ta[1:]
+    nxt[-1] = max(end, float(ta[-1]))
+    held_until = np.minimum(nxt, ta + thr)
+    # Part of each sample's interval inside the steady part.
+    overlap = np.clip(np.minimum(held_until, end) - np.maximum(ta, t_steady), 0.0, None)
+    below = fa < band_low_n
+    above = fa > band_high_n
+    inband = ~(below | above)
+    tib = float(overlap[inband].sum())
+    t_below = float(overlap[below].sum())
+    t_above = float(overlap[above].sum())
+    covered = tib + t_below + t_above
+    tib_pct = tib / covered * 100.0 if covered > 0 else _NAN
+
+    # --- longest excursion: runs of consecutive out-of-band samples, split at gaps.
+    out = ~inband
+    longest = 0.0
+    if out.any():
+        brk = np.empty(n, dtype=bool)
+        brk[0] = True
+        brk[1:] = (out[1:] != out[:-1]) | (dt > thr)
+        run_id = np.cumsum(brk) - 1
+        runs = np.bincount(run_id, weights=np.where(out, overlap, 0.0))
+        longest = float(runs.max())
+
+    # --- gaps: every stretch without samples longer than the threshold.
+    stretches = np.concatenate(([ta[0] - start], dt, [end - ta[-1]]))
+    is_gap = stretches > thr
+    gap = float((stretches[is_gap] - thr).sum())
+    max_gap = float(stretches[is_gap].max()) if is_gap.any() else 0.0
+
+    # --- whole-hold figures.
+    impulse = float(np.sum(0.5 * (fa[1:] + fa[:-1]) * dt)) if n > 1 else 0.0
+    peak = float(fa.max())
+
+    # --- steady-part statistics (per sample).
+    steady = ta >= t_steady - _EPS_S
+    fs = fa[steady]
+    ns = fs.shape[0]
+    if ns:
+        err = fs - target_n
+        mean_f = float(fs.mean())
+        ce = float(err.mean())
+        ae = float(np.abs(err).mean())
+        rmse = float(np.sqrt(np.mean(err * err)))
+    else:
+        mean_f = ce = ae = rmse = _NAN
+    sd = float(fs.std(ddof=1)) if ns >= 2 else _NAN
+    drift = _NAN
+    if ns >= 2:
+        ts = ta[steady]
+        tc = ts - ts.mean()
+        sxx = float(np.dot(tc, tc))
+        if sxx > 0:
+            drift = float(np.dot(tc, fs - mean_f)) / sxx * 60.0
+
+    return HoldMetrics(
+        duration_s=end - start,
+        n_samples=n,
+        n_steady=ns,
+        steady_s=max(0.0, end - t_steady),
+        time_in_band_pct=tib_pct,
+        time_in_band_s=tib,
+        time_below_s=t_below,
+        time_above_s=t_above,
+        mean_force_n=mean_f,
+        mean_pct_mvc=_pct(mean_f, mvc_n),
+        constant_error_n=ce,
+        constant_error_pct_mvc=_pct(ce, mvc_n),
+        absolute_error_n=ae,
+        absolute_error_pct_mvc=_pct(ae, mvc_n),
+        rmse_n=rmse,
+        rmse_pct_mvc=_pct(rmse, mvc_n),
+        sd_n=sd,
+        sd_pct_mvc=_pct(sd, mvc_n),
+        cv_mean_pct=_pct(sd, mean_f) if mean_f > 0 else _NAN,
+        cv_target_pct=_pct(sd, target_n) if target_n > 0 else _NAN,
+        drift_n_per_min=drift,
+        drift_pct_mvc_per_min=_pct(drift, mvc_n),
+        impulse_ns=impulse,
+        peak_n=peak,
+        longest_excursion_s=longest,
+        gap_s=gap,
+        max_gap_s=max_gap,
+        gap_threshold_s=thr,
+    )

@@ -1,0 +1,364 @@
+"""The crash-safe session recorder.
+
+A :class:`Recorder` collects everything one session produces (samples, phase
+changes, events, MVC trials and results, hold results) and writes it to the
+:class:`~isogrip.storage.store.Store` in batches: one transaction per flush, at least
+every ``flush_interval_s`` seconds of its clock while data keeps coming, and sooner
+when ``max_buffer_samples`` samples are waiting. A crash therefore loses at most about
+one second of data, and the database never holds half a batch.
+
+Adding data is cheap: :meth:`Recorder.add_samples` only keeps references to the
+arrays (they are concatenated at the flush), so the caller must not modify an array
+after handing it over.
+
+Errors: a flush that the ``add_*`` methods start never raises; on a storage failure the
+data stays buffered in memory, :attr:`Recorder.error` holds the error, it is logged,
+and the flush is retried one interval later. :meth:`Recorder.flush` and
+:meth:`Recorder.close` raise :class:`~isogrip.errors.StorageError`, so the end of a
+session always reports a failure that has not gone away.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import functools
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from isogrip.errors import StorageError
+from isogrip.storage.store import FINAL_STATUSES, Store
+
+log = logging.getLogger(__name__)
+
+#: What :meth:`Recorder.add_samples` accepts: a 1-D numpy array or a sequence of floats.
+SampleArray = NDArray[Any] | Sequence[float]
+
+
+class Recorder:
+    """Buffers one session's data and writes it to the store in batches.
+
+    Args:
+        store: The open store (the session must exist in it).
+        session_id: The session to record into (from :meth:`Store.create_session`).
+        flush_interval_s: Write at least this often (in ``clock`` seconds) while data
+            arrives.
+        max_buffer_samples: Write as soon as this many samples are waiting.
+        clock: Time source for the flush interval (seconds, monotonic).
+
+    Attributes:
+        samples_written: Samples committed to the database so far.
+        flushes: Successful flushes (transactions) so far.
+        error: The last storage error of an automatic flush, or ``None`` once a later
+            flush succeeded.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        session_id: int,
+        *,
+        flush_interval_s: float = 1.0,
+        max_buffer_samples: int = 50_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if not flush_interval_s > 0:
+            raise ValueError("flush_interval_s must be positive")
+        if max_buffer_samples < 1:
+            raise ValueError("max_buffer_samples must be at least 1")
+        self.store = store
+        self.session_id = int(session_id)
+        self.flush_interval_s = float(flush_interval_s)
+        self.max_buffer_samples = int(max_buffer_samples)
+        self._clock = clock
+        # Continue numbering if the session already holds data (raises if it is absent).
+        store.get_session(self.session_id)
+        self._chunk, self._phase_seq, self._event_seq = store.next_indices(self.session_id)
+        self._attempts: dict[int, int] = {}
+        for h in store.load_holds(self.session_id):
+            self._attempts[h.rep] = max(self._attempts.get(h.rep, 0), h.attempt)
+        self._t: list[SampleArray] = []
+        self._td: list[SampleArray | None] = []
+        self._f: list[SampleArray] = []
+        self._buffered = 0
+        self._ops: list[Callable[[], None]] = []
+        self._last_flush = clock()
+        self._retry_at: float | None = None
+        self._closed = False
+        self._warned_closed = False
+        self.samples_written = 0
+        self.flushes = 0
+        self.error: StorageError | None = None
+
+    # ------------------------------------------------------------------ state
+    @property
+    def buffered_samples(self) -> int:
+        """Samples waiting for the next flush."""
+        return self._buffered
+
+    @property
+    def pending_records(self) -> int:
+        """Non-sample records (phases, events, ...) waiting for the next flush."""
+        return len(self._ops)
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` has completed."""
+        return self._closed
+
+    def _accepting(self) -> bool:
+        if not self._closed:
+            return True
+        if not self._warned_closed:
+            self._warned_closed = True
+            log.warning("session %d: data arrived after the recorder closed; ignored",
+                        self.session_id)
+        return False
+
+    # ------------------------------------------------------------------ samples
+    def add_samples(
+        self, t: SampleArray, t_device: SampleArray | None, force: SampleArray
+    ) -> None:
+        """Buffer a batch of samples (cheap: keeps references, writes later).
+
+        Args:
+            t: Session clock times (s).
+            t_device: Device clock times (s), or ``None`` if the device has no clock.
+            force: Forces (N), recorded as received (NaN included).
+
+        Raises:
+            ValueError: The arrays differ in length.
+        """
+        if not self._accepting():
+            return
+        n = len(force)
+        if len(t) != n or (t_device is not None and len(t_device) != n):
+            raise ValueError("t, t_device and force must have the same length")
+        if n == 0:
+            return
+        self._t.append(t)
+        self._td.append(t_device)
+        self._f.append(force)
+        self._buffered += n
+        self._maybe_flush()
+
+    # ------------------------------------------------------------------ other records
+    def _add(self, op: Callable[[], None]) -> None:
+        self._ops.append(op)
+        self._maybe_flush()
+
+    def add_phase(
+        self,
+        t_s: float,
+        phase: str,
+        hand: str | None = None,
+        rep: int | None = None,
+        trial: int | None = None,
+        target_n: float | None = None,
+        band_low_n: float | None = None,
+        band_high_n: float | None = None,
+        mvc_n: float | None = None,
+    ) -> None:
+        """Record a phase change (the phase lasts until the next one)."""
+        if not self._accepting():
+            return
+        seq = self._phase_seq
+        self._phase_seq += 1
+        self._add(functools.partial(
+            self.store.write_phase, self.session_id, seq, t_s, phase, hand, rep, trial,
+            target_n, band_low_n, band_high_n, mvc_n,
+        ))
+
+    def add_event(self, t_s: float, kind: str, detail: Mapping[str, Any] | None = None) -> None:
+        """Record an event; ``detail`` is stored as compact JSON (NaN as null)."""
+        if not self._accepting():
+            return
+        seq = self._event_seq
+        self._event_seq += 1
+        self._add(functools.partial(
+            self.store.write_event, self.session_id, seq, t_s, kind,
+            None if detail is None else dict(detail),
+        ))
+
+    def add_mvc_trial(
+        self,
+        hand: str,
+        trial: int,
+        t_start_s: float | None,
+        t_end_s: float | None,
+        score_n: float | None,
+        raw_peak_n: float | None,
+        time_to_peak_s: float | None,
+        plausible: bool,
+        message: str | None,
+        used: bool = True,
+    ) -> None:
+        """Record a maximal effort (times on the session clock, forces in N)."""
+        if not self._accepting():
+            return
+        self._add(functools.partial(
+            self.store.write_mvc_trial, self.session_id, hand, trial, t_start_s, t_end_s,
+            score_n, raw_peak_n, time_to_peak_s, plausible, message, used,
+        ))
+
+    def discard_mvc_trial(self, hand: str, trial: int) -> None:
+        """Mark a recorded MVC trial as not used (it was redone or discarded)."""
+        if not self._accepting():
+            return
+        self._add(functools.partial(
+            self.store.write_mvc_trial_used, self.session_id, hand, trial, False,
+        ))
+
+    def set_mvc(
+        self, hand: str, mvc_n: float | None, best_trial: int | None, flags: Sequence[str]
+    ) -> None:
+        """Record (or replace) the MVC chosen for a hand."""
+        if not self._accepting():
+            return
+        self._add(functools.partial(
+            self.store.write_mvc, self.session_id, hand, mvc_n, best_trial, list(flags),
+        ))
+
+    def add_hold(
+        self,
+        rep: int,
+        hand: str | None,
+        t_go_s: float | None,
+        t_end_s: float | None,
+        target_n: float | None,
+        band_low_n: float | None,
+        band_high_n: float | None,
+        mvc_n: float | None,
+        completed: bool,
+        metrics: Mapping[str, float | int | None],
+    ) -> None:
+        """Record a hold result.
+
+        A repetition recorded again (a hold stopped by a pause and then repeated) is
+        kept as a new attempt (1, 2, ...), so no result is lost.
+        """
+        if not self._accepting():
+            return
+        attempt = self._attempts.get(int(rep), 0) + 1
+        self._attempts[int(rep)] = attempt
+        self._add(functools.partial(
+            self.store.write_hold, self.session_id, rep, attempt, hand, t_go_s, t_end_s,
+            target_n, band_low_n, band_high_n, mvc_n, completed, dict(metrics),
+        ))
+
+    # ------------------------------------------------------------------ flushing
+    def _due(self, now: float) -> bool:
+        if self._retry_at is not None:
+            return now >= self._retry_at
+        return (self._buffered >= self.max_buffer_samples
+                or now - self._last_flush >= self.flush_interval_s)
+
+    def _maybe_flush(self) -> bool:
+        now = self._clock()
+        if not self._due(now):
+            return False
+        try:
+            self._flush(now)
+        except StorageError as exc:
+            if self.error is None:
+                log.error("session %d: could not save data (kept in memory, will retry): %s",
+                          self.session_id, exc)
+            self.error = exc
+            self._retry_at = now + self.flush_interval_s
+            return False
+        return True
+
+    def maybe_flush(self) -> bool:
+        """Flush if the interval has passed (for callers that tick without data).
+
+        Never raises a storage error (see the module notes).
+
+        Returns:
+            Whether a flush happened and succeeded.
+        """
+        if not (self._buffered or self._ops):
+            return False
+        return self._maybe_flush()
+
+    def flush(self) -> int:
+        """Write everything buffered now, in one transaction.
+
+        Returns:
+            The number of samples written.
+
+        Raises:
+            StorageError: The database could not be written (the data stays buffered).
+        """
+        return self._flush(self._clock())
+
+    def _flush(self, now: float) -> int:
+        if not self._buffered and not self._ops:
+            self._last_flush = now
+            return 0
+        t = f = td = None
+        n = self._buffered
+        if n:
+            t = np.concatenate([np.asarray(a, np.float64).ravel() for a in self._t])
+            f = np.concatenate([np.asarray(a, np.float64).ravel() for a in self._f])
+            td = self._device_times()
+            # Keep one concatenated batch, so a retry does not redo the work.
+            self._t, self._f, self._td = [t], [f], [td]
+        with self.store.transaction():
+            if n:
+                assert t is not None and f is not None
+                self.store.write_samples(self.session_id, self._chunk, t, td, f)
+            for op in self._ops:
+                op()
+        if n:
+            self._chunk += 1
+        self._t, self._td, self._f = [], [], []
+        self._ops = []
+        self._buffered = 0
+        self.samples_written += n
+        self.flushes += 1
+        self._last_flush = now
+        self._retry_at = None
+        self.error = None
+        return n
+
+    def _device_times(self) -> NDArray[np.float64] | None:
+        if all(a is None for a in self._td):
+            return None
+        parts: list[NDArray[np.float64]] = []
+        for tdev, force in zip(self._td, self._f, strict=True):
+            if tdev is None:
+                parts.append(np.full(len(force), np.nan))
+            else:
+                parts.append(np.asarray(tdev, np.float64).ravel())
+        return np.concatenate(parts)
+
+    def close(
+        self, status: str, note: str | None = None, *, ended_at: _dt.datetime | None = None
+    ) -> None:
+        """Write what is left and record the end of the session.
+
+        Safe to call twice (the second call does nothing). Data added afterwards is
+        ignored with a warning.
+
+        Args:
+            status: ``complete``, ``aborted`` or ``interrupted``.
+            note: Why the session stopped, or ``None``.
+            ended_at: Wall-clock end (default: now).
+
+        Raises:
+            ValueError: ``status`` is not a final status.
+            StorageError: The database could not be written; the recorder stays open
+                so that ``close`` can be tried again.
+        """
+        if self._closed:
+            return
+        if status not in FINAL_STATUSES:
+            raise ValueError(f"status must be one of {', '.join(FINAL_STATUSES)}; got {status!r}")
+        self.flush()
+        self.store.finish_session(self.session_id, status,
+                                  ended_at or _dt.datetime.now(_dt.UTC), note)
+        self._closed = True
