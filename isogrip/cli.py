@@ -214,7 +214,9 @@ _LOGGED_EVENTS = {
 def _open_store(args: argparse.Namespace) -> Store:
     from isogrip.storage.store import Store
 
-    return Store.open(args.data_dir)
+    store = Store.open(args.data_dir)
+    store.mark_interrupted()  # sessions whose program died are no longer "running"
+    return store
 
 
 def _sessions(args: argparse.Namespace, console: Console) -> int:

@@ -86,10 +86,16 @@ class VirtualClock:
     async def run(self) -> None:
         """Advance time forever (cancel the task to stop)."""
         self._pushed = asyncio.Event()
+        ready = getattr(asyncio.get_running_loop(), "_ready", None)
+        if ready is None:  # pragma: no cover - another event loop implementation
+            ready = _TwoTurns()
         while True:
-            # Two turns of the loop let a woken task run up to its next wait.
+            # Advance only when every other task is waiting: yield until the loop's
+            # ready queue is empty. asyncio has no public "idle" test; CPython's
+            # loop keeps its ready callbacks in `_ready` (a deque).
             await asyncio.sleep(0)
-            await asyncio.sleep(0)
+            while ready:
+                await asyncio.sleep(0)
             if not self._heap:
                 self._pushed.clear()
                 await self._pushed.wait()
@@ -99,6 +105,17 @@ class VirtualClock:
                 continue
             self._now = max(self._now, t)
             fut.set_result(None)
+
+
+class _TwoTurns:
+    """Fallback idle test for loops without ``_ready``: true once, then false."""
+
+    def __init__(self) -> None:
+        self._flip = False
+
+    def __bool__(self) -> bool:
+        self._flip = not self._flip
+        return self._flip
 
 
 def make_clock(speed: float | None) -> ScaledClock | VirtualClock:

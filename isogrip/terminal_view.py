@@ -10,7 +10,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from isogrip.protocols.events import Phase, Snapshot, Zone
+from isogrip.protocols.events import Phase, Snapshot, Stage, Zone
 from isogrip.signal.units import Unit, from_newtons
 
 BAR_WIDTH = 60
@@ -85,25 +85,31 @@ def live_panel(snap: Snapshot, unit: Unit, header: str = "") -> Panel:
     lines: list[Any] = []
     where = ""
     if snap.hand is not None:
-        if snap.stage is not None and snap.stage.value == "hold":
+        if snap.stage is Stage.HOLD:
             where = f"Hold {snap.rep} of {snap.reps} · {snap.hand.label} hand"
         elif snap.trial:
             where = f"Maximal squeeze {snap.trial} · {snap.hand.label} hand"
-    title = Text(where or snap.phase.value.replace("_", " ").title(), style="bold")
-    lines.append(title)
+        if where and snap.phase in (Phase.REST, Phase.MVC_REST, Phase.COUNTDOWN):
+            where = "Next: " + where
+    lines.append(Text(where or snap.phase.value.replace("_", " ").title(), style="bold"))
     big = Text(_clock(snap.time_left_s), style="bold cyan")
     if snap.paused:
         big = Text("PAUSED", style="bold yellow")
     lines.append(big)
-    cue = snap.cue
-    zone_style = _ZONE_STYLE[snap.zone]
-    cue_text = Text(f" {_ZONE_SHAPE[snap.zone]} {cue} ".replace("  ", " "), style=zone_style)
-    lines.append(cue_text)
+    shape = _ZONE_SHAPE[snap.zone]
+    lines.append(Text(f" {shape} {snap.cue} " if shape else f" {snap.cue} ",
+                      style=_ZONE_STYLE[snap.zone]))
     lines.append(force_bar(snap))
-    shown = (snap.force_n or 0.0) * snap.display_scale
+    scale = snap.display_scale
+    shown = max(0.0, (snap.force_n or 0.0) * scale)  # a resting hand reads 0, not -0.1
     info = f"Force {from_newtons(shown, unit):6.1f} {unit.value}"
-    if snap.pct_mvc is not None and not snap.hide_intensity and snap.phase is Phase.HOLD:
-        info += f"   ({snap.pct_mvc:4.0f} % of your maximum)"
+    if snap.phase is Phase.HOLD and snap.target_n is not None:
+        assert snap.band_low_n is not None and snap.band_high_n is not None
+        info += (f"   target {from_newtons(snap.target_n * scale, unit):.1f} {unit.value} "
+                 f"(green {from_newtons(snap.band_low_n * scale, unit):.1f}-"
+                 f"{from_newtons(snap.band_high_n * scale, unit):.1f})")
+        if snap.pct_mvc is not None and not snap.hide_intensity:
+            info += f"   {snap.pct_mvc:.0f} % of your maximum"
     if snap.trial_peak_n is not None:
         info += f"   best so far {from_newtons(snap.trial_peak_n, unit):.1f} {unit.value}"
     if snap.in_gap:
@@ -121,7 +127,8 @@ def mvc_table(summary: dict[str, Any], unit: Unit) -> Table:
     table.add_column(f"MVC ({unit.value})", justify="right")
     table.add_column(f"Trials ({unit.value})")
     table.add_column("Notes")
-    for hand, m in (summary.get("mvc") or {}).items():
+    # Right first: the order the trials are taken in.
+    for hand, m in sorted((summary.get("mvc") or {}).items(), reverse=True):
         trials = ", ".join(
             f"{from_newtons(tr['score_n'], unit):.1f}" + ("" if tr.get("used", True) else "*")
             for tr in m.get("trials", [])

@@ -221,13 +221,17 @@ class Engine:
         fa = np.asarray(force_n, dtype=np.float64).reshape(-1)
         if ta.shape != fa.shape:
             raise ValueError("t and force_n must have the same length")
-        ok = np.isfinite(ta) & (np.abs(fa) < MAX_FORCE_N)
-        if not ok.all():
-            ta, fa = ta[ok], fa[ok]
         n = ta.shape[0]
         out: list[Event] = []
         if n == 0:
             return out
+        # One cheap check for the usual all-good batch (NaN fails the comparison).
+        if not (float(np.abs(fa).max()) < MAX_FORCE_N and math.isfinite(float(ta.sum()))):
+            ok = np.isfinite(ta) & (np.abs(fa) < MAX_FORCE_N)
+            ta, fa = ta[ok], fa[ok]
+            n = ta.shape[0]
+            if n == 0:
+                return out
         if self._last_sample_t is not None and ta[0] < self._last_sample_t:
             # Late or out-of-order samples: keep the engine's time monotonic.
             ta = np.maximum(ta, self._last_sample_t)
@@ -466,11 +470,20 @@ class Engine:
 
     def _band_events(self, t: F64, ff: F64, out: list[Event]) -> None:
         assert self._band is not None and self._hand is not None
-        mvc = self.mvc_n[self._hand]
         p = self.protocol
         _, low, high, _, _ = self._band
+        warn_n = p.warn_above_pct / 100 * self.mvc_n[self._hand]
+        lo, hi = float(ff.min()), float(ff.max())
+        judged = t[0] >= self._phase_start + p.ramp_s
+        if judged and low <= lo and hi <= high and hi <= warn_n:
+            # The common case: the whole batch is in the band.
+            if self._cls != 0:
+                self._cls, self._cls_since = 0, float(t[0])
+            self._report_band(float(t[-1]), out)
+            self._above_since = None
+            return
         cls = (ff > high).astype(np.int8) - (ff < low).astype(np.int8)
-        if t[0] < self._phase_start + p.ramp_s:
+        if not judged:
             cls[t < self._phase_start + p.ramp_s] = 0  # the ramp is not judged
         # Segments of constant class; a handful per batch at most (filtered force).
         bounds = np.concatenate(([0], np.flatnonzero(np.diff(cls)) + 1, [len(cls)]))
@@ -479,27 +492,29 @@ class Engine:
             if c != self._cls:
                 self._cls, self._cls_since = c, float(t[s])
             self._report_band(float(t[e - 1]), out)
-        # Warning above the safe intensity.
-        warn_n = p.warn_above_pct / 100 * mvc
-        above = ff > warn_n
-        if above.any():
-            first = float(t[int(np.argmax(above))])
-            if self._above_since is None:
-                self._above_since = first
-            if not above[-1]:
-                self._above_since = None
-            elif not self._warned and float(t[-1]) - self._above_since >= WARN_DEBOUNCE_S:
-                self._warned = True
-                out.append(Event(
-                    self._above_since + WARN_DEBOUNCE_S,
-                    EventKind.WARNING,
-                    # Shown as the participant sees it, so a sham stays blind.
-                    f"You are squeezing above {p.warn_above_pct * p.display_scale:.0f} % "
-                    "of your maximum. Ease off.",
-                    {"reason": "above_warn_level", "warn_above_pct": p.warn_above_pct},
-                ))
-        else:
+        self._warn_events(t, ff > warn_n, out)
+
+    def _warn_events(self, t: F64, above: NDArray[np.bool_], out: list[Event]) -> None:
+        """Warn once per hold when the force stays above the warning level."""
+        if not above[-1]:
             self._above_since = None
+            return
+        below = np.flatnonzero(~above)
+        if below.size:
+            self._above_since = float(t[below[-1] + 1])
+        elif self._above_since is None:
+            self._above_since = float(t[0])
+        if not self._warned and float(t[-1]) - self._above_since >= WARN_DEBOUNCE_S:
+            self._warned = True
+            p = self.protocol
+            out.append(Event(
+                self._above_since + WARN_DEBOUNCE_S,
+                EventKind.WARNING,
+                # Shown as the participant sees it, so a sham stays blind.
+                f"You are squeezing above {p.warn_above_pct * p.display_scale:.0f} % "
+                "of your maximum. Ease off.",
+                {"reason": "above_warn_level", "warn_above_pct": p.warn_above_pct},
+            ))
 
     def _report_band(self, seg_end: float, out: list[Event]) -> None:
         c = self._cls
