@@ -19,9 +19,11 @@ from rich.table import Table
 
 from isogrip import __version__
 from isogrip.errors import IsogripError
-from isogrip.protocols.events import EventKind
+from isogrip.protocols.events import Command, EventKind
 from isogrip.protocols.loader import DEFAULT_PROTOCOL, builtin_protocols
 from isogrip.signal.units import Unit, from_newtons
+from isogrip.terminal_keys import HELP as KEY_HELP
+from isogrip.terminal_keys import key_reader
 from isogrip.types import Hand
 
 if TYPE_CHECKING:
@@ -29,6 +31,8 @@ if TYPE_CHECKING:
 
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
+#: How long Ctrl-C waits for the session to close cleanly, s.
+SHUTDOWN_WAIT_S = 15.0
 
 
 def _speed(text: str) -> float | None:
@@ -131,7 +135,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace, console: Console) -> int:
-    from isogrip.runtime import SessionConfig, SessionRuntime  # heavy imports on demand
+    from isogrip.runtime import (  # heavy imports on demand
+        SessionCancelled,
+        SessionConfig,
+        SessionRuntime,
+    )
     from isogrip.storage.export import session_summary
     from isogrip.terminal_view import holds_table, live_panel, mvc_table
 
@@ -157,11 +165,24 @@ def _run(args: argparse.Namespace, console: Console) -> int:
     try:
         if live:
             header = f"isogrip · {runtime.protocol.title or runtime.protocol.name}"
-            with Live(live_panel(runtime.snapshot(), unit, header), console=console,
-                      refresh_per_second=12, transient=False) as view:
+
+            def on_key(action: str) -> None:
+                if action == "stop":
+                    runtime.command(Command.ABORT)
+                elif action == "pause":
+                    paused = runtime.snapshot().paused
+                    runtime.command(Command.RESUME if paused else Command.PAUSE)
+                else:
+                    runtime.command(Command(action))
+
+            with key_reader(on_key) as keys, Live(
+                live_panel(runtime.snapshot(), unit, header), console=console,
+                refresh_per_second=12, transient=False,
+            ) as view:
+                footer = KEY_HELP if keys else ""
                 while not runtime.done:
                     time.sleep(1 / 12)
-                    view.update(live_panel(runtime.snapshot(), unit, header))
+                    view.update(live_panel(runtime.snapshot(), unit, header, footer))
                     for ev in runtime.drain_events():
                         if ev.kind in _LOGGED_EVENTS and ev.message:
                             console.print(f"  {ev.message}", highlight=False)
@@ -177,7 +198,14 @@ def _run(args: argparse.Namespace, console: Console) -> int:
     except KeyboardInterrupt:
         console.print("Stopping the session; everything recorded so far is kept...")
         runtime.stop()
-        result = runtime.wait(10)
+        try:
+            result = runtime.wait(SHUTDOWN_WAIT_S)
+        except SessionCancelled as exc:
+            console.print(f"Stopped: {exc}.", highlight=False)
+            return EXIT_INTERRUPTED
+        except TimeoutError:
+            console.print("The device is slow to disconnect; what was recorded is saved.")
+            return EXIT_INTERRUPTED
     if not live:
         for ev in runtime.drain_events():
             if ev.kind in (EventKind.WARNING, EventKind.DEVICE_DISCONNECTED,
@@ -208,6 +236,9 @@ _LOGGED_EVENTS = {
     EventKind.DEVICE_DISCONNECTED,
     EventKind.DEVICE_RECONNECTED,
     EventKind.DEVICE_STATUS,
+    EventKind.COMMAND_REJECTED,
+    EventKind.PAUSED,
+    EventKind.RESUMED,
 }
 
 

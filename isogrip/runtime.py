@@ -7,9 +7,11 @@ feeds the protocol engine and fills a ring buffer for display. Other threads rea
 latest :class:`~isogrip.protocols.events.Snapshot`, the ring buffer and the queued
 events, and send commands; they never touch the device or the database directly.
 
-Example:
-    >>> rt = SessionRuntime(SessionConfig(device="sim", speed=None, data_dir=tmp))  # doctest: +SKIP
-    >>> rt.start(); result = rt.wait()                                              # doctest: +SKIP
+Example::
+
+    runtime = SessionRuntime(SessionConfig(device="sim:good", speed=None))
+    result = runtime.run()          # a whole simulated session, flat out
+    print(result.status, result.mvc_n)
 """
 
 from __future__ import annotations
@@ -53,6 +55,8 @@ TICK_S = 0.05
 DISPLAY_WINDOW_S = 60.0
 #: Connection attempts give up after this long, s.
 CONNECT_TIMEOUT_S = 20.0
+#: Bound on each device step after connecting (battery, tare, start), s.
+STEP_TIMEOUT_S = 10.0
 #: Bound on shutdown steps (disconnect, thread join), s.
 SHUTDOWN_TIMEOUT_S = 5.0
 
@@ -108,6 +112,10 @@ class SessionResult:
     session_s: float = 0.0
 
 
+class SessionCancelled(IsogripError):
+    """The session was stopped before it started (nothing was recorded)."""
+
+
 class SessionRuntime:
     """Runs one session on its own thread; safe to use from any other thread.
 
@@ -153,6 +161,8 @@ class SessionRuntime:
         self._stopping = False
         self._fed = False
         self._abort_reason = "stopped"
+        self._abort_requested = False
+        self._batch_errors = 0
         self.session_id: int | None = None
         self.samples = 0
 
@@ -208,6 +218,8 @@ class SessionRuntime:
 
     def command(self, cmd: Command | str) -> None:
         """Send a command to the engine (any thread; returns at once)."""
+        if Command(cmd) is Command.ABORT:
+            self._abort_requested = True  # honoured even before the engine exists
         loop = self._loop
         if loop is None or loop.is_closed():
             return
@@ -256,19 +268,44 @@ class SessionRuntime:
         cfg = self.config
         device = self.device
         device.set_handlers(self._on_batch, self._on_disconnect, self._on_status)
+        await self._step(device.connect(), CONNECT_TIMEOUT_S,
+                         f"could not connect to {cfg.device!r} within {CONNECT_TIMEOUT_S:g} s; "
+                         "check that it is switched on and near this computer")
         try:
-            await asyncio.wait_for(device.connect(), CONNECT_TIMEOUT_S)
-        except TimeoutError:
-            raise DeviceError(
-                f"could not connect to {cfg.device!r} within {CONNECT_TIMEOUT_S:g} s; "
-                "check that it is switched on and near this computer",
-                DeviceErrorReason.NOT_FOUND,
-            ) from None
+            return await self._record(wall0)
+        finally:
+            await self._shutdown_device()
+
+    async def _step(self, coro: Any, timeout: float, message: str) -> Any:
+        """Await a device step with a time limit, giving up early if stop() is called.
+
+        Raises:
+            DeviceError: The step took longer than ``timeout`` (with ``message``).
+            SessionCancelled: stop() was called before the session started.
+        """
+        task = asyncio.ensure_future(coro)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not task.done():
+            if self._abort_requested and self._engine is None:
+                task.cancel()
+                raise SessionCancelled("the session was stopped before it started; "
+                                       "nothing was recorded")
+            if loop.time() > deadline:
+                task.cancel()
+                raise DeviceError(message, DeviceErrorReason.NOT_FOUND)
+            await asyncio.wait({task}, timeout=0.05)
+        return task.result()
+
+    async def _record(self, wall0: float) -> SessionResult:
+        cfg = self.config
+        device = self.device
         info = device.info
         self._timebase = Timebase(nominal_rate_hz=info.nominal_rate_hz)
         self.ring = RingBuffer(max(1000, int(DISPLAY_WINDOW_S * info.nominal_rate_hz * 1.2)))
         engine = Engine(self.protocol, sample_rate_hz=info.nominal_rate_hz,
-                        dominant=cfg.dominant, known_mvc=cfg.known_mvc)
+                        dominant=cfg.dominant, known_mvc=cfg.known_mvc,
+                        full_scale_n=info.full_scale_n)
         self._engine = engine
         t0 = self.clock.now()
         self.session_id = self.store.create_session(
@@ -289,13 +326,16 @@ class SessionRuntime:
         self._recorder = Recorder(self.store, self.session_id)
         status, reason = "aborted", ""
         try:
-            battery = await device.battery()
+            battery = await self._step(device.battery(), STEP_TIMEOUT_S,
+                                       "the device did not report its battery level")
             self._emit([Event(t0, EventKind.SESSION, "Device connected.",
                               {"device": cfg.device, "battery_pct": battery})])
             if cfg.tare:
-                await device.tare()
-            await device.start()
+                await self._step(device.tare(), STEP_TIMEOUT_S, "the device did not zero")
+            await self._step(device.start(), STEP_TIMEOUT_S, "the device did not start")
             self._emit(engine.command(Command.START, self.clock.now()))
+            if self._abort_requested:  # stop() arrived while connecting
+                self._emit(engine.command(Command.ABORT, self.clock.now()))
             # Flat out, ticks only matter for gap detection: fewer of them save time.
             tick_s = 2 * TICK_S if isinstance(self.clock, VirtualClock) else TICK_S
             while not engine.finished:
@@ -303,19 +343,22 @@ class SessionRuntime:
                 events = engine.tick(self.clock.now())
                 # Samples refresh the snapshot; ticks only need to when none came.
                 self._emit(events, refresh=bool(events) or not self._fed)
-                if not self._fed and self._recorder is not None:
+                if not self._fed:
                     self._recorder.maybe_flush()  # keep events durable while silent
                 self._fed = False
             status = "complete" if engine.phase is Phase.COMPLETE else "aborted"
             if status == "aborted":
                 reason = self._abort_reason
         except asyncio.CancelledError:
-            reason = "the program was closed"
+            status, reason = "interrupted", "the program was closed"
+            raise
+        except Exception as exc:
+            status, reason = "interrupted", f"stopped by an error: {exc}"
+            log.exception("session stopped by an error")
             raise
         finally:
             await self._shutdown_device()
-            if self._recorder is not None:
-                self._recorder.close(status, reason or None)
+            self._recorder.close(status, reason or None)
         return SessionResult(
             session_id=self.session_id,
             status=status,
@@ -338,16 +381,26 @@ class SessionRuntime:
 
     # ------------------------------------------------------------------ callbacks
     def _on_batch(self, batch: SampleBatch) -> None:
-        """A batch arrived (runs on the loop; must stay cheap)."""
+        """A batch arrived (on the loop). Cheap, and never raises: that would end the stream."""
         engine, tb, rec = self._engine, self._timebase, self._recorder
         if engine is None or tb is None or rec is None or len(batch) == 0:
             return
-        t, tdev = tb.map(batch.host_rx_s, len(batch), batch.device_t_s)
-        rec.add_samples(t, tdev, batch.force_n)
-        self.ring.append(t, batch.force_n)
-        self.samples += len(batch)
-        self._fed = True
-        self._emit(engine.feed(t, batch.force_n))
+        try:
+            t, tdev = tb.map(batch.host_rx_s, len(batch), batch.device_t_s)
+            rec.add_samples(t, tdev, batch.force_n)  # recorded before anything else
+            self.ring.append(t, batch.force_n)
+            self.samples += len(batch)
+            self._fed = True
+            self._emit(engine.feed(t, batch.force_n))
+        except Exception as exc:
+            self._batch_errors += 1
+            if self._batch_errors in (1, 10, 100) or self._batch_errors % 1000 == 0:
+                log.exception("error while processing samples")
+                self._emit([Event(self.clock.now(), EventKind.DEVICE_STATUS,
+                                  f"Internal error while processing samples ({exc}); "
+                                  "recording continues.",
+                                  {"status": "processing_error",
+                                   "count": self._batch_errors})])
 
     def _on_disconnect(self, reason: str) -> None:
         if self._stopping or self._engine is None or self._engine.finished:
@@ -367,9 +420,9 @@ class SessionRuntime:
             await self.clock.sleep_until(self.clock.now() + delay)
             attempts += 1
             try:
-                await self.device.connect()
-                await self.device.start()
-            except (DeviceError, OSError) as exc:
+                await asyncio.wait_for(self.device.connect(), CONNECT_TIMEOUT_S)
+                await asyncio.wait_for(self.device.start(), STEP_TIMEOUT_S)
+            except Exception as exc:  # any driver failure: try again later
                 log.debug("reconnect attempt %d failed: %s", attempts, exc)
                 delay = min(delay * 2, 2.0)
                 continue

@@ -80,7 +80,7 @@ def force_bar(snap: Snapshot, width: int = BAR_WIDTH) -> Text:
     return text
 
 
-def live_panel(snap: Snapshot, unit: Unit, header: str = "") -> Panel:
+def live_panel(snap: Snapshot, unit: Unit, header: str = "", footer: str = "") -> Panel:
     """The live view for one moment of a session."""
     lines: list[Any] = []
     where = ""
@@ -115,8 +115,8 @@ def live_panel(snap: Snapshot, unit: Unit, header: str = "") -> Panel:
     if snap.in_gap:
         info += "   [no data from the device: reconnecting...]"
     lines.append(Text(info))
-    lines.append(Text("Ctrl-C stops the session. Breathe normally; never hold your breath.",
-                      style="dim"))
+    lines.append(Text("Breathe normally; never hold your breath. "
+                      + (footer or "Ctrl-C stops the session."), style="dim"))
     return Panel(Group(*lines), title=header or "isogrip", border_style="blue")
 
 

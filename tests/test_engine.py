@@ -371,3 +371,58 @@ def test_engine_never_crashes_on_arbitrary_streams(
         s = e.snapshot()
         assert s.time_left_s is None or s.time_left_s >= 0
         assert s.force_n is None or math.isfinite(s.force_n)
+
+
+def test_second_redo_does_not_discard_an_earlier_trial() -> None:
+    e = started()
+    drive(e, 42.0, obedient(FALLING))  # right 1 and left 1 done, in mvc_rest
+    first = e.command(Command.REDO_TRIAL, 42.0)
+    assert first[0].data["hand"] == "left"
+    second = e.command(Command.REDO_TRIAL, 42.5)
+    assert second[-1].kind is EventKind.COMMAND_REJECTED
+    assert [tr.used for tr in e.trials] == [True, False]
+
+
+def test_snapshot_names_the_next_trial_during_mvc_rest() -> None:
+    e = started()
+    drive(e, 42.0, obedient(FALLING))  # after right 1 and left 1
+    s = e.snapshot()
+    assert s.phase is Phase.MVC_REST
+    assert (s.hand, s.trial) == (Hand.RIGHT, 2)
+
+
+def test_phase_keeps_its_length_across_pause() -> None:
+    e = started()
+    e.command(Command.PAUSE, 2.0)
+    s = e.snapshot()
+    assert s.phase_duration_s == pytest.approx(5.0) and s.time_left_s == pytest.approx(3.0)
+    e.command(Command.RESUME, 50.0)
+    s = e.snapshot()
+    assert s.phase_duration_s == pytest.approx(5.0) and s.time_left_s == pytest.approx(3.0)
+
+
+def test_gap_spanning_two_holds_reports_its_full_length() -> None:
+    e = started(known_mvc={Hand.RIGHT: 300.0, Hand.LEFT: 300.0})
+    drive(e, 60.0, obedient())  # hold 1 runs 8-128
+    events = drive(e, 400.0, obedient(), silent=lambda t: 60.0 <= t < 200.0)
+    end = next(ev for ev in events if ev.kind is EventKind.GAP_END)
+    assert end.data["duration_s"] == pytest.approx(140.0, abs=0.1)
+
+
+def test_rare_batches_are_not_gaps() -> None:
+    # A 10 Hz device that sends 8 samples per notification: batches 0.8 s apart.
+    e = started(known_mvc={Hand.RIGHT: 300.0, Hand.LEFT: 300.0})
+    events = drive(e, 120.0, obedient(), fs=10, per_batch=8)
+    assert not [ev for ev in events if ev.kind is EventKind.GAP]
+    assert e.gap_threshold_s == pytest.approx(2.4, abs=0.05)
+
+
+def test_saturated_mvc_trial_is_flagged() -> None:
+    e = Engine(DEFAULT, sample_rate_hz=100, full_scale_n=196.133)
+    e.command(Command.START, 0.0)
+    events = drive(e, 14.0, lambda s, t: np.full(t.shape, 196.133 if s.phase is Phase.MVC_EFFORT
+                                                 else 0.0))
+    trial = next(ev for ev in events if ev.kind is EventKind.MVC_TRIAL)
+    assert trial.data["saturated"] is True
+    warning = next(ev for ev in events if ev.kind is EventKind.WARNING)
+    assert warning.data["reason"] == "saturated" and "20 kg" in warning.message

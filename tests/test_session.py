@@ -12,7 +12,7 @@ import pytest
 from isogrip.ble_device.participant import PRESETS
 from isogrip.ble_device.sim import SimDevice
 from isogrip.protocols.events import EventKind
-from isogrip.runtime import SessionConfig, SessionResult, SessionRuntime
+from isogrip.runtime import SessionCancelled, SessionConfig, SessionResult, SessionRuntime
 from isogrip.storage.export import export_session
 from isogrip.storage.store import Store
 from isogrip.types import Hand
@@ -177,3 +177,39 @@ def test_1khz_session(tmp_path: Path) -> None:
     assert result.status == "complete"
     assert result.samples >= 0.97 * 885 * 1000
     assert result.mvc_n[Hand.RIGHT] == pytest.approx(PRESETS["good"].mvc_right_n, rel=0.05)
+
+
+def test_stop_right_after_start_ends_the_thread(tmp_path: Path) -> None:
+    rt = SessionRuntime(SessionConfig(device="sim", speed=None, data_dir=tmp_path))
+    rt.start()
+    rt.stop()
+    assert rt.done
+    try:
+        result = rt.wait(0)
+    except SessionCancelled:
+        return
+    assert result.status == "aborted"
+
+
+def test_processing_error_does_not_end_recording(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from isogrip.protocols.engine import Engine
+
+    real_feed = Engine.feed
+    calls = {"n": 0}
+
+    def flaky(self: Engine, t: object, f: object) -> list[object]:
+        calls["n"] += 1
+        if calls["n"] == 3000:
+            raise RuntimeError("boom")
+        return real_feed(self, t, f)  # type: ignore[arg-type,return-value]
+
+    monkeypatch.setattr(Engine, "feed", flaky)
+    result, store, _ = run_full(tmp_path, "sim:good?seed=4", KNOWN)
+    assert result.status == "complete"
+    assert all(h["metrics"]["gap_s"] < 0.2 for h in result.holds)
+    statuses = [e for e in store.load_events(result.session_id) if e.kind == "device_status"]
+    assert statuses and "boom" in statuses[0].detail["message"]
+    _, _, f = store.load_samples(result.session_id)
+    assert len(f) == result.samples

@@ -85,7 +85,10 @@ class Engine:
         sample_rate_hz: The device's nominal sample rate (sets up the live filter).
         dominant: The participant's dominant hand (for non-dominant protocols).
         known_mvc: MVC per hand to reuse (N); those hands skip the MVC trials.
-        gap_threshold_s: Silence during an effort that counts as a gap, s.
+        gap_threshold_s: Silence during an effort that counts as a gap, s (raised to
+            three batch intervals for devices that send rarely).
+        full_scale_n: The device's largest reading, N: MVC trials that reach it are
+            flagged as saturated.
 
     Example:
         >>> from isogrip.protocols.model import Protocol
@@ -104,10 +107,13 @@ class Engine:
         dominant: Hand = Hand.RIGHT,
         known_mvc: Mapping[Hand, float] | None = None,
         gap_threshold_s: float = DEFAULT_GAP_THRESHOLD_S,
+        full_scale_n: float | None = None,
     ) -> None:
         self.protocol = protocol
         self._filter = LiveLowPass(sample_rate_hz)
         self._gap_threshold = gap_threshold_s
+        self._batch_dt = 0.0  # smoothed interval between batches, s
+        self._full_scale_n = full_scale_n
         self._hold_hands = protocol.hand_sequence(dominant)
         self.mvc_n: dict[Hand, float] = dict(known_mvc or {})
         mvc = protocol.mvc
@@ -132,6 +138,7 @@ class Engine:
         self._trial_no = 0
         self._paused = False
         self._paused_remaining: float | None = None
+        self._paused_duration: float | None = None
 
         self._force: float | None = None
         self._last_sample_t: float | None = None
@@ -256,8 +263,17 @@ class Engine:
             if i < n:
                 out += self._advance(float(ta[i]))
         self._force = float(ff[-1])
+        if self._last_sample_t is not None:
+            dt = float(ta[-1]) - self._last_sample_t
+            if 0.0 < dt < 2.0:  # silences are gaps, not the device's rhythm
+                self._batch_dt = dt if self._batch_dt == 0.0 else 0.9 * self._batch_dt + 0.1 * dt
         self._last_sample_t = float(ta[-1])
         return out
+
+    @property
+    def gap_threshold_s(self) -> float:
+        """Silence that counts as a gap now, s."""
+        return max(self._gap_threshold, 3.0 * self._batch_dt)
 
     def snapshot(self) -> Snapshot:
         """The current state, for displays and the virtual participant."""
@@ -277,6 +293,7 @@ class Engine:
         left = None if self._deadline is None else max(0.0, self._deadline - self._t)
         if self._paused:
             left = self._paused_remaining
+            duration = self._paused_duration
         return Snapshot(
             t=self._t,
             phase=self._phase,
@@ -418,8 +435,9 @@ class Engine:
         self._trial_peak = None
         self._cls, self._cls_since, self._reported_cls = 0, t, 0
         self._above_since, self._warned = None, False
-        self._gap_start = t
-        if self._last_sample_t is None or self._last_sample_t < t - self._gap_threshold:
+        if not self._in_gap:  # a gap running across efforts keeps its start
+            self._gap_start = t
+        if self._last_sample_t is None or self._last_sample_t < t - self.gap_threshold_s:
             # Pretend a sample arrived at the cue so silence from here is a gap.
             self._last_sample_t = t
         if stage is Stage.MVC:
@@ -549,7 +567,7 @@ class Engine:
     def _check_gap(self, t: float, out: list[Event]) -> None:
         if self._in_gap or self._paused or self._phase not in (Phase.HOLD, Phase.MVC_EFFORT):
             return
-        if self._last_sample_t is not None and t - self._last_sample_t > self._gap_threshold:
+        if self._last_sample_t is not None and t - self._last_sample_t > self.gap_threshold_s:
             self._in_gap = True
             self._gap_start = self._last_sample_t
             out.append(Event(
@@ -585,6 +603,9 @@ class Engine:
         msg = f"{hand.label} hand, trial {number}: {score.score_n / KGF_N:.1f} kg."
         if not score.plausible:
             msg = score.message
+        fs = self._full_scale_n
+        saturated = bool(fs and math.isfinite(score.raw_peak_n)
+                         and score.raw_peak_n >= 0.99 * fs)
         out = [Event(t, EventKind.MVC_TRIAL, msg, {
             "hand": hand.value,
             "trial": number,
@@ -598,8 +619,16 @@ class Engine:
             "flags": [f.value for f in assessment.flags],
             "extra_trial": extra,
             "advice": assessment.message,
+            "saturated": saturated,
         })]
+        if saturated:
+            assert fs is not None
+            out.append(Event(t, EventKind.WARNING,
+                             f"The squeeze reached the device's limit ({fs / KGF_N:.0f} kg): "
+                             "your true maximum may be higher than measured.",
+                             {"reason": "saturated", "full_scale_n": fs}))
         if self._mvc_queue:
+            self._trial_no = self._next_trial_number(self._mvc_queue[0])
             return out + self._enter(Phase.MVC_REST, t, mvc.rest_s, stage=Stage.MVC,
                                      hand=self._mvc_queue[0],
                                      message="Rest. Let your hand relax.")
@@ -640,12 +669,17 @@ class Engine:
     def _redo(self, t: float) -> list[Event]:
         in_mvc_rest = self._phase is Phase.MVC_REST
         before_holds = self._phase is Phase.REST and self._rep == 0 and bool(self.trials)
-        last = next((tr for tr in reversed(self.trials) if tr.used), None)
+        # Only the latest trial can be redone, once (a second press must not discard
+        # an earlier, valid trial).
+        last = self.trials[-1] if self.trials and self.trials[-1].used else None
         if not (in_mvc_rest or before_holds) or last is None:
             return [self._reject(Command.REDO_TRIAL, t, "there is no trial to redo now")]
-        last.used = False
-        # The repeat gets a new number so both attempts stay on record.
         number = self._next_trial_number(last.hand)
+        if number > 2 * self.protocol.mvc.max_trials_per_hand:
+            return [self._reject(Command.REDO_TRIAL, t, "that hand has had enough maximal "
+                                 "squeezes for today; continue with the session")]
+        last.used = False
+        self._trial_no = number  # the repeat gets a new number: both stay on record
         self._mvc_queue.insert(0, last.hand)
         if before_holds:
             self.mvc_n.pop(last.hand, None)
@@ -668,7 +702,7 @@ class Engine:
         target, low, high, _, _ = self._band
         m = hold_metrics(tt, ff, target, low, high, ramp_s=p.ramp_s, mvc_n=mvc,
                          start_s=self._phase_start, end_s=t,
-                         gap_threshold_s=self._gap_threshold)
+                         gap_threshold_s=self.gap_threshold_s)
         result: dict[str, Any] = {
             "rep": self._rep + 1,
             "hand": hand.value,
@@ -720,9 +754,12 @@ class Engine:
                                message="Paused.")
         self._paused = True
         self._paused_remaining = None if self._deadline is None else self._deadline - t
+        self._paused_duration = (
+            None if self._deadline is None else self._deadline - self._phase_start
+        )
         self._deadline = None
         self._cues = []
-        out.append(Event(t, EventKind.PAUSED, "Paused. Press resume when you are ready.",
+        out.append(Event(t, EventKind.PAUSED, "Paused. Resume when you are ready.",
                          {"phase": self._phase.value}))
         return out
 
@@ -731,8 +768,10 @@ class Engine:
             return [self._reject(Command.RESUME, t, "the session is not paused")]
         self._paused = False
         remaining = self._paused_remaining or 0.0
-        self._paused_remaining = None
-        self._phase_start = t - ((self._deadline or t) - t)
+        duration = self._paused_duration if self._paused_duration is not None else remaining
+        self._paused_remaining = self._paused_duration = None
+        # The phase keeps its planned length; only the time spent paused is skipped.
+        self._phase_start = t - (duration - remaining)
         self._deadline = t + remaining
         self._last_sample_t = max(self._last_sample_t or t, t)
         out = [Event(t, EventKind.RESUMED, "Resumed.", {"phase": self._phase.value})]
