@@ -160,6 +160,7 @@ class VirtualParticipant:
         self._aim = 1.0
         self._trials_done = 0
         self._tremor_hz = float(self._rng.uniform(8.0, 12.0))
+        self._tremor_w = 2 * math.pi * self._tremor_hz
         self._tremor_phase = float(self._rng.uniform(0, 2 * math.pi))
         self._last_t: float | None = None
         self._last_sample_t: float | None = None
@@ -204,12 +205,11 @@ class VirtualParticipant:
             tau = 0.08
         else:
             goal, tau = 0.0, 0.12
+        z = self._rng.standard_normal(t.shape[0] + 1)  # one draw per packet: cheaper
         # Slow drift (Ornstein-Uhlenbeck), applied while holding.
         if dt_packet > 0:
             a = math.exp(-dt_packet / p.drift_tau_s)
-            self._drift = self._drift * a + p.drift_pct * math.sqrt(1 - a * a) * float(
-                self._rng.standard_normal()
-            )
+            self._drift = self._drift * a + p.drift_pct * math.sqrt(1 - a * a) * float(z[0])
         # First-order muscle response towards the goal (constant within a packet).
         prev = t0 if self._last_sample_t is None else self._last_sample_t
         decay = np.exp(-np.maximum(t - prev, 0.0) / tau)
@@ -219,12 +219,13 @@ class VirtualParticipant:
         if in_hold:
             fatigue = 1.0 - p.fatigue_pct_per_min / 6000.0 * (t - self._phase_t0)
             out = out * np.maximum(fatigue, 0.3) + self._drift / 100 * mvc
-        level = np.minimum(np.maximum(out / mvc, 0.0), 1.0)
-        tremor = (p.tremor_pct / 100) * mvc * (0.15 + level) * np.sin(
-            2 * math.pi * self._tremor_hz * t + self._tremor_phase
+        # Tremor grows with effort (0.15 at rest to 1.15 at maximum), in % MVC.
+        level = np.minimum(np.maximum(out, 0.0), mvc) * (p.tremor_pct / 100)
+        tremor = (level + 0.0015 * p.tremor_pct * mvc) * np.sin(
+            self._tremor_w * t + self._tremor_phase
         )
-        noise = self._rng.normal(0.0, p.noise_n, size=t.shape)
-        return np.maximum(out + tremor + noise, -2.0)
+        force: F64 = np.maximum(out + tremor + p.noise_n * z[1:], -2.0)
+        return force
 
     def _start_phase(self, phase: str, hand: Hand, t: float) -> None:
         p = self.profile

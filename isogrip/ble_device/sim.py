@@ -264,16 +264,16 @@ class SimDevice:
         # Resume after an outage at the current time: the samples in between are lost.
         self._k = max(self._k, math.ceil((self._clock.now() - t0) / period))
         last_delivery = -math.inf
+        steps = np.arange(o.per_packet, dtype=np.float64)
+        jitter_s = o.jitter_ms / 1000
         while True:
-            k0 = self._k
-            n = o.per_packet
-            t = t0 + (k0 + np.arange(n)) * period  # true sample times (session clock)
+            t = t0 + (self._k + steps) * period  # true sample times (session clock)
             ideal = float(t[-1])
-            extra = float(self._rng.uniform(0, o.jitter_ms / 1000)) if o.jitter_ms else 0.0
+            extra = self._rng.random() * jitter_s if jitter_s else 0.0
             deliver = max(ideal + extra, last_delivery)
             await self._clock.sleep_until(deliver)
             last_delivery = deliver
-            self._k += n
+            self._k += o.per_packet
             elapsed = ideal - t0
             link_lost = o.disconnect_at is not None and elapsed >= o.disconnect_at
             if link_lost and not self._dropped_link:
@@ -286,7 +286,7 @@ class SimDevice:
                 return
             feedback = self._feedback() if self._feedback is not None else None
             self.participant.observe(deliver, feedback)
-            force = self.participant.forces(t.astype(np.float64)) + self._offset_n - self._tare_n
+            force = self.participant.forces(t) + (self._offset_n - self._tare_n)
             if o.silent:
                 continue
             self._deliver(t - t0, force, deliver)
