@@ -7,9 +7,12 @@ print one clear line and exit with status 2; no traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,6 +30,7 @@ from isogrip.terminal_keys import key_reader
 from isogrip.types import Hand
 
 if TYPE_CHECKING:
+    from isogrip.runtime import SessionRuntime
     from isogrip.storage.store import Store
 
 EXIT_USER_ERROR = 2
@@ -135,13 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace, console: Console) -> int:
-    from isogrip.runtime import (  # heavy imports on demand
-        SessionCancelled,
-        SessionConfig,
-        SessionRuntime,
-    )
-    from isogrip.storage.export import session_summary
-    from isogrip.terminal_view import holds_table, live_panel, mvc_table
+    from isogrip.runtime import SessionConfig, SessionRuntime  # heavy imports on demand
 
     config = SessionConfig(
         device=args.device,
@@ -153,13 +151,22 @@ def _run(args: argparse.Namespace, console: Console) -> int:
         tare=not args.no_tare,
     )
     runtime = SessionRuntime(config)
-    unit: Unit = args.units
-    live = not args.headless and console.is_terminal
     console.print(
         f"isogrip {__version__}: protocol [bold]{runtime.protocol.name}[/], device "
         f"[bold]{args.device}[/]. Not a medical device: stop if you feel unwell.",
         highlight=False,
     )
+    with _signals_stop_session():
+        return _run_session(args, console, runtime)
+
+
+def _run_session(args: argparse.Namespace, console: Console, runtime: SessionRuntime) -> int:
+    from isogrip.runtime import SessionCancelled
+    from isogrip.storage.export import session_summary
+    from isogrip.terminal_view import holds_table, live_panel, mvc_table
+
+    unit: Unit = args.units
+    live = not args.headless and console.is_terminal
     t_start = runtime.clock.now()
     runtime.start()
     try:
@@ -188,12 +195,14 @@ def _run(args: argparse.Namespace, console: Console) -> int:
                             console.print(f"  {ev.message}", highlight=False)
         elif not args.headless:
             # Not a terminal (e.g. output to a file): a plain log of the session.
+            last = ""
             while not runtime.done:
                 time.sleep(0.2)
                 for ev in runtime.drain_events():
-                    if ev.message and ev.kind not in (EventKind.COUNTDOWN,):
+                    if ev.message and ev.message != last and ev.kind is not EventKind.COUNTDOWN:
                         console.print(f"{ev.t - t_start:8.1f} s  {ev.message}",
                                       highlight=False)
+                        last = ev.message
         result = runtime.wait()
     except KeyboardInterrupt:
         console.print("Stopping the session; everything recorded so far is kept...")
@@ -226,6 +235,30 @@ def _run(args: argparse.Namespace, console: Console) -> int:
                   highlight=False)
     runtime.close()
     return 0 if result.status == "complete" else 1
+
+
+@contextlib.contextmanager
+def _signals_stop_session() -> Iterator[None]:
+    """Make SIGTERM and SIGHUP (terminal closed) stop a session as Ctrl-C does.
+
+    The session is then closed cleanly instead of being left "interrupted". The
+    previous handlers are restored afterwards.
+    """
+
+    def handler(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    saved = {}
+    if threading.current_thread() is threading.main_thread():
+        for name in ("SIGTERM", "SIGHUP"):
+            sig = getattr(signal, name, None)
+            if sig is not None:
+                saved[sig] = signal.signal(sig, handler)
+    try:
+        yield
+    finally:
+        for sig, previous in saved.items():
+            signal.signal(sig, previous)
 
 
 _LOGGED_EVENTS = {
