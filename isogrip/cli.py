@@ -105,6 +105,10 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("session", help="session id, 'last', or the start of its uuid")
     export.add_argument("--out", type=Path, required=True, help="output folder")
     sub.add_parser("protocols", help="list the built-in protocols and their parameters")
+    scan = sub.add_parser("scan", help="list nearby force devices")
+    scan.add_argument("--timeout", type=float, default=5.0, metavar="S",
+                      help="seconds to listen (default: %(default)s)")
+    scan.add_argument("--all", action="store_true", help="also list unknown devices")
     return parser
 
 
@@ -128,6 +132,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _export(args, console)
         if args.command == "protocols":
             return _protocols(console)
+        if args.command == "scan":
+            return _scan(args, console)
         parser.print_help()
         return 0
     except IsogripError as exc:
@@ -149,6 +155,8 @@ def _run(args: argparse.Namespace, console: Console) -> int:
         data_dir=args.data_dir,
         dominant=Hand(args.dominant),
         tare=not args.no_tare,
+        # Nobody can answer "resume or stop?" in a headless run.
+        resume_after_reconnect=args.headless,
     )
     runtime = SessionRuntime(config)
     console.print(
@@ -315,6 +323,30 @@ def _export(args: argparse.Namespace, console: Console) -> int:
     store.close()
     for p in paths:
         console.print(str(p), highlight=False)
+    return 0
+
+
+def _scan(args: argparse.Namespace, console: Console) -> int:
+    import asyncio
+
+    from isogrip.ble_device.scanner import scan
+
+    if not args.timeout > 0:
+        raise IsogripError(f"--timeout must be a positive number of seconds, got {args.timeout}")
+    console.print(f"Listening for {args.timeout:g} s...")
+    found = asyncio.run(scan(args.timeout, include_unknown=args.all))
+    if not found:
+        console.print("No force devices found. Switch the device on (squeeze it once to "
+                      "wake it), bring it close, and make sure no phone app is connected "
+                      "to it." + ("" if args.all else " Use --all to list every device."))
+        return 1
+    table = Table(title="Nearby devices (nearest first)")
+    for col in ("Name", "Kind", "Address", "Signal (dBm)", "Use with"):
+        table.add_column(col)
+    for d in found:
+        table.add_row(d.name or "-", d.kind_label, d.address, str(d.rssi),
+                      f"--device {d.spec}")
+    console.print(table)
     return 0
 
 

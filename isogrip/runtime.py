@@ -55,6 +55,8 @@ TICK_S = 0.05
 DISPLAY_WINDOW_S = 60.0
 #: Connection attempts give up after this long, s.
 CONNECT_TIMEOUT_S = 20.0
+#: A device away this long during an effort pauses the session, s.
+RECONNECT_PAUSE_S = 10.0
 #: Bound on each device step after connecting (battery, tare, start), s.
 STEP_TIMEOUT_S = 10.0
 #: Bound on shutdown steps (disconnect, thread join), s.
@@ -75,6 +77,9 @@ class SessionConfig:
         dominant: The participant's dominant hand.
         known_mvc: MVC per hand (N) to reuse instead of measuring it.
         tare: Zero the device before starting.
+        resume_after_reconnect: After a long device drop paused the session, resume
+            by itself when the device is back (for unattended runs); otherwise the
+            user chooses to resume (repeat the effort) or stop.
     """
 
     device: str = "sim"
@@ -85,6 +90,7 @@ class SessionConfig:
     dominant: Hand = Hand.RIGHT
     known_mvc: Mapping[Hand, float] | None = None
     tare: bool = True
+    resume_after_reconnect: bool = False
 
 
 @dataclass
@@ -125,9 +131,18 @@ class SessionRuntime:
     Args:
         config: What to run.
         store: An open store to record into (default: open the data folder's).
+        ble_backend: bleak client backend for BLE devices (tests inject a virtual one).
+        ble_scanner_backend: bleak scanner backend, likewise.
     """
 
-    def __init__(self, config: SessionConfig, store: Store | None = None) -> None:
+    def __init__(
+        self,
+        config: SessionConfig,
+        store: Store | None = None,
+        *,
+        ble_backend: type | None = None,
+        ble_scanner_backend: type | None = None,
+    ) -> None:
         self.config = config
         self.protocol = (
             config.protocol
@@ -139,7 +154,9 @@ class SessionRuntime:
             raise IsogripError(f"speed must be a positive number, got {config.speed}")
         self.clock: Clock = make_clock(config.speed)
         self.device: ForceDevice = open_device(
-            self._spec, DeviceContext(clock=self.clock, feedback=self.snapshot)
+            self._spec,
+            DeviceContext(clock=self.clock, feedback=self.snapshot,
+                          ble_backend=ble_backend, ble_scanner_backend=ble_scanner_backend),
         )
         if self._spec.driver != "sim" and config.speed != 1.0:
             raise IsogripError("only the simulated device can run faster than real time")
@@ -162,6 +179,7 @@ class SessionRuntime:
         self._fed = False
         self._abort_reason = "stopped"
         self._abort_requested = False
+        self._paused_by_drop = False
         self._batch_errors = 0
         self.session_id: int | None = None
         self.samples = 0
@@ -179,6 +197,18 @@ class SessionRuntime:
         """Start and wait for the end (for headless runs)."""
         self.start()
         return self.wait()
+
+    async def run_here(self) -> SessionResult:
+        """Run the session on the caller's event loop instead of a thread.
+
+        For programs (and tests) that already own the loop the device must live on.
+        """
+        self._loop = asyncio.get_running_loop()
+        try:
+            self._result = await self._main()
+            return self._result
+        finally:
+            self._done.set()
 
     def wait(self, timeout: float | None = None) -> SessionResult:
         """Block until the session ends.
@@ -412,12 +442,25 @@ class SessionRuntime:
             self._reconnect_task = asyncio.get_running_loop().create_task(self._reconnect())
 
     async def _reconnect(self) -> None:
-        """Reconnect with backoff until the device is back or the session ends."""
+        """Reconnect with backoff until the device is back or the session ends.
+
+        If an effort is running and the device stays away for
+        :data:`RECONNECT_PAUSE_S`, the session pauses: the interrupted hold (or MVC
+        squeeze) is recorded as incomplete and repeated on resume, or the user ends
+        the session.
+        """
         delay = 0.25
         attempts = 0
         down_since = self.clock.now()
+        self._paused_by_drop = False
         while not self._stopping and self._engine is not None and not self._engine.finished:
-            await self.clock.sleep_until(self.clock.now() + delay)
+            wake = self.clock.now() + delay
+            pause_at = down_since + RECONNECT_PAUSE_S
+            if not self._paused_by_drop and pause_at < wake:
+                await self.clock.sleep_until(pause_at)
+                self._pause_for_drop()
+                continue
+            await self.clock.sleep_until(wake)
             attempts += 1
             try:
                 await asyncio.wait_for(self.device.connect(), CONNECT_TIMEOUT_S)
@@ -429,7 +472,23 @@ class SessionRuntime:
             t = self.clock.now()
             self._emit([Event(t, EventKind.DEVICE_RECONNECTED, "The device is back.",
                               {"attempts": attempts, "offline_s": t - down_since})])
+            if self._paused_by_drop and self.config.resume_after_reconnect:
+                self._emit(self._engine.command(Command.RESUME, t))
             return
+
+    def _pause_for_drop(self) -> None:
+        engine = self._engine
+        if engine is None or engine.finished or engine.snapshot().paused:
+            return
+        if engine.phase not in (Phase.HOLD, Phase.MVC_EFFORT, Phase.COUNTDOWN):
+            return  # a rest just keeps counting down while we reconnect
+        t = self.clock.now()
+        self._paused_by_drop = True
+        self._emit([Event(t, EventKind.DEVICE_DISCONNECTED,
+                          f"The device has been away for {RECONNECT_PAUSE_S:g} s, so the "
+                          "session is paused. When it is back, resume to repeat this "
+                          "effort, or stop the session.", {"paused": True})])
+        self._emit(engine.command(Command.PAUSE, t))
 
     def _on_status(self, status: DeviceStatus) -> None:
         self._emit([Event(self.clock.now(), EventKind.DEVICE_STATUS, status.message,

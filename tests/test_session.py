@@ -213,3 +213,19 @@ def test_processing_error_does_not_end_recording(
     assert statuses and "boom" in statuses[0].detail["message"]
     _, _, f = store.load_samples(result.session_id)
     assert len(f) == result.samples
+
+
+def test_long_drop_in_hold_pauses_then_repeats_the_hold(tmp_path: Path) -> None:
+    store = Store.open(tmp_path)
+    config = SessionConfig(device="sim:good?seed=3&disconnect_at=50&disconnect_s=30",
+                           speed=None, data_dir=tmp_path, known_mvc=KNOWN,
+                           resume_after_reconnect=True)
+    rt = SessionRuntime(config, store=store)
+    result = rt.run()
+    assert result.status == "complete"
+    kinds = [e.kind for e in store.load_events(result.session_id)]
+    assert kinds.count("paused") == 1 and kinds.count("resumed") == 1
+    holds = store.load_holds(result.session_id)
+    first = [h for h in holds if h.rep == 1]
+    assert [h.completed for h in first] == [False, True]  # abandoned, then repeated
+    assert len([h for h in holds if h.completed]) == 4

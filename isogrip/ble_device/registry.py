@@ -31,6 +31,7 @@ ENTRY_POINT_GROUP = "isogrip.devices"
 #: Built-in drivers: name -> "module:factory" (imported on first use).
 BUILTIN_DRIVERS: dict[str, str] = {
     "sim": "isogrip.ble_device.sim:create",
+    "progressor": "isogrip.ble_device.profiles:create_progressor",
 }
 
 
@@ -87,10 +88,15 @@ class DeviceContext:
         clock: The session clock (host monotonic time in live sessions).
         feedback: Returns what the participant currently sees (the engine
             snapshot); used by the simulated device's virtual participant.
+        ble_backend: bleak client backend class for BLE drivers (None: the OS's);
+            tests pass a virtual one.
+        ble_scanner_backend: bleak scanner backend class, likewise.
     """
 
     clock: Clock = field(default_factory=ScaledClock)
     feedback: Callable[[], object] | None = None
+    ble_backend: type | None = None
+    ble_scanner_backend: type | None = None
 
 
 DriverFactory = Callable[[DeviceSpec, DeviceContext], ForceDevice]
