@@ -305,7 +305,8 @@ class GattDevice:
     async def disconnect(self) -> None:
         """Stop and close the link. Never sends a power-off command."""
         self._closing = True
-        await self.stop()
+        if self._streaming:
+            await self.stop()
         await self._safe_disconnect()
 
     # -- helpers for profiles ---------------------------------------------------------
