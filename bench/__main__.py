@@ -140,11 +140,61 @@ def bench_memory() -> None:
     RESULTS["db_size_2h_1khz_mb"] = round(db_mb)
 
 
+def bench_ble_latency() -> None:
+    """Host-side latency: notification reaching the driver -> sample in the ring buffer."""
+    import asyncio
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from virtual_ble import ProgressorPeripheral, VirtualBleWorld
+
+    from isogrip.ble_device.gatt import GattDevice
+    from isogrip.ble_device.profiles import PROGRESSOR
+
+    class Stamped(GattDevice):
+        def _notification(self, char: Any, data: bytearray) -> None:
+            self.entered = time.perf_counter()
+            super()._notification(char, data)
+
+    async def run(rate: float, per: int, seconds: float) -> list[float]:
+        lat: list[float] = []
+        async with VirtualBleWorld() as world:
+            await world.add(ProgressorPeripheral(rate_hz=rate, per_notification=per,
+                                                 force_kg=lambda t: 20.0))
+            with tempfile.TemporaryDirectory() as d:
+                store = Store.open(Path(d))
+                pipe = Pipeline(store, rate=rate)
+                dev = Stamped(PROGRESSOR, backend=world.client_backend,
+                              scanner_backend=world.scanner_backend, scan_timeout_s=3)
+
+                def on_samples(batch: Any) -> None:
+                    dev_t = batch.device_t_s
+                    pipe.batch(batch.host_rx_s, batch.force_n, dev_t)
+                    lat.append(time.perf_counter() - dev.entered)
+
+                dev.set_handlers(on_samples)
+                await dev.connect()
+                await dev.start()
+                await asyncio.sleep(seconds)
+                await dev.disconnect()
+                store.close()
+        return lat
+
+    for rate, per in ((80.0, 2), (1000.0, 10)):
+        lat = np.array(asyncio.run(run(rate, per, 3.0))) * 1000
+        p50, p99 = np.percentile(lat, [50, 99])
+        print(f"BLE notification -> ring buffer at {rate:g} Hz ({per}/notification, virtual "
+              f"BLE): p50 {p50:.3f} ms, p99 {p99:.3f} ms over {len(lat)} notifications "
+              "(target p99 < 2 ms)")
+        RESULTS[f"ble_latency_ms_{int(rate)}hz"] = {"p50": round(p50, 3), "p99": round(p99, 3)}
+
+
 def main() -> None:
     print("isogrip benchmarks (figures are medians; this machine is shared and noisy)")
     bench_throughput()
     bench_session()
     bench_memory()
+    bench_ble_latency()
     print(json.dumps(RESULTS, indent=2))
 
 

@@ -1,0 +1,234 @@
+"""Devices that stream in advertisements (no connection), such as the WH-C06 scale.
+
+The driver scans continuously and reports every advertisement of the chosen device
+(scanning must not filter duplicates: the reading changes in the manufacturer data).
+"Connected" means "advertisements are arriving"; ~10 s without one counts as a
+disconnect. Tare is done in software (the mean of the last second), since these
+devices take no commands.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from bleak import BleakScanner
+from bleak.backends.device import BLEDevice
+from bleak.backends.scanner import AdvertisementData
+from bleak.exc import BleakError
+
+from isogrip.ble_device.base import (
+    DeviceInfo,
+    DeviceStatus,
+    DisconnectHandler,
+    SampleBatch,
+    SampleHandler,
+    StatusHandler,
+    monotonic_clock,
+)
+from isogrip.ble_device.gatt import device_error
+from isogrip.clock import Clock
+from isogrip.errors import DeviceError, DeviceErrorReason
+
+
+@dataclass(frozen=True)
+class AdvertProfile:
+    """An advertisement-streaming device family.
+
+    Attributes:
+        kind: Driver name.
+        display_name: Human name.
+        matches: (name, advertisement) -> whether it is this kind of device.
+        decode: advertisement -> forces in N (raise ValueError when malformed).
+        nominal_rate_hz: Expected advertisement rate.
+        silence_timeout_s: No advertisement for this long = disconnected.
+        full_scale_n: Largest reading, N.
+        warning: Shown to the user on connect (e.g. "too slow for MVC timing").
+    """
+
+    kind: str
+    display_name: str
+    matches: Callable[[str, AdvertisementData], bool]
+    decode: Callable[[AdvertisementData], np.ndarray]
+    nominal_rate_hz: float = 10.0
+    silence_timeout_s: float = 10.0
+    full_scale_n: float | None = None
+    warning: str | None = None
+
+
+class AdvertisementDevice:
+    """A :class:`~isogrip.ble_device.base.ForceDevice` fed by advertisements.
+
+    Args:
+        profile: The device family.
+        address: Address to follow, or None for the strongest matching device.
+        clock: Host clock (monotonic by default).
+        scanner_backend: bleak scanner backend class (tests pass a virtual one).
+        scan_timeout_s: How long ``connect`` waits for a first advertisement.
+    """
+
+    def __init__(
+        self,
+        profile: AdvertProfile,
+        address: str | None = None,
+        *,
+        clock: Clock | None = None,
+        scanner_backend: type | None = None,
+        scan_timeout_s: float = 10.0,
+    ) -> None:
+        self.profile = profile
+        self.address = address
+        self._now: Callable[[], float] = clock.now if clock is not None else monotonic_clock
+        self._backend = scanner_backend
+        self._scan_timeout = scan_timeout_s
+        self._scanner: BleakScanner | None = None
+        self._watchdog: asyncio.Task[None] | None = None
+        self._last_seen: float | None = None
+        self._connected = False
+        self._streaming = False
+        self._offset_n = 0.0
+        self._recent: deque[tuple[float, float]] = deque(maxlen=200)
+        self._on_samples: SampleHandler | None = None
+        self._on_disconnect: DisconnectHandler | None = None
+        self._on_status: StatusHandler | None = None
+        self._info = DeviceInfo(kind=profile.kind, name=profile.display_name,
+                                address=address or "", nominal_rate_hz=profile.nominal_rate_hz,
+                                has_clock=False, full_scale_n=profile.full_scale_n)
+        self._first = asyncio.Event()
+        self.malformed_count = 0
+        self.advertisements = 0
+
+    @property
+    def info(self) -> DeviceInfo:
+        """Device description."""
+        return self._info
+
+    @property
+    def is_connected(self) -> bool:
+        """Whether advertisements are arriving."""
+        return self._connected
+
+    def set_handlers(
+        self,
+        on_samples: SampleHandler,
+        on_disconnect: DisconnectHandler | None = None,
+        on_status: StatusHandler | None = None,
+    ) -> None:
+        """Register the callbacks."""
+        self._on_samples = on_samples
+        self._on_disconnect = on_disconnect
+        self._on_status = on_status
+
+    async def connect(self) -> None:
+        """Start scanning and wait for the device's first advertisement.
+
+        Raises:
+            DeviceError: No advertisement within the scan timeout, or Bluetooth trouble.
+        """
+        first = self._first = asyncio.Event()
+        try:
+            if self._scanner is None:
+                self._scanner = BleakScanner(self._advertisement, backend=self._backend)
+                await self._scanner.start()
+            await asyncio.wait_for(first.wait(), self._scan_timeout)
+        except TimeoutError:
+            await self._stop_scanner()
+            raise DeviceError(
+                f"{self.profile.display_name}: not found. Switch it on (or put a weight on "
+                "it to wake it) and bring it close to the computer.",
+                DeviceErrorReason.NOT_FOUND,
+            ) from None
+        except (BleakError, OSError) as exc:
+            await self._stop_scanner()
+            raise device_error(exc, self.profile.display_name) from exc
+        self._connected = True
+        if self._watchdog is None or self._watchdog.done():
+            self._watchdog = asyncio.get_running_loop().create_task(self._watch())
+        if self.profile.warning and self._on_status is not None:
+            self._on_status(DeviceStatus("slow_device", self.profile.warning, {}))
+
+    async def start(self) -> None:
+        """Hand samples over from now on."""
+        self._streaming = True
+
+    async def stop(self) -> None:
+        """Stop handing samples over."""
+        self._streaming = False
+
+    async def tare(self) -> None:
+        """Software tare: the mean of the last second of readings becomes zero."""
+        if not self._recent:
+            return
+        newest = self._recent[-1][0]
+        vals = [f for t, f in self._recent if t >= newest - 1.0]
+        self._offset_n = float(np.mean(vals))
+
+    async def battery(self) -> float | None:
+        """Not reported by these devices."""
+        return None
+
+    async def disconnect(self) -> None:
+        """Stop scanning."""
+        self._streaming = False
+        self._connected = False
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watchdog
+            self._watchdog = None
+        await self._stop_scanner()
+
+    # -- internals ------------------------------------------------------------------
+    async def _stop_scanner(self) -> None:
+        scanner, self._scanner = self._scanner, None
+        if scanner is not None:
+            with contextlib.suppress(BleakError, OSError):
+                await scanner.stop()
+
+    def _advertisement(self, device: BLEDevice, adv: AdvertisementData) -> None:
+        """One advertisement: decode and hand over. Never raises."""
+        if self.address is not None:
+            if device.address.lower() != self.address.lower():
+                return
+        elif not self.profile.matches(adv.local_name or device.name or "", adv):
+            return
+        else:
+            self.address = device.address  # follow this one from now on
+        now = self._now()
+        self._last_seen = now
+        self.advertisements += 1
+        try:
+            force = np.asarray(self.profile.decode(adv), dtype=np.float64)
+        except ValueError as exc:
+            self.malformed_count += 1
+            n = self.malformed_count
+            if self._on_status is not None and (n in (1, 10, 100) or n % 1000 == 0):
+                self._on_status(DeviceStatus("malformed", f"{n} damaged advertisement(s) "
+                                             f"ignored ({exc}).", {"count": n}))
+            return
+        if not self._connected:
+            self._info = DeviceInfo(kind=self.profile.kind, name=adv.local_name or
+                                    self.profile.display_name, address=device.address,
+                                    nominal_rate_hz=self.profile.nominal_rate_hz,
+                                    has_clock=False, full_scale_n=self.profile.full_scale_n)
+            self._first.set()
+        for f in force:
+            self._recent.append((now, float(f)))
+        if self._streaming and force.size and self._on_samples is not None:
+            self._on_samples(SampleBatch(now, force - self._offset_n, None))
+
+    async def _watch(self) -> None:
+        """Report a disconnect after the silence timeout."""
+        timeout = self.profile.silence_timeout_s
+        while True:
+            await asyncio.sleep(min(1.0, timeout / 4))
+            last = self._last_seen
+            if self._connected and last is not None and self._now() - last > timeout:
+                self._connected = False
+                self._streaming = False
+                if self._on_disconnect is not None:
+                    self._on_disconnect(f"no advertisements for {timeout:g} s")
