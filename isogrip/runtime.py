@@ -158,8 +158,9 @@ class SessionRuntime:
             DeviceContext(clock=self.clock, feedback=self.snapshot,
                           ble_backend=ble_backend, ble_scanner_backend=ble_scanner_backend),
         )
-        if self._spec.driver != "sim" and config.speed != 1.0:
-            raise IsogripError("only the simulated device can run faster than real time")
+        if self._spec.driver not in ("sim", "replay") and config.speed != 1.0:
+            raise IsogripError("only the simulated device and replays can run faster than "
+                               "real time")
         self._own_store = store is None
         self.store = store if store is not None else Store.open(config.data_dir)
         self.store.mark_interrupted()

@@ -32,6 +32,7 @@ ENTRY_POINT_GROUP = "isogrip.devices"
 BUILTIN_DRIVERS: dict[str, str] = {
     "sim": "isogrip.ble_device.sim:create",
     "progressor": "isogrip.ble_device.profiles:create_progressor",
+    "replay": "isogrip.ble_device.replay:create",
 }
 
 

@@ -1,0 +1,157 @@
+"""``replay:PATH``: play a packet capture through the same decode path as the live device.
+
+A capture is a text file with one notification per line, ``<receive time s> <hex>``
+(see ``fixtures/captures/README.md``). The device family comes from ``?device=NAME``
+or from the file name (``progressor.hex``, ``progressor-faults.hex``). Replay runs on
+the session clock, so ``--speed max`` plays a capture as fast as it decodes.
+
+Options: ``device`` (progressor, ...), ``loop=1`` to play the capture over and over.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from pathlib import Path
+
+from isogrip.ble_device.base import (
+    DeviceInfo,
+    DeviceStatus,
+    DisconnectHandler,
+    SampleBatch,
+    SampleHandler,
+    StatusHandler,
+)
+from isogrip.ble_device.capture import read_capture
+from isogrip.ble_device.gatt import GattProfile
+from isogrip.ble_device.profiles import PROFILES
+from isogrip.ble_device.registry import DeviceContext, DeviceSpec
+from isogrip.clock import Clock
+from isogrip.errors import DeviceSpecError
+
+
+class ReplayDevice:
+    """Replays a capture as notifications of ``profile``'s device.
+
+    Args:
+        path: Capture file.
+        profile: Device family whose decoder is used.
+        clock: Session clock.
+        loop: Start again at the end of the capture.
+    """
+
+    def __init__(self, path: Path, profile: GattProfile, clock: Clock, *,
+                 loop: bool = False) -> None:
+        self.items = read_capture(path)
+        if not self.items:
+            raise DeviceSpecError(f"replay: {path} holds no notifications")
+        self.profile = profile
+        self._clock = clock
+        self._loop = loop
+        self._task: asyncio.Task[None] | None = None
+        self._connected = False
+        self._offset_n = 0.0
+        self._last_force = 0.0
+        self._on_samples: SampleHandler | None = None
+        self._on_disconnect: DisconnectHandler | None = None
+        self._on_status: StatusHandler | None = None
+        self.malformed_count = 0
+        self._info = DeviceInfo(kind=profile.kind, name=f"Replay of {path.name}",
+                                address=f"replay:{path}",
+                                nominal_rate_hz=profile.nominal_rate_hz,
+                                has_clock=profile.has_clock, full_scale_n=profile.full_scale_n,
+                                extra={"replay": str(path)})
+
+    @property
+    def info(self) -> DeviceInfo:
+        """Device description."""
+        return self._info
+
+    @property
+    def is_connected(self) -> bool:
+        """Whether the replay is open."""
+        return self._connected
+
+    def set_handlers(self, on_samples: SampleHandler,
+                     on_disconnect: DisconnectHandler | None = None,
+                     on_status: StatusHandler | None = None) -> None:
+        """Register the callbacks."""
+        self._on_samples, self._on_disconnect, self._on_status = (
+            on_samples, on_disconnect, on_status)
+
+    async def connect(self) -> None:
+        """Open the replay."""
+        self._connected = True
+
+    async def start(self) -> None:
+        """Start playing."""
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._play())
+
+    async def stop(self) -> None:
+        """Stop playing."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def tare(self) -> None:
+        """Software tare on the latest reading."""
+        self._offset_n = self._last_force
+
+    async def battery(self) -> float | None:
+        """Unknown for a replay."""
+        return None
+
+    async def disconnect(self) -> None:
+        """Close the replay."""
+        await self.stop()
+        self._connected = False
+
+    async def _play(self) -> None:
+        t_first = self.items[0][0]
+        start = self._clock.now()
+        while True:
+            for t, data in self.items:
+                at = start + (t - t_first)
+                await self._clock.sleep_until(at)
+                self._notification(data, at)
+            if not self._loop:
+                return
+            start = self._clock.now() + 0.1
+            t_first = self.items[0][0]
+
+    def _notification(self, data: bytes, host_rx: float) -> None:
+        try:
+            d = self.profile.decode(data)
+        except ValueError as exc:
+            self.malformed_count += 1
+            if self._on_status is not None and self.malformed_count in (1, 10, 100):
+                self._on_status(DeviceStatus(
+                    "malformed", f"{self.malformed_count} damaged packet(s) ignored ({exc}).",
+                    {"count": self.malformed_count}))
+            return
+        if d.force_n.size and self._on_samples is not None:
+            self._last_force = float(d.force_n[-1])
+            self._on_samples(SampleBatch(host_rx, d.force_n - self._offset_n, d.device_t_s))
+
+
+def create(spec: DeviceSpec, context: DeviceContext) -> ReplayDevice:
+    """Factory for ``replay:PATH[?device=NAME&loop=1]``."""
+    if not spec.argument:
+        raise DeviceSpecError("replay needs a file: replay:path/to/capture.hex")
+    path = Path(spec.argument).expanduser()
+    if not path.is_file():
+        raise DeviceSpecError(f"replay: no such capture file: {path}")
+    unknown = set(spec.params) - {"device", "loop"}
+    if unknown:
+        raise DeviceSpecError(f"replay: unknown option(s) {', '.join(sorted(unknown))}; "
+                              "options: device, loop")
+    name = spec.params.get("device") or path.stem.split("-")[0]
+    if name not in PROFILES:
+        raise DeviceSpecError(
+            f"replay: cannot tell which device recorded {path.name}; add "
+            f"?device=NAME (one of: {', '.join(PROFILES)})")
+    loop = spec.params.get("loop", "0") not in ("0", "", "false", "no")
+    return ReplayDevice(path, PROFILES[name], context.clock, loop=loop)
