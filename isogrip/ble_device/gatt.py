@@ -89,6 +89,14 @@ class GattProfile:
         on_connect: Coroutine run after subscribing, e.g. to read battery and
             firmware: ``on_connect(device) -> dict`` of info fields.
         battery: Coroutine reading the battery in percent (or None).
+        alt_data_uuids: Other data characteristics some firmwares use instead; the
+            first one the device offers is subscribed.
+        make_decoder: Creates a stateful decoder (for byte streams whose frames
+            span notifications); used instead of ``decode`` when given.
+        stop_on_exit: Send ``stop`` on disconnect even when not streaming (devices
+            that keep streaming across connections).
+        start_sequence: Extra (characteristic, bytes) writes before ``start``
+            (None = the control characteristic), e.g. choosing a sample rate.
     """
 
     kind: str
@@ -108,6 +116,10 @@ class GattProfile:
     full_scale_n: float | None = None
     on_connect: Callable[[GattDevice], Awaitable[dict[str, Any]]] | None = None
     battery: Callable[[GattDevice], Awaitable[float | None]] | None = None
+    alt_data_uuids: tuple[str, ...] = ()
+    make_decoder: Callable[[], Callable[[bytes], Decoded]] | None = None
+    stop_on_exit: bool = False
+    start_sequence: tuple[tuple[str | None, bytes], ...] = ()
 
     def matches(self, name: str | None, service_uuids: list[str]) -> bool:
         """Whether an advertisement (name and service UUIDs) is this kind of device."""
@@ -196,6 +208,10 @@ class GattDevice:
         self._on_disconnect: DisconnectHandler | None = None
         self._on_status: StatusHandler | None = None
         self._responses: asyncio.Queue[bytes] = asyncio.Queue()
+        self._decode = profile.decode
+        self._data_uuid = profile.data_uuid
+        self._tare_n = 0.0  # software tare, for devices without a tare command
+        self._recent: list[np.ndarray] = []
         self._closing = False
         self._streaming = False
         self.malformed_count = 0
@@ -243,14 +259,19 @@ class GattDevice:
             )
             await client.connect()
             self._client = client
-            if client.services.get_characteristic(self.profile.data_uuid) is None:
+            offered = [u for u in (self.profile.data_uuid, *self.profile.alt_data_uuids)
+                       if client.services.get_characteristic(u) is not None]
+            if not offered:
                 await self._safe_disconnect()
                 raise DeviceError(
                     f"{what} does not offer the expected data characteristic; is it a "
                     f"{self.profile.display_name}?",
                     DeviceErrorReason.PROTOCOL,
                 )
-            await client.start_notify(self.profile.data_uuid, self._notification)
+            self._data_uuid = offered[0]
+            if self.profile.make_decoder is not None:
+                self._decode = self.profile.make_decoder()  # fresh frame buffer per link
+            await client.start_notify(self._data_uuid, self._notification)
         except DeviceError:
             raise
         except (BleakError, OSError, TimeoutError) as exc:
@@ -274,6 +295,8 @@ class GattDevice:
 
     async def start(self) -> None:
         """Start streaming."""
+        for uuid, data in self.profile.start_sequence:
+            await self.write(data, uuid)
         await self.write(self.profile.start)
         self._streaming = True
 
@@ -287,6 +310,9 @@ class GattDevice:
     async def tare(self) -> None:
         """Zero the device; restarts the stream where the firmware needs it."""
         if self.profile.tare is None:
+            # No tare command: the mean of the last readings becomes zero.
+            if self._recent:
+                self._tare_n += float(np.mean(np.concatenate(self._recent)))
             return
         await self.write(self.profile.tare)
         if self.profile.restart_after_tare and self._streaming:
@@ -305,7 +331,7 @@ class GattDevice:
     async def disconnect(self) -> None:
         """Stop and close the link. Never sends a power-off command."""
         self._closing = True
-        if self._streaming:
+        if self._streaming or self.profile.stop_on_exit:
             await self.stop()
         await self._safe_disconnect()
 
@@ -382,7 +408,7 @@ class GattDevice:
         now = self._now()
         self.notifications += 1
         try:
-            d = self.profile.decode(bytes(data))
+            d = self._decode(bytes(data))
         except ValueError as exc:
             self.malformed_count += 1
             n = self.malformed_count
@@ -398,8 +424,12 @@ class GattDevice:
             self._responses.put_nowait(d.response)
         if d.status is not None and self._on_status is not None:
             self._on_status(d.status)
-        if d.force_n.size and self._on_samples is not None:
-            self._on_samples(SampleBatch(now, d.force_n, d.device_t_s))
+        if d.force_n.size:
+            force = d.force_n - self._tare_n if self._tare_n else d.force_n
+            if self.profile.tare is None:
+                self._recent = [*self._recent[-19:], force]
+            if self._on_samples is not None:
+                self._on_samples(SampleBatch(now, force, d.device_t_s))
 
     def _disconnected(self, _client: BleakClient) -> None:
         if self._closing:

@@ -6,10 +6,16 @@ the factories here are what the registry names (``progressor``, ``ble:<address>`
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from isogrip.ble_device import progressor
+import numpy as np
+from bleak.backends.scanner import AdvertisementData
+
+from isogrip.ble_device import cts500, entralpi, forceboard, progressor, weightscale, whc06
+from isogrip.ble_device.advert import AdvertisementDevice, AdvertProfile
 from isogrip.ble_device.base import DeviceStatus
+from isogrip.ble_device.codec import ForceSamples
 from isogrip.ble_device.gatt import Decoded, GattDevice, GattProfile
 from isogrip.ble_device.registry import DeviceContext, DeviceSpec
 from isogrip.errors import DeviceSpecError
@@ -80,11 +86,137 @@ PROGRESSOR = GattProfile(
     battery=_progressor_battery,
 )
 
-#: Every connected-device profile, for scanning and ``ble:<address>``.
-PROFILES: dict[str, GattProfile] = {p.kind: p for p in (PROGRESSOR,)}
+# -- PitchSix Force Board --------------------------------------------------------------
 
 
-def _device(profile: GattProfile, spec: DeviceSpec, context: DeviceContext) -> GattDevice:
+def _samples(fs: ForceSamples) -> Decoded:
+    """Device-clock-less samples (a device clock is dropped when it is too coarse)."""
+    return Decoded(force_n=fs.force_n, saturated=fs.saturated)
+
+
+async def _read_battery_level(dev: GattDevice) -> float | None:
+    data = await dev.read(forceboard.BATTERY_LEVEL_UUID)
+    return float(data[0]) if data else None
+
+
+async def _battery_info(dev: GattDevice) -> dict[str, Any]:
+    pct = await _read_battery_level(dev)
+    return {"battery_pct": pct}
+
+
+FORCE_BOARD = GattProfile(
+    kind="forceboard",
+    display_name="PitchSix Force Board",
+    name_prefixes=(forceboard.LOCAL_NAME,),
+    service_uuids=(forceboard.FORCE_SERVICE_UUID,),
+    data_uuid=forceboard.DATA_UUID,
+    # Data and the mode command live in different services.
+    control_uuid=forceboard.MODE_UUID,
+    decode=lambda data: _samples(forceboard.decode(data)),
+    start=forceboard.MODE_STREAM,
+    stop=forceboard.MODE_IDLE,
+    tare=forceboard.MODE_TARE,
+    nominal_rate_hz=forceboard.NOMINAL_RATE_HZ,
+    full_scale_n=forceboard.FULL_SCALE_N,
+    on_connect=_battery_info,
+    battery=_read_battery_level,
+)
+
+# -- CTS500 / CTS-300 ------------------------------------------------------------------
+
+
+def _cts500_decoder() -> Callable[[bytes], Decoded]:
+    assembler = cts500.FrameAssembler()
+
+    def decode(data: bytes) -> Decoded:
+        forces = [r for r in assembler.feed(data) if isinstance(r, ForceSamples)]
+        if not forces:
+            return Decoded()
+        return Decoded(force_n=np.concatenate([f.force_n for f in forces]),
+                       saturated=any(f.saturated for f in forces))
+
+    return decode
+
+
+CTS500 = GattProfile(
+    kind="cts500",
+    display_name="CTS500 dynamometer",
+    name_prefixes=cts500.LOCAL_NAMES,
+    service_uuids=(cts500.SERVICE_UUID,),
+    data_uuid=cts500.NOTIFY_UUID,
+    control_uuid=cts500.WRITE_UUID,
+    decode=lambda data: Decoded(),  # unused: the stateful decoder below
+    make_decoder=_cts500_decoder,
+    start_sequence=((None, cts500.rate_command(80)),),
+    start=cts500.START,
+    stop=cts500.STOP,
+    tare=cts500.TARE,
+    # It keeps streaming across power cycles unless told to stop.
+    stop_on_exit=True,
+    nominal_rate_hz=80.0,
+    full_scale_n=cts500.FULL_SCALE_KG * KGF_N,
+)
+
+# -- Entralpi -------------------------------------------------------------------------
+
+ENTRALPI = GattProfile(
+    kind="entralpi",
+    display_name="Entralpi",
+    name_prefixes=(entralpi.LOCAL_NAME,),
+    service_uuids=(),  # 0x181D is the generic Weight Scale service: match by name
+    data_uuid=entralpi.DATA_UUID,
+    alt_data_uuids=(entralpi.ALT_DATA_UUID,),
+    control_uuid=None,
+    decode=lambda data: _samples(entralpi.decode(data)),
+    nominal_rate_hz=10.0,
+)
+
+# -- SIG Weight Scale (DIY builds) ------------------------------------------------------
+
+WEIGHT_SCALE = GattProfile(
+    kind="weightscale",
+    display_name="Bluetooth weight scale (SIG 0x181D)",
+    name_prefixes=(),
+    service_uuids=(weightscale.SERVICE_UUID,),
+    data_uuid=weightscale.WEIGHT_MEASUREMENT_UUID,
+    control_uuid=None,
+    # The measurement's timestamp has 1 s resolution: no use as a sample clock.
+    decode=lambda data: _samples(weightscale.decode(data)),
+    nominal_rate_hz=10.0,
+)
+
+#: Every connected-device profile, for scanning and ``ble:<address>``. Order matters
+#: for recognition: specific devices before the generic weight scale.
+PROFILES: dict[str, GattProfile] = {
+    p.kind: p for p in (PROGRESSOR, FORCE_BOARD, CTS500, ENTRALPI, WEIGHT_SCALE)
+}
+
+# -- Weiheng WH-C06 (advertisements only) ----------------------------------------------
+
+
+def _whc06_matches(name: str, adv: AdvertisementData) -> bool:
+    return name == whc06.LOCAL_NAME or whc06.COMPANY_ID in adv.manufacturer_data
+
+
+def _whc06_decode(adv: AdvertisementData) -> np.ndarray:
+    payload = adv.manufacturer_data.get(whc06.COMPANY_ID)
+    if payload is None:
+        raise ValueError("no WH-C06 manufacturer data in this advertisement")
+    return whc06.decode_manufacturer_data(payload).force_n
+
+
+WHC06 = AdvertProfile(
+    kind="whc06",
+    display_name="WH-C06 hanging scale",
+    matches=_whc06_matches,
+    decode=_whc06_decode,
+    nominal_rate_hz=whc06.NOMINAL_RATE_HZ,
+    silence_timeout_s=whc06.SILENCE_TIMEOUT_S,
+    warning=whc06.RATE_WARNING,
+)
+
+
+def _scan_timeout(spec: DeviceSpec) -> float:
     timeout = spec.params.get("timeout")
     unknown = set(spec.params) - {"timeout"}
     if unknown:
@@ -92,10 +224,17 @@ def _device(profile: GattProfile, spec: DeviceSpec, context: DeviceContext) -> G
         raise DeviceSpecError(f"device {spec.text!r}: unknown option(s) {names}; "
                               "the only option is timeout=<seconds>")
     try:
-        scan_timeout = float(timeout) if timeout is not None else 10.0
+        value = float(timeout) if timeout is not None else 10.0
     except ValueError:
+        value = float("nan")
+    if not 0 < value < 3600:
         raise DeviceSpecError(
-            f"device {spec.text!r}: timeout must be a number of seconds") from None
+            f"device {spec.text!r}: timeout must be a number of seconds (0-3600)")
+    return value
+
+
+def _device(profile: GattProfile, spec: DeviceSpec, context: DeviceContext) -> GattDevice:
+    scan_timeout = _scan_timeout(spec)
     return GattDevice(
         profile,
         spec.argument or None,
@@ -109,3 +248,30 @@ def _device(profile: GattProfile, spec: DeviceSpec, context: DeviceContext) -> G
 def create_progressor(spec: DeviceSpec, context: DeviceContext) -> GattDevice:
     """``progressor`` (the nearest) or ``progressor:<address>``."""
     return _device(PROGRESSOR, spec, context)
+
+
+def create_forceboard(spec: DeviceSpec, context: DeviceContext) -> GattDevice:
+    """``forceboard`` or ``forceboard:<address>``."""
+    return _device(FORCE_BOARD, spec, context)
+
+
+def create_cts500(spec: DeviceSpec, context: DeviceContext) -> GattDevice:
+    """``cts500`` or ``cts500:<address>``."""
+    return _device(CTS500, spec, context)
+
+
+def create_entralpi(spec: DeviceSpec, context: DeviceContext) -> GattDevice:
+    """``entralpi`` or ``entralpi:<address>``."""
+    return _device(ENTRALPI, spec, context)
+
+
+def create_weightscale(spec: DeviceSpec, context: DeviceContext) -> GattDevice:
+    """``weightscale:<address>`` (a DIY build speaking the SIG Weight Scale service)."""
+    return _device(WEIGHT_SCALE, spec, context)
+
+
+def create_whc06(spec: DeviceSpec, context: DeviceContext) -> AdvertisementDevice:
+    """``whc06`` or ``whc06:<address>``: a scale that streams in advertisements."""
+    return AdvertisementDevice(WHC06, spec.argument or None, clock=context.clock,
+                               scanner_backend=context.ble_scanner_backend,
+                               scan_timeout_s=_scan_timeout(spec))

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from isogrip.errors import IsogripError
+from isogrip.ble_device import codec as _codec
 from isogrip.signal.units import KGF_N
 
 SERVICE_UUID = "7e4e1701-1ea6-40c9-9dcc-13d34ffead57"
@@ -50,8 +50,9 @@ class ResponseType(enum.IntEnum):
     LOW_BATTERY = 4
 
 
-class DecodeError(IsogripError, ValueError):
-    """A notification could not be decoded (truncated, unknown type, bad values)."""
+# One error class for every codec (``except codec.DecodeError`` catches them all);
+# the name stays here because callers and tests use ``progressor.DecodeError``.
+DecodeError = _codec.DecodeError
 
 
 @dataclass(frozen=True)
@@ -96,24 +97,26 @@ def decode(data: bytes) -> Record:
             record type, or a non-finite weight.
     """
     if len(data) < 2:
-        raise DecodeError(f"notification too short ({len(data)} bytes)")
+        raise DecodeError(f"notification too short ({len(data)} bytes)", "truncated")
     kind, length = data[0], data[1]
     value = bytes(data[2 : 2 + length])
     if len(value) != length:
-        raise DecodeError(f"record says {length} bytes, only {len(value)} arrived")
+        raise DecodeError(f"record says {length} bytes, only {len(value)} arrived",
+                          "truncated")
     if kind == ResponseType.WEIGHT:
         if length == 0 or length % _SAMPLE.itemsize:
-            raise DecodeError(f"weight record length {length} is not a multiple of 8")
+            raise DecodeError(f"weight record length {length} is not a multiple of 8",
+                              "malformed")
         raw = np.frombuffer(value, dtype=_SAMPLE)
         kg = raw["kg"].astype(np.float64)
         if not np.all(np.isfinite(kg)):
-            raise DecodeError("weight record holds a NaN or infinite value")
+            raise DecodeError("weight record holds a NaN or infinite value", "nonfinite")
         return WeightRecord(force_n=kg * KGF_N, device_t_s=raw["us"].astype(np.float64) * 1e-6)
     if kind == ResponseType.COMMAND_RESPONSE:
         return CommandResponse(payload=value)
     if kind == ResponseType.LOW_BATTERY:
         return LowBatteryWarning()
-    raise DecodeError(f"unknown record type {kind}")
+    raise DecodeError(f"unknown record type {kind}", "unknown_type")
 
 
 def encode_weight(force_n: ArrayLike, device_t_s: ArrayLike) -> bytes:
@@ -136,3 +139,67 @@ def encode_weight(force_n: ArrayLike, device_t_s: ArrayLike) -> bytes:
     rec["kg"] = f / KGF_N
     rec["us"] = (np.round(t * 1e6).astype(np.int64) % (1 << 32)).astype(np.uint32)
     return bytes([ResponseType.WEIGHT, rec.nbytes]) + rec.tobytes()
+
+
+def command(op: Opcode) -> bytes:
+    """The bytes that send ``op`` to the control point (the single-byte form).
+
+    Every firmware accepts the bare opcode; the ``[op, len, payload]`` form is only
+    needed for commands with arguments, which isogrip does not send.
+
+    Example:
+        >>> command(Opcode.START_WEIGHT).hex()
+        '65'
+    """
+    return bytes([Opcode(op)])
+
+
+def parse_battery_mv(resp: CommandResponse) -> int:
+    """The battery voltage from the reply to :attr:`Opcode.BATTERY`, mV (u32 LE).
+
+    Example:
+        >>> parse_battery_mv(CommandResponse(bytes.fromhex("d00f0000")))
+        4048
+
+    Raises:
+        DecodeError: The payload is shorter than 4 bytes (kind ``truncated``) or the
+            voltage is implausible, above 10 V (kind ``out_of_range``).
+    """
+    if len(resp.payload) < 4:
+        raise DecodeError(f"battery reply has {len(resp.payload)} bytes, needs 4", "truncated")
+    mv = int.from_bytes(resp.payload[:4], "little")
+    # A single Li-ion cell never exceeds ~4.3 V: a larger number is some other reply.
+    if mv > 10_000:
+        raise DecodeError(f"battery reply {mv} mV is not a battery voltage", "out_of_range")
+    return mv
+
+
+def parse_firmware(resp: CommandResponse) -> str:
+    r"""The firmware version from the reply to :attr:`Opcode.FIRMWARE_VERSION`.
+
+    The reply is ASCII, sometimes padded with NULs; bytes that are not ASCII become
+    U+FFFD rather than failing, since the version is only shown and recorded.
+
+    Example:
+        >>> parse_firmware(CommandResponse(b"1.2.3\x00\x00"))
+        '1.2.3'
+    """
+    return resp.payload.replace(b"\0", b"").decode("ascii", errors="replace").strip()
+
+
+def parse_device_id(resp: CommandResponse) -> str:
+    """The device id from the reply to :attr:`Opcode.DEVICE_ID`, as lower-case hex.
+
+    The bytes are shown in the order they arrive (firmwares differ in length and do
+    not document an integer byte order, so no number is made of them).
+
+    Example:
+        >>> parse_device_id(CommandResponse(bytes.fromhex("0A1B2C3D")))
+        '0a1b2c3d'
+
+    Raises:
+        DecodeError: The payload is empty (kind ``truncated``).
+    """
+    if not resp.payload:
+        raise DecodeError("device id reply is empty", "truncated")
+    return resp.payload.hex()

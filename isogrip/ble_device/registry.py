@@ -32,6 +32,11 @@ ENTRY_POINT_GROUP = "isogrip.devices"
 BUILTIN_DRIVERS: dict[str, str] = {
     "sim": "isogrip.ble_device.sim:create",
     "progressor": "isogrip.ble_device.profiles:create_progressor",
+    "forceboard": "isogrip.ble_device.profiles:create_forceboard",
+    "cts500": "isogrip.ble_device.profiles:create_cts500",
+    "entralpi": "isogrip.ble_device.profiles:create_entralpi",
+    "weightscale": "isogrip.ble_device.profiles:create_weightscale",
+    "whc06": "isogrip.ble_device.profiles:create_whc06",
     "replay": "isogrip.ble_device.replay:create",
 }
 

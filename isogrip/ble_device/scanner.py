@@ -16,8 +16,9 @@ from bleak.backends.device import BLEDevice
 from bleak.backends.scanner import AdvertisementData
 from bleak.exc import BleakError
 
+from isogrip.ble_device import whc06
 from isogrip.ble_device.gatt import GattProfile, device_error
-from isogrip.ble_device.profiles import PROFILES
+from isogrip.ble_device.profiles import PROFILES, WHC06
 
 
 @dataclass(frozen=True)
@@ -55,8 +56,14 @@ def _profile_test(profile: GattProfile) -> Callable[[str, list[str], list[int]],
     return test
 
 
+def _whc06_test(name: str, _uuids: list[str], manufacturer_ids: list[int]) -> bool:
+    return name == whc06.LOCAL_NAME or whc06.COMPANY_ID in manufacturer_ids
+
+
 def _recognisers() -> list[Recogniser]:
-    return [(p.kind, p.display_name, _profile_test(p)) for p in PROFILES.values()]
+    out = [(p.kind, p.display_name, _profile_test(p)) for p in PROFILES.values()]
+    out.insert(-1, (WHC06.kind, WHC06.display_name, _whc06_test))  # before the generic scale
+    return out
 
 
 def recognise(name: str, service_uuids: list[str],

@@ -1,0 +1,193 @@
+r"""Types shared by every device codec: the decode error, decoded samples, error counters.
+
+Every codec module (``progressor``, ``forceboard``, ``whc06``, ``cts500``, ``entralpi``,
+``weightscale``) raises :class:`DecodeError` for bad input and nothing else, so a
+notification callback can wrap any decoder in :func:`safe_decode`, which counts and
+logs the error and never raises.
+
+Example:
+    >>> from isogrip.ble_device import entralpi
+    >>> stats = CodecStats()
+    >>> safe_decode(entralpi.decode, b"\x01", stats) is None
+    True
+    >>> round(float(safe_decode(entralpi.decode, bytes.fromhex("04d2"), stats).force_n[0]), 3)
+    121.014
+    >>> stats.as_dict()["malformed"], stats.as_dict()["decoded"]
+    (1, 1)
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from typing import Literal, TypeVar, get_args
+
+import numpy as np
+from numpy.typing import NDArray
+
+from isogrip.errors import IsogripError
+
+#: Why a packet could not be decoded.
+DecodeErrorKind = Literal[
+    "truncated",  # fewer bytes than the packet's own header (or the format) needs
+    "malformed",  # lengths or fields that contradict each other
+    "unknown_type",  # a record type / opcode this codec does not know
+    "out_of_range",  # a value no working device sends (or "measurement failed")
+    "nonfinite",  # NaN or infinity where a number was expected
+    "bad_checksum",  # a frame whose checksum does not add up
+]
+DECODE_ERROR_KINDS: tuple[str, ...] = get_args(DecodeErrorKind)
+
+_log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class DecodeError(IsogripError, ValueError):
+    """A packet could not be decoded.
+
+    Attributes:
+        kind: Why, one of :data:`DECODE_ERROR_KINDS` (``"truncated"``,
+            ``"malformed"``, ``"unknown_type"``, ``"out_of_range"``, ``"nonfinite"``,
+            ``"bad_checksum"``); used for counting, the message is for people.
+    """
+
+    def __init__(self, message: str, kind: DecodeErrorKind = "malformed") -> None:
+        self.kind: DecodeErrorKind = kind
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class ForceSamples:
+    """Samples decoded from one notification or advertisement.
+
+    Attributes:
+        force_n: Force of each sample, N.
+        device_t_s: Device time of each sample, s, or ``None`` when the device has no
+            clock.
+        saturated: At least one sample reached the device's full scale (or the largest
+            value its field can hold): the true force may have been higher.
+    """
+
+    force_n: NDArray[np.float64]
+    device_t_s: NDArray[np.float64] | None = None
+    saturated: bool = False
+
+    def __len__(self) -> int:
+        return int(self.force_n.shape[0])
+
+
+@dataclass
+class CodecStats:
+    """Counters for one decoding stream (one connection or one capture).
+
+    Attributes:
+        decoded: Packets (or frames) decoded successfully.
+        truncated: Packets shorter than their format needs.
+        malformed: Packets whose lengths or fields contradict each other.
+        unknown_type: Packets of a type the codec does not know.
+        out_of_range: Packets holding an impossible value.
+        nonfinite: Packets holding NaN or infinity.
+        bad_checksum: Frames whose checksum failed.
+        skipped_bytes: Bytes thrown away while looking for the next frame start.
+        saturated: Decoded packets with a sample at full scale (not an error).
+        internal_error: Exceptions other than :class:`DecodeError` (a codec bug).
+    """
+
+    decoded: int = 0
+    truncated: int = 0
+    malformed: int = 0
+    unknown_type: int = 0
+    out_of_range: int = 0
+    nonfinite: int = 0
+    bad_checksum: int = 0
+    skipped_bytes: int = 0
+    saturated: int = 0
+    internal_error: int = 0
+
+    def record(self, kind: str, n: int = 1) -> int:
+        """Add ``n`` to the counter ``kind`` and return its new value.
+
+        Raises:
+            ValueError: ``kind`` names no counter.
+        """
+        if kind not in _COUNTERS:
+            raise ValueError(f"unknown codec counter {kind!r}")
+        value: int = getattr(self, kind) + n
+        setattr(self, kind, value)
+        return value
+
+    @property
+    def errors(self) -> int:
+        """Packets or frames rejected, of every kind (skipped bytes not included)."""
+        total: int = sum(getattr(self, k) for k in DECODE_ERROR_KINDS)
+        return total + self.internal_error
+
+    def as_dict(self) -> dict[str, int]:
+        """Every counter by name (for status messages and session metadata)."""
+        return {name: getattr(self, name) for name in _COUNTERS}
+
+
+_COUNTERS = tuple(f.name for f in fields(CodecStats))
+
+
+def report_due(n: int) -> bool:
+    """Whether the ``n``-th error should be reported: 1st, 10th, 100th, every 1000th.
+
+    Damaged packets can arrive at the full sample rate; reporting each would flood the
+    log and the user's screen, reporting none would hide a failing device.
+    """
+    return n in (1, 10, 100) or (n > 0 and n % 1000 == 0)
+
+
+Log = logging.Logger | Callable[[str], object]
+
+
+def _emit(log: Log | None, message: str) -> None:
+    if log is None:
+        _log.warning(message)
+    elif isinstance(log, logging.Logger):
+        log.warning(message)
+    else:
+        log(message)
+
+
+def safe_decode(
+    decode_fn: Callable[[bytes], T],
+    data: bytes,
+    stats: CodecStats,
+    log: Log | None = None,
+) -> T | None:
+    """Decode one packet inside a notification callback: count errors, never raise.
+
+    Args:
+        decode_fn: A codec's decode function.
+        data: The packet's bytes.
+        stats: Counters to update (``decoded``, ``saturated`` or the error's kind).
+        log: Where rate-limited error reports go: a ``logging.Logger`` (warning level),
+            any callable taking the message, or ``None`` for this module's logger.
+
+    Returns:
+        What ``decode_fn`` returned, or ``None`` when the packet was rejected.
+    """
+    try:
+        result = decode_fn(data)
+    except DecodeError as exc:
+        kind = exc.kind if exc.kind in DECODE_ERROR_KINDS else "malformed"
+        stats.record(kind)
+        problem = str(exc)
+    except Exception as exc:  # a codec bug must not kill the notification callback
+        stats.record("internal_error")
+        problem = f"codec error {type(exc).__name__}: {exc}"
+    else:
+        stats.record("decoded")
+        if isinstance(result, ForceSamples) and result.saturated:
+            stats.record("saturated")
+        return result
+    n = stats.errors
+    if report_due(n):
+        try:
+            _emit(log, f"{n} damaged packet(s) ignored so far; latest: {problem}")
+        except Exception:  # a broken log sink must not break decoding either
+            _log.exception("error report failed")
+    return None
