@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ from virtual_ble import (
     Cts500Peripheral,
     EntralpiPeripheral,
     ForceBoardPeripheral,
+    ProgressorPeripheral,
     VirtualBleWorld,
     VirtualPeripheral,
     WeightScalePeripheral,
@@ -29,7 +31,11 @@ from isogrip.ble_device.profiles import (
     WHC06,
 )
 from isogrip.ble_device.scanner import scan
+from isogrip.protocols.loader import load_protocol
+from isogrip.runtime import SessionConfig, SessionRuntime
 from isogrip.signal.units import KGF_N
+from isogrip.storage.store import Store
+from isogrip.types import Hand
 
 KG = 23.45
 
@@ -168,3 +174,51 @@ async def test_whc06_advertisements_stream_and_silence_is_a_disconnect() -> None
         await wait_for(lambda: bool(drops), 3.0)
         assert drops == ["no advertisements for 1 s"]
         await dev.disconnect()
+
+
+SESSION_CASES = {
+    "forceboard": ("forceboard", lambda: ForceBoardPeripheral(force_kg=lambda t: 12.0)),
+    "cts500": ("cts500", lambda: Cts500Peripheral(force_kg=lambda t: 12.0)),
+    "entralpi": ("entralpi", lambda: EntralpiPeripheral(rate_hz=20, force_kg=lambda t: 12.0)),
+    "weightscale": ("weightscale", lambda: WeightScalePeripheral(rate_hz=20,
+                                                                   force_kg=lambda t: 12.0)),
+    "progressor via ble:<address>": ("ble", lambda: ProgressorPeripheral(
+        force_kg=lambda t: 12.0)),
+}
+
+
+@pytest.mark.parametrize("case", list(SESSION_CASES))
+async def test_session_completes_through_a_mid_hold_drop(case: str, tmp_path: Path) -> None:
+    driver, make = SESSION_CASES[case]
+    protocol = replace(
+        load_protocol("ihg-4x2-30-alternating"), reps=2, hold_s=3.0, rest_s=0.3,
+        prepare_s=0.2, countdown_s=0.3, ramp_s=0.5, rest_after_mvc_s=0.2,
+        breathing_reminder_s=0.0,
+    )
+    async with VirtualBleWorld() as world:
+        p = make()
+        address = await world.add(p)
+        spec = f"{driver}:{address}"
+        store = Store.open(tmp_path)
+        rt = SessionRuntime(
+            SessionConfig(device=spec, protocol=protocol, data_dir=tmp_path, tare=False,
+                          known_mvc={Hand.RIGHT: 40 * KGF_N, Hand.LEFT: 40 * KGF_N}),
+            store=store, ble_backend=world.client_backend,
+            ble_scanner_backend=world.scanner_backend,
+        )
+
+        async def drop_mid_hold() -> None:
+            await wait_for(lambda: rt.snapshot().phase.value == "hold", 10)
+            await asyncio.sleep(1.0)
+            await p.disconnect()
+
+        dropper = asyncio.create_task(drop_mid_hold())
+        result = await rt.run_here()
+        await dropper
+    assert result.status == "complete"
+    kinds = [e.kind for e in store.load_events(result.session_id)]
+    assert "device_disconnected" in kinds and "device_reconnected" in kinds
+    assert [h["completed"] for h in result.holds] == [True, True]
+    _, _, f = store.load_samples(result.session_id)
+    assert len(f) == result.samples > 20
+    np.testing.assert_allclose(f / KGF_N, 12.0, atol=0.3)

@@ -37,6 +37,7 @@ BUILTIN_DRIVERS: dict[str, str] = {
     "entralpi": "isogrip.ble_device.profiles:create_entralpi",
     "weightscale": "isogrip.ble_device.profiles:create_weightscale",
     "whc06": "isogrip.ble_device.profiles:create_whc06",
+    "ble": "isogrip.ble_device.profiles:create_ble",
     "replay": "isogrip.ble_device.replay:create",
 }
 
