@@ -189,8 +189,43 @@ def bench_ble_latency() -> None:
         RESULTS[f"ble_latency_ms_{int(rate)}hz"] = {"p50": round(p50, 3), "p99": round(p99, 3)}
 
 
+def bench_codecs() -> None:
+    """Decode throughput per codec over its capture file (samples/s, median of 5)."""
+    from isogrip.ble_device import cts500, entralpi, forceboard, progressor, weightscale, whc06
+    from isogrip.ble_device.capture import read_capture
+
+    captures = Path(__file__).resolve().parents[1] / "fixtures" / "captures"
+
+    def count(result: Any) -> int:
+        if hasattr(result, "force_n"):
+            return len(result.force_n)
+        return sum(len(r.force_n) for r in result if hasattr(r, "force_n"))
+
+    decoders: dict[str, Any] = {
+        "progressor": progressor.decode,
+        "forceboard": forceboard.decode,
+        "entralpi": entralpi.decode,
+        "weightscale": weightscale.decode,
+        "whc06": whc06.decode,
+        "cts500": None,  # a stateful frame assembler
+    }
+    RESULTS["decode_samples_per_s"] = {}
+    for name, fn in decoders.items():
+        items = [data for _t, data in read_capture(captures / f"{name}.hex")] * 20
+        rates = []
+        for _ in range(5):
+            decode = cts500.FrameAssembler().feed if fn is None else fn
+            t0 = time.perf_counter()
+            n = sum(count(decode(d)) for d in items)
+            rates.append(n / (time.perf_counter() - t0))
+        med = statistics.median(rates)
+        print(f"decode {name}: {med:,.0f} samples/s ({len(items)} notifications)")
+        RESULTS["decode_samples_per_s"][name] = round(med)
+
+
 def main() -> None:
     print("isogrip benchmarks (figures are medians; this machine is shared and noisy)")
+    bench_codecs()
     bench_throughput()
     bench_session()
     bench_memory()
