@@ -30,6 +30,7 @@ from isogrip.ble_device.base import (
     StatusHandler,
     monotonic_clock,
 )
+from isogrip.ble_device.codec import CodecStats, safe_decode
 from isogrip.ble_device.gatt import device_error
 from isogrip.clock import Clock
 from isogrip.errors import DeviceError, DeviceErrorReason
@@ -99,7 +100,7 @@ class AdvertisementDevice:
                                 address=address or "", nominal_rate_hz=profile.nominal_rate_hz,
                                 has_clock=False, full_scale_n=profile.full_scale_n)
         self._first = asyncio.Event()
-        self.malformed_count = 0
+        self.stats = CodecStats()
         self.advertisements = 0
 
     @property
@@ -201,15 +202,10 @@ class AdvertisementDevice:
         now = self._now()
         self._last_seen = now
         self.advertisements += 1
-        try:
-            force = np.asarray(self.profile.decode(adv), dtype=np.float64)
-        except ValueError as exc:
-            self.malformed_count += 1
-            n = self.malformed_count
-            if self._on_status is not None and (n in (1, 10, 100) or n % 1000 == 0):
-                self._on_status(DeviceStatus("malformed", f"{n} damaged advertisement(s) "
-                                             f"ignored ({exc}).", {"count": n}))
+        decoded = safe_decode(self.profile.decode, adv, self.stats, self._report_damage)
+        if decoded is None:
             return
+        force = np.asarray(decoded, dtype=np.float64)
         if not self._connected:
             self._info = DeviceInfo(kind=self.profile.kind, name=adv.local_name or
                                     self.profile.display_name, address=device.address,
@@ -220,6 +216,15 @@ class AdvertisementDevice:
             self._recent.append((now, float(f)))
         if self._streaming and force.size and self._on_samples is not None:
             self._on_samples(SampleBatch(now, force - self._offset_n, None))
+
+    def _report_damage(self, message: str) -> None:
+        if self._on_status is not None:
+            self._on_status(DeviceStatus("malformed", message, self.stats.as_dict()))
+
+    @property
+    def malformed_count(self) -> int:
+        """Advertisements rejected so far."""
+        return self.stats.errors
 
     async def _watch(self) -> None:
         """Report a disconnect after the silence timeout."""

@@ -21,12 +21,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, fields
-from typing import Literal, TypeVar, get_args
+from typing import Any, Literal, TypeVar, get_args
 
 import numpy as np
 from numpy.typing import NDArray
 
 from isogrip.errors import IsogripError
+from isogrip.signal.units import KGF_N
 
 #: Why a packet could not be decoded.
 DecodeErrorKind = Literal[
@@ -41,6 +42,7 @@ DECODE_ERROR_KINDS: tuple[str, ...] = get_args(DecodeErrorKind)
 
 _log = logging.getLogger(__name__)
 T = TypeVar("T")
+D = TypeVar("D")
 
 
 class DecodeError(IsogripError, ValueError):
@@ -153,8 +155,8 @@ def _emit(log: Log | None, message: str) -> None:
 
 
 def safe_decode(
-    decode_fn: Callable[[bytes], T],
-    data: bytes,
+    decode_fn: Callable[[D], T],
+    data: D,
     stats: CodecStats,
     log: Log | None = None,
 ) -> T | None:
@@ -191,3 +193,21 @@ def safe_decode(
         except Exception:  # a broken log sink must not break decoding either
             _log.exception("error report failed")
     return None
+
+
+def report_saturation(
+    stats: CodecStats,
+    on_status: Callable[[Any], object] | None,
+    full_scale_n: float | None,
+) -> None:
+    """Tell the user (rate-limited) that readings reached the device's full scale."""
+    stats.record("saturated")
+    if on_status is None or not report_due(stats.saturated):
+        return
+    from isogrip.ble_device.base import DeviceStatus  # base imports nothing from here
+
+    limit = "" if full_scale_n is None else f" ({full_scale_n / KGF_N:.0f} kg)"
+    on_status(DeviceStatus(
+        "saturated",
+        f"The device reached the top of its range{limit}: forces above it are not "
+        "measured.", {"count": stats.saturated}))

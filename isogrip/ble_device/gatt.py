@@ -34,6 +34,7 @@ from isogrip.ble_device.base import (
     StatusHandler,
     monotonic_clock,
 )
+from isogrip.ble_device.codec import CodecStats, report_saturation, safe_decode
 from isogrip.clock import Clock
 from isogrip.errors import DeviceError, DeviceErrorReason
 
@@ -214,7 +215,7 @@ class GattDevice:
         self._recent: list[np.ndarray] = []
         self._closing = False
         self._streaming = False
-        self.malformed_count = 0
+        self.stats = CodecStats()
         self.notifications = 0
 
     # -- ForceDevice --------------------------------------------------------------
@@ -407,29 +408,31 @@ class GattDevice:
         """Decode one notification and hand it over. Never raises."""
         now = self._now()
         self.notifications += 1
-        try:
-            d = self._decode(bytes(data))
-        except ValueError as exc:
-            self.malformed_count += 1
-            n = self.malformed_count
-            if self._on_status is not None and (n in (1, 10, 100) or n % 1000 == 0):
-                self._on_status(DeviceStatus(
-                    "malformed", f"{n} damaged data packet(s) ignored ({exc}).",
-                    {"count": n, "error": str(exc)}))
-            return
-        except Exception:  # a codec bug must not end the stream
-            log.exception("decoder failed")
+        d = safe_decode(self._decode, bytes(data), self.stats, self._report_damage)
+        if d is None:
             return
         if d.response is not None:
             self._responses.put_nowait(d.response)
         if d.status is not None and self._on_status is not None:
             self._on_status(d.status)
+        if d.saturated:
+            report_saturation(self.stats, self._on_status, self.profile.full_scale_n)
         if d.force_n.size:
             force = d.force_n - self._tare_n if self._tare_n else d.force_n
             if self.profile.tare is None:
                 self._recent = [*self._recent[-19:], force]
             if self._on_samples is not None:
                 self._on_samples(SampleBatch(now, force, d.device_t_s))
+
+    def _report_damage(self, message: str) -> None:
+        log.warning("%s: %s", self.profile.display_name, message)
+        if self._on_status is not None:
+            self._on_status(DeviceStatus("malformed", message, self.stats.as_dict()))
+
+    @property
+    def malformed_count(self) -> int:
+        """Notifications rejected so far."""
+        return self.stats.errors
 
     def _disconnected(self, _client: BleakClient) -> None:
         if self._closing:

@@ -15,7 +15,7 @@ from bleak.backends.scanner import AdvertisementData
 from isogrip.ble_device import cts500, entralpi, forceboard, progressor, weightscale, whc06
 from isogrip.ble_device.advert import AdvertisementDevice, AdvertProfile
 from isogrip.ble_device.base import DeviceInfo, DeviceStatus
-from isogrip.ble_device.codec import ForceSamples
+from isogrip.ble_device.codec import DecodeError, ForceSamples
 from isogrip.ble_device.gatt import Decoded, GattDevice, GattProfile
 from isogrip.ble_device.registry import DeviceContext, DeviceSpec
 from isogrip.errors import DeviceError, DeviceErrorReason, DeviceSpecError
@@ -201,7 +201,7 @@ def _whc06_matches(name: str, adv: AdvertisementData) -> bool:
 def _whc06_decode(adv: AdvertisementData) -> np.ndarray:
     payload = adv.manufacturer_data.get(whc06.COMPANY_ID)
     if payload is None:
-        raise ValueError("no WH-C06 manufacturer data in this advertisement")
+        raise DecodeError("no WH-C06 manufacturer data in this advertisement")
     return whc06.decode_manufacturer_data(payload).force_n
 
 

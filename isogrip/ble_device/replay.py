@@ -23,6 +23,7 @@ from isogrip.ble_device.base import (
     StatusHandler,
 )
 from isogrip.ble_device.capture import read_capture
+from isogrip.ble_device.codec import CodecStats, safe_decode
 from isogrip.ble_device.gatt import GattProfile
 from isogrip.ble_device.profiles import PROFILES
 from isogrip.ble_device.registry import DeviceContext, DeviceSpec
@@ -55,7 +56,7 @@ class ReplayDevice:
         self._on_samples: SampleHandler | None = None
         self._on_disconnect: DisconnectHandler | None = None
         self._on_status: StatusHandler | None = None
-        self.malformed_count = 0
+        self.stats = CodecStats()
         self._info = DeviceInfo(kind=profile.kind, name=f"Replay of {path.name}",
                                 address=f"replay:{path}",
                                 nominal_rate_hz=profile.nominal_rate_hz,
@@ -123,18 +124,14 @@ class ReplayDevice:
             t_first = self.items[0][0]
 
     def _notification(self, data: bytes, host_rx: float) -> None:
-        try:
-            d = self.profile.decode(data)
-        except ValueError as exc:
-            self.malformed_count += 1
-            if self._on_status is not None and self.malformed_count in (1, 10, 100):
-                self._on_status(DeviceStatus(
-                    "malformed", f"{self.malformed_count} damaged packet(s) ignored ({exc}).",
-                    {"count": self.malformed_count}))
-            return
-        if d.force_n.size and self._on_samples is not None:
+        d = safe_decode(self.profile.decode, data, self.stats, self._report_damage)
+        if d is not None and d.force_n.size and self._on_samples is not None:
             self._last_force = float(d.force_n[-1])
             self._on_samples(SampleBatch(host_rx, d.force_n - self._offset_n, d.device_t_s))
+
+    def _report_damage(self, message: str) -> None:
+        if self._on_status is not None:
+            self._on_status(DeviceStatus("malformed", message, self.stats.as_dict()))
 
 
 def create(spec: DeviceSpec, context: DeviceContext) -> ReplayDevice:

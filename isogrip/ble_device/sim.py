@@ -52,6 +52,7 @@ from isogrip.ble_device.base import (
     SampleHandler,
     StatusHandler,
 )
+from isogrip.ble_device.codec import CodecStats, safe_decode
 from isogrip.ble_device.participant import PRESETS, Feedback, make_participant
 from isogrip.ble_device.registry import DeviceContext, DeviceSpec
 from isogrip.clock import Clock
@@ -189,7 +190,7 @@ class SimDevice:
         self._stream_t0: float | None = None  # session time of sample 0
         self._outage_until: float | None = None
         self._dropped_link = False
-        self.malformed_count = 0
+        self.stats = CodecStats()
         self.dropped_count = 0
         self.packets_sent = 0
 
@@ -312,20 +313,18 @@ class SimDevice:
 
     def _notification(self, data: bytes, host_rx: float) -> None:
         """Decode one notification and hand it over (what a BLE driver does too)."""
-        try:
-            record = progressor.decode(data)
-        except progressor.DecodeError as exc:
-            self.malformed_count += 1
-            if self._on_status is not None and (self.malformed_count in (1, 10, 100)
-                                                or self.malformed_count % 1000 == 0):
-                self._on_status(DeviceStatus(
-                    "malformed",
-                    f"{self.malformed_count} damaged data packet(s) ignored ({exc}).",
-                    {"count": self.malformed_count, "error": str(exc)},
-                ))
-            return
+        record = safe_decode(progressor.decode, data, self.stats, self._report_damage)
         if isinstance(record, progressor.WeightRecord) and self._on_samples is not None:
             self._on_samples(SampleBatch(host_rx, record.force_n, record.device_t_s))
+
+    def _report_damage(self, message: str) -> None:
+        if self._on_status is not None:
+            self._on_status(DeviceStatus("malformed", message, self.stats.as_dict()))
+
+    @property
+    def malformed_count(self) -> int:
+        """Notifications rejected so far."""
+        return self.stats.errors
 
 
 def _corrupt(data: bytes, rng: np.random.Generator) -> bytes:
