@@ -181,6 +181,7 @@ class SessionRuntime:
         self._abort_reason = "stopped"
         self._abort_requested = False
         self._paused_by_drop = False
+        self._early_events: list[Event] = []  # events before the recorder exists
         self._batch_errors = 0
         self.session_id: int | None = None
         self.samples = 0
@@ -355,6 +356,9 @@ class SessionRuntime:
             },
         )
         self._recorder = Recorder(self.store, self.session_id)
+        for ev in self._early_events:
+            _record_event(self._recorder, ev)
+        self._early_events.clear()
         status, reason = "aborted", ""
         try:
             battery = await self._step(device.battery(), STEP_TIMEOUT_S,
@@ -506,6 +510,8 @@ class SessionRuntime:
         for ev in events:
             if rec is not None:
                 _record_event(rec, ev)
+            else:
+                self._early_events.append(ev)  # e.g. device notices while connecting
             if ev.kind is EventKind.PHASE and ev.data.get("phase") == Phase.ABORTED.value:
                 self._abort_reason = str(ev.data.get("reason", "stopped"))
             self._events.put(ev)

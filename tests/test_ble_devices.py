@@ -222,3 +222,55 @@ async def test_session_completes_through_a_mid_hold_drop(case: str, tmp_path: Pa
     _, _, f = store.load_samples(result.session_id)
     assert len(f) == result.samples > 20
     np.testing.assert_allclose(f / KGF_N, 12.0, atol=0.3)
+
+
+async def test_whc06_session_keeps_the_hold_through_a_short_silence(tmp_path: Path) -> None:
+    protocol = replace(
+        load_protocol("ihg-4x2-30-alternating"), reps=1, hold_s=4.0, prepare_s=0.2,
+        countdown_s=0.3, ramp_s=0.5, breathing_reminder_s=0.0,
+    )
+    async with VirtualBleWorld() as world:
+        adv = Whc06Advertiser(force_kg=lambda t: 12.0)
+        await world.add(adv)
+        store = Store.open(tmp_path)
+        rt = SessionRuntime(
+            SessionConfig(device="whc06", protocol=protocol, data_dir=tmp_path, tare=False,
+                          known_mvc={Hand.RIGHT: 40 * KGF_N, Hand.LEFT: 40 * KGF_N}),
+            store=store, ble_scanner_backend=world.scanner_backend,
+        )
+
+        async def silence() -> None:
+            await wait_for(lambda: rt.snapshot().phase.value == "hold", 10)
+            await asyncio.sleep(1.0)
+            await adv.go_silent()
+            await asyncio.sleep(1.5)
+            await adv.resume()
+
+        task = asyncio.create_task(silence())
+        result = await rt.run_here()
+        await task
+    assert result.status == "complete"
+    hold = result.holds[0]
+    assert hold["metrics"]["max_gap_s"] > 1.2  # the silence is recorded as a gap
+    assert hold["t_end_s"] - hold["t_go_s"] == pytest.approx(4.0)
+    statuses = [e for e in store.load_events(result.session_id) if e.kind == "device_status"]
+    assert any("too slow" in e.detail["message"] for e in statuses)
+
+
+@pytest.mark.parametrize(("message", "reason"), [
+    ("No Bluetooth adapters found.", "no_adapter"),
+    ("org.bluez.Error.NotReady", "bluetooth_off"),
+    ("Bluetooth device is turned off", "bluetooth_off"),
+    ("[org.bluez.Error.NotPermitted] Permission denied", "permission_denied"),
+    ("org.bluez.Error.InProgress", "busy"),
+    ("Device with address AA not found", "not_found"),
+])
+def test_bluetooth_errors_say_what_to_do(message: str, reason: str) -> None:
+    from bleak.exc import BleakError
+
+    from isogrip.ble_device.gatt import device_error
+
+    err = device_error(BleakError(message), "Tindeq Progressor")
+    assert err.reason.value == reason
+    assert str(err).startswith("Tindeq Progressor: ")
+    assert len(str(err)) > 40  # says what to do, not just what failed

@@ -133,7 +133,10 @@ class AdvertisementDevice:
         first = self._first = asyncio.Event()
         try:
             if self._scanner is None:
-                self._scanner = BleakScanner(self._advertisement, backend=self._backend)
+                # BlueZ reports unchanged manufacturer data only with DuplicateData on,
+                # and every advertisement is a sample here.
+                self._scanner = BleakScanner(self._advertisement, backend=self._backend,
+                                             bluez={"filters": {"DuplicateData": True}})
                 await self._scanner.start()
             await asyncio.wait_for(first.wait(), self._scan_timeout)
         except TimeoutError:
