@@ -24,13 +24,11 @@ from bleak.exc import BleakError
 from isogrip.ble_device.base import (
     DeviceInfo,
     DeviceStatus,
-    DisconnectHandler,
+    DriverBase,
     SampleBatch,
-    SampleHandler,
-    StatusHandler,
     monotonic_clock,
 )
-from isogrip.ble_device.codec import CodecStats, safe_decode
+from isogrip.ble_device.codec import safe_decode
 from isogrip.ble_device.gatt import device_error
 from isogrip.clock import Clock
 from isogrip.errors import DeviceError, DeviceErrorReason
@@ -61,7 +59,7 @@ class AdvertProfile:
     warning: str | None = None
 
 
-class AdvertisementDevice:
+class AdvertisementDevice(DriverBase):
     """A :class:`~isogrip.ble_device.base.ForceDevice` fed by advertisements.
 
     Args:
@@ -81,6 +79,7 @@ class AdvertisementDevice:
         scanner_backend: type | None = None,
         scan_timeout_s: float = 10.0,
     ) -> None:
+        super().__init__()
         self.profile = profile
         self.address = address
         self._now: Callable[[], float] = clock.now if clock is not None else monotonic_clock
@@ -93,36 +92,16 @@ class AdvertisementDevice:
         self._streaming = False
         self._offset_n = 0.0
         self._recent: deque[tuple[float, float]] = deque(maxlen=200)
-        self._on_samples: SampleHandler | None = None
-        self._on_disconnect: DisconnectHandler | None = None
-        self._on_status: StatusHandler | None = None
         self._info = DeviceInfo(kind=profile.kind, name=profile.display_name,
                                 address=address or "", nominal_rate_hz=profile.nominal_rate_hz,
                                 has_clock=False, full_scale_n=profile.full_scale_n)
         self._first = asyncio.Event()
-        self.stats = CodecStats()
         self.advertisements = 0
-
-    @property
-    def info(self) -> DeviceInfo:
-        """Device description."""
-        return self._info
 
     @property
     def is_connected(self) -> bool:
         """Whether advertisements are arriving."""
         return self._connected
-
-    def set_handlers(
-        self,
-        on_samples: SampleHandler,
-        on_disconnect: DisconnectHandler | None = None,
-        on_status: StatusHandler | None = None,
-    ) -> None:
-        """Register the callbacks."""
-        self._on_samples = on_samples
-        self._on_disconnect = on_disconnect
-        self._on_status = on_status
 
     async def connect(self) -> None:
         """Start scanning and wait for the device's first advertisement.
@@ -219,15 +198,6 @@ class AdvertisementDevice:
             self._recent.append((now, float(f)))
         if self._streaming and force.size and self._on_samples is not None:
             self._on_samples(SampleBatch(now, force - self._offset_n, None))
-
-    def _report_damage(self, message: str) -> None:
-        if self._on_status is not None:
-            self._on_status(DeviceStatus("malformed", message, self.stats.as_dict()))
-
-    @property
-    def malformed_count(self) -> int:
-        """Advertisements rejected so far."""
-        return self.stats.errors
 
     async def _watch(self) -> None:
         """Report a disconnect after the silence timeout."""

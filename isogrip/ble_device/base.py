@@ -7,6 +7,7 @@ run on the runtime's event loop and must stay cheap: decode and hand over, nothi
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -139,3 +140,49 @@ class ForceDevice(Protocol):
     async def disconnect(self) -> None:
         """Close the link (never powers the device off)."""
         ...
+
+
+class DriverBase:
+    """Plumbing the built-in drivers share: callbacks, the info, damage counting.
+
+    Subclasses set ``self._info`` and call ``super().__init__()``; they report
+    rejected packets through :meth:`_report_damage` (the ``log`` of
+    :func:`isogrip.ble_device.codec.safe_decode`).
+    """
+
+    _info: DeviceInfo
+
+    def __init__(self) -> None:
+        from isogrip.ble_device.codec import CodecStats  # codec imports this module lazily
+
+        self._on_samples: SampleHandler | None = None
+        self._on_disconnect: DisconnectHandler | None = None
+        self._on_status: StatusHandler | None = None
+        self.stats = CodecStats()
+
+    @property
+    def info(self) -> DeviceInfo:
+        """Device description."""
+        return self._info
+
+    def set_handlers(
+        self,
+        on_samples: SampleHandler,
+        on_disconnect: DisconnectHandler | None = None,
+        on_status: StatusHandler | None = None,
+    ) -> None:
+        """Register the callbacks (called on the runtime's event loop)."""
+        self._on_samples = on_samples
+        self._on_disconnect = on_disconnect
+        self._on_status = on_status
+
+    @property
+    def malformed_count(self) -> int:
+        """Packets rejected so far."""
+        return self.stats.errors
+
+    def _report_damage(self, message: str) -> None:
+        """Pass a (rate-limited) damaged-packet report on to the log and the user."""
+        logging.getLogger(__name__).warning("%s: %s", self._info.name, message)
+        if self._on_status is not None:
+            self._on_status(DeviceStatus("malformed", message, self.stats.as_dict()))

@@ -28,13 +28,11 @@ from bleak.exc import BleakDeviceNotFoundError, BleakError
 from isogrip.ble_device.base import (
     DeviceInfo,
     DeviceStatus,
-    DisconnectHandler,
+    DriverBase,
     SampleBatch,
-    SampleHandler,
-    StatusHandler,
     monotonic_clock,
 )
-from isogrip.ble_device.codec import CodecStats, report_saturation, safe_decode
+from isogrip.ble_device.codec import report_saturation, safe_decode
 from isogrip.clock import Clock
 from isogrip.errors import DeviceError, DeviceErrorReason
 
@@ -169,7 +167,7 @@ def device_error(exc: BaseException, what: str) -> DeviceError:
     return DeviceError(f"{what}: {text or type(exc).__name__}", DeviceErrorReason.PROTOCOL)
 
 
-class GattDevice:
+class GattDevice(DriverBase):
     """A connected BLE force device run from a :class:`GattProfile`.
 
     Args:
@@ -193,6 +191,7 @@ class GattDevice:
         scan_timeout_s: float = DEFAULT_SCAN_TIMEOUT_S,
         connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S,
     ) -> None:
+        super().__init__()
         self.profile = profile
         self.address = address
         self._now: Callable[[], float] = clock.now if clock is not None else monotonic_clock
@@ -205,9 +204,6 @@ class GattDevice:
         self._info = DeviceInfo(kind=profile.kind, name=profile.display_name,
                                 address=address or "", nominal_rate_hz=profile.nominal_rate_hz,
                                 has_clock=profile.has_clock, full_scale_n=profile.full_scale_n)
-        self._on_samples: SampleHandler | None = None
-        self._on_disconnect: DisconnectHandler | None = None
-        self._on_status: StatusHandler | None = None
         self._responses: asyncio.Queue[bytes] = asyncio.Queue()
         self._decode = profile.decode
         self._data_uuid = profile.data_uuid
@@ -215,30 +211,13 @@ class GattDevice:
         self._recent: list[np.ndarray] = []
         self._closing = False
         self._streaming = False
-        self.stats = CodecStats()
         self.notifications = 0
 
     # -- ForceDevice --------------------------------------------------------------
     @property
-    def info(self) -> DeviceInfo:
-        """Device description (complete after connect)."""
-        return self._info
-
-    @property
     def is_connected(self) -> bool:
         """Whether the link is up."""
         return self._client is not None and self._client.is_connected
-
-    def set_handlers(
-        self,
-        on_samples: SampleHandler,
-        on_disconnect: DisconnectHandler | None = None,
-        on_status: StatusHandler | None = None,
-    ) -> None:
-        """Register the callbacks."""
-        self._on_samples = on_samples
-        self._on_disconnect = on_disconnect
-        self._on_status = on_status
 
     async def connect(self) -> None:
         """Find the device (if needed), connect, subscribe, and read its info.
@@ -423,16 +402,6 @@ class GattDevice:
                 self._recent = [*self._recent[-19:], force]
             if self._on_samples is not None:
                 self._on_samples(SampleBatch(now, force, d.device_t_s))
-
-    def _report_damage(self, message: str) -> None:
-        log.warning("%s: %s", self.profile.display_name, message)
-        if self._on_status is not None:
-            self._on_status(DeviceStatus("malformed", message, self.stats.as_dict()))
-
-    @property
-    def malformed_count(self) -> int:
-        """Notifications rejected so far."""
-        return self.stats.errors
 
     def _disconnected(self, _client: BleakClient) -> None:
         if self._closing:

@@ -16,14 +16,11 @@ from pathlib import Path
 
 from isogrip.ble_device.base import (
     DeviceInfo,
-    DeviceStatus,
-    DisconnectHandler,
+    DriverBase,
     SampleBatch,
-    SampleHandler,
-    StatusHandler,
 )
 from isogrip.ble_device.capture import read_capture
-from isogrip.ble_device.codec import CodecStats, safe_decode
+from isogrip.ble_device.codec import safe_decode
 from isogrip.ble_device.gatt import GattProfile
 from isogrip.ble_device.profiles import PROFILES
 from isogrip.ble_device.registry import DeviceContext, DeviceSpec
@@ -31,7 +28,7 @@ from isogrip.clock import Clock
 from isogrip.errors import DeviceSpecError
 
 
-class ReplayDevice:
+class ReplayDevice(DriverBase):
     """Replays a capture as notifications of ``profile``'s device.
 
     Args:
@@ -43,6 +40,7 @@ class ReplayDevice:
 
     def __init__(self, path: Path, profile: GattProfile, clock: Clock, *,
                  loop: bool = False) -> None:
+        super().__init__()
         self.items = read_capture(path)
         if not self.items:
             raise DeviceSpecError(f"replay: {path} holds no notifications")
@@ -53,10 +51,6 @@ class ReplayDevice:
         self._connected = False
         self._offset_n = 0.0
         self._last_force = 0.0
-        self._on_samples: SampleHandler | None = None
-        self._on_disconnect: DisconnectHandler | None = None
-        self._on_status: StatusHandler | None = None
-        self.stats = CodecStats()
         self._info = DeviceInfo(kind=profile.kind, name=f"Replay of {path.name}",
                                 address=f"replay:{path}",
                                 nominal_rate_hz=profile.nominal_rate_hz,
@@ -64,21 +58,9 @@ class ReplayDevice:
                                 extra={"replay": str(path)})
 
     @property
-    def info(self) -> DeviceInfo:
-        """Device description."""
-        return self._info
-
-    @property
     def is_connected(self) -> bool:
         """Whether the replay is open."""
         return self._connected
-
-    def set_handlers(self, on_samples: SampleHandler,
-                     on_disconnect: DisconnectHandler | None = None,
-                     on_status: StatusHandler | None = None) -> None:
-        """Register the callbacks."""
-        self._on_samples, self._on_disconnect, self._on_status = (
-            on_samples, on_disconnect, on_status)
 
     async def connect(self) -> None:
         """Open the replay."""
@@ -128,11 +110,6 @@ class ReplayDevice:
         if d is not None and d.force_n.size and self._on_samples is not None:
             self._last_force = float(d.force_n[-1])
             self._on_samples(SampleBatch(host_rx, d.force_n - self._offset_n, d.device_t_s))
-
-    def _report_damage(self, message: str) -> None:
-        if self._on_status is not None:
-            self._on_status(DeviceStatus("malformed", message, self.stats.as_dict()))
-
 
 def create(spec: DeviceSpec, context: DeviceContext) -> ReplayDevice:
     """Factory for ``replay:PATH[?device=NAME&loop=1]``."""

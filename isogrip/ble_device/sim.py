@@ -46,13 +46,10 @@ import numpy as np
 from isogrip.ble_device import progressor
 from isogrip.ble_device.base import (
     DeviceInfo,
-    DeviceStatus,
-    DisconnectHandler,
+    DriverBase,
     SampleBatch,
-    SampleHandler,
-    StatusHandler,
 )
-from isogrip.ble_device.codec import CodecStats, safe_decode
+from isogrip.ble_device.codec import safe_decode
 from isogrip.ble_device.participant import PRESETS, Feedback, make_participant
 from isogrip.ble_device.registry import DeviceContext, DeviceSpec
 from isogrip.clock import Clock
@@ -143,7 +140,7 @@ def parse_options(spec: DeviceSpec) -> SimOptions:
     return SimOptions(**values)
 
 
-class SimDevice:
+class SimDevice(DriverBase):
     """A simulated handgrip dynamometer with a virtual participant.
 
     Args:
@@ -158,6 +155,7 @@ class SimDevice:
         clock: Clock,
         feedback: Callable[[], Feedback | None] | None = None,
     ) -> None:
+        super().__init__()
         self.options = o = options
         self._clock = clock
         self._feedback = feedback
@@ -179,9 +177,6 @@ class SimDevice:
             extra={"participant": o.preset, "seed": o.seed,
                    "reaction_s": round(self.participant.reaction_s, 4)},
         )
-        self._on_samples: SampleHandler | None = None
-        self._on_disconnect: DisconnectHandler | None = None
-        self._on_status: StatusHandler | None = None
         self._connected = False
         self._task: asyncio.Task[None] | None = None
         self._offset_n = o.offset_kg * KGF_N
@@ -190,31 +185,14 @@ class SimDevice:
         self._stream_t0: float | None = None  # session time of sample 0
         self._outage_until: float | None = None
         self._dropped_link = False
-        self.stats = CodecStats()
         self.dropped_count = 0
         self.packets_sent = 0
 
     # -- ForceDevice -------------------------------------------------------------
     @property
-    def info(self) -> DeviceInfo:
-        """Device description."""
-        return self._info
-
-    @property
     def is_connected(self) -> bool:
         """Whether the (simulated) link is up."""
         return self._connected
-
-    def set_handlers(
-        self,
-        on_samples: SampleHandler,
-        on_disconnect: DisconnectHandler | None = None,
-        on_status: StatusHandler | None = None,
-    ) -> None:
-        """Register the callbacks."""
-        self._on_samples = on_samples
-        self._on_disconnect = on_disconnect
-        self._on_status = on_status
 
     async def connect(self) -> None:
         """Connect; fails while a simulated outage lasts."""
@@ -316,16 +294,6 @@ class SimDevice:
         record = safe_decode(progressor.decode, data, self.stats, self._report_damage)
         if isinstance(record, progressor.WeightRecord) and self._on_samples is not None:
             self._on_samples(SampleBatch(host_rx, record.force_n, record.device_t_s))
-
-    def _report_damage(self, message: str) -> None:
-        if self._on_status is not None:
-            self._on_status(DeviceStatus("malformed", message, self.stats.as_dict()))
-
-    @property
-    def malformed_count(self) -> int:
-        """Notifications rejected so far."""
-        return self.stats.errors
-
 
 def _corrupt(data: bytes, rng: np.random.Generator) -> bytes:
     """Damage a notification the ways radio links and buggy firmware do."""
