@@ -141,6 +141,8 @@ async def test_software_tare_for_devices_without_a_tare_command() -> None:
         await dev.start()
         await asyncio.sleep(0.5)
         await dev.tare()
+        await asyncio.sleep(0.3)
+        await dev.tare()  # a second tare must not count old readings again
         batches.clear()
         await asyncio.sleep(0.5)
         await dev.disconnect()
@@ -274,3 +276,20 @@ def test_bluetooth_errors_say_what_to_do(message: str, reason: str) -> None:
     assert err.reason.value == reason
     assert str(err).startswith("Tindeq Progressor: ")
     assert len(str(err)) > 40  # says what to do, not just what failed
+
+
+async def test_whc06_follows_the_nearest_scale() -> None:
+    async with VirtualBleWorld() as world:
+        await world.add(Whc06Advertiser(force_kg=lambda t: 1.0, rssi=-95))
+        near = await world.add(Whc06Advertiser(force_kg=lambda t: 2.0, rssi=-30))
+        dev = AdvertisementDevice(WHC06, None, scanner_backend=world.scanner_backend,
+                                  scan_timeout_s=3.0)
+        batches: list[SampleBatch] = []
+        dev.set_handlers(batches.append)
+        await dev.connect()
+        await dev.start()
+        await asyncio.sleep(0.5)
+        await dev.disconnect()
+    assert dev.address == near
+    np.testing.assert_allclose(np.concatenate([b.force_n for b in batches]) / KGF_N, 2.0,
+                               atol=0.005)

@@ -59,3 +59,21 @@ def test_capture_round_trip_and_errors(tmp_path: Path) -> None:
 def test_replay_spec_errors(spec: str, phrase: str) -> None:
     with pytest.raises(DeviceSpecError, match=phrase):
         open_device(spec)
+
+
+@pytest.mark.parametrize("device", ["progressor", "forceboard", "cts500", "entralpi",
+                                    "weightscale"])
+async def test_every_connected_device_capture_replays(device: str) -> None:
+    clock = VirtualClock()
+    runner = asyncio.get_running_loop().create_task(clock.run())
+    dev = open_device(f"replay:{CAPTURE.parent / (device + '.hex')}", DeviceContext(clock=clock))
+    batches: list[SampleBatch] = []
+    dev.set_handlers(batches.append)
+    await dev.connect()
+    await dev.start()
+    await clock.sleep_until(30.0)
+    await dev.disconnect()
+    runner.cancel()
+    assert isinstance(dev, ReplayDevice) and dev.malformed_count == 0
+    f = np.concatenate([b.force_n for b in batches]) / KGF_N
+    assert len(f) > 10 and 25 < f.max() < 35  # each capture is a squeeze to ~30 kg

@@ -33,6 +33,9 @@ from isogrip.ble_device.gatt import device_error
 from isogrip.clock import Clock
 from isogrip.errors import DeviceError, DeviceErrorReason
 
+#: How long connect() keeps listening to pick the nearest of several devices, s.
+CHOOSE_WINDOW_S = 1.0
+
 
 @dataclass(frozen=True)
 class AdvertProfile:
@@ -96,6 +99,7 @@ class AdvertisementDevice(DriverBase):
                                 address=address or "", nominal_rate_hz=profile.nominal_rate_hz,
                                 has_clock=False, full_scale_n=profile.full_scale_n)
         self._first = asyncio.Event()
+        self._candidates: dict[str, int] = {}  # address -> RSSI, before locking on
         self.advertisements = 0
 
     @property
@@ -118,6 +122,12 @@ class AdvertisementDevice(DriverBase):
                                              bluez={"filters": {"DuplicateData": True}})
                 await self._scanner.start()
             await asyncio.wait_for(first.wait(), self._scan_timeout)
+            if self.address is None:
+                # Listen a moment longer and follow the strongest (nearest) device.
+                await asyncio.sleep(CHOOSE_WINDOW_S)
+                self.address = max(self._candidates, key=lambda a: self._candidates[a])
+                first = self._first = asyncio.Event()
+                await asyncio.wait_for(first.wait(), self._scan_timeout)
         except TimeoutError:
             await self._stop_scanner()
             raise DeviceError(
@@ -177,10 +187,12 @@ class AdvertisementDevice(DriverBase):
         if self.address is not None:
             if device.address.lower() != self.address.lower():
                 return
-        elif not self.profile.matches(adv.local_name or device.name or "", adv):
-            return
         else:
-            self.address = device.address  # follow this one from now on
+            # Not locked on yet: note every matching device; connect() picks the nearest.
+            if self.profile.matches(adv.local_name or device.name or "", adv):
+                self._candidates[device.address] = adv.rssi
+                self._first.set()
+            return
         now = self._now()
         self._last_seen = now
         self.advertisements += 1

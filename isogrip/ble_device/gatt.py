@@ -206,6 +206,8 @@ class GattDevice(DriverBase):
                                 has_clock=profile.has_clock, full_scale_n=profile.full_scale_n)
         self._responses: asyncio.Queue[bytes] = asyncio.Queue()
         self._decode = profile.decode
+        self._request_lock = asyncio.Lock()
+        self._late_answers = 0
         self._data_uuid = profile.data_uuid
         self._tare_n = 0.0  # software tare, for devices without a tare command
         self._recent: list[np.ndarray] = []
@@ -228,6 +230,7 @@ class GattDevice(DriverBase):
         """
         self._closing = False
         what = self._describe()
+        await self._safe_disconnect()  # never two links (and two subscriptions) at once
         try:
             device = self._ble_device or await self._find()
             self._ble_device = device
@@ -255,7 +258,11 @@ class GattDevice(DriverBase):
         except DeviceError:
             raise
         except (BleakError, OSError, TimeoutError) as exc:
+            await self._safe_disconnect()
             raise device_error(exc, what) from exc
+        except BaseException:  # cancelled (e.g. a reconnect timeout): leave no link behind
+            await asyncio.shield(self._safe_disconnect())
+            raise
         extra: dict[str, Any] = {}
         if self.profile.on_connect is not None:
             try:
@@ -292,7 +299,7 @@ class GattDevice(DriverBase):
         if self.profile.tare is None:
             # No tare command: the mean of the last readings becomes zero.
             if self._recent:
-                self._tare_n += float(np.mean(np.concatenate(self._recent)))
+                self._tare_n = float(np.mean(np.concatenate(self._recent)))
             return
         await self.write(self.profile.tare)
         if self.profile.restart_after_tare and self._streaming:
@@ -331,10 +338,16 @@ class GattDevice(DriverBase):
 
     async def request(self, data: bytes, timeout: float = RESPONSE_TIMEOUT_S) -> bytes:
         """Write a command and wait for its response notification."""
-        while not self._responses.empty():  # drop stale answers
-            self._responses.get_nowait()
-        await self.write(data)
-        return await asyncio.wait_for(self._responses.get(), timeout)
+        async with self._request_lock:  # one request at a time
+            while not self._responses.empty():  # drop stale answers
+                self._responses.get_nowait()
+            await self.write(data)
+            try:
+                return await asyncio.wait_for(self._responses.get(), timeout)
+            except TimeoutError:
+                # Its answer may still come: it must not be taken for the next one's.
+                self._late_answers += 1
+                raise
 
     async def read(self, uuid: str) -> bytes:
         """Read a characteristic."""
@@ -391,7 +404,10 @@ class GattDevice(DriverBase):
         if d is None:
             return
         if d.response is not None:
-            self._responses.put_nowait(d.response)
+            if self._late_answers:
+                self._late_answers -= 1
+            else:
+                self._responses.put_nowait(d.response)
         if d.status is not None and self._on_status is not None:
             self._on_status(d.status)
         if d.saturated:
@@ -399,13 +415,13 @@ class GattDevice(DriverBase):
         if d.force_n.size:
             force = d.force_n - self._tare_n if self._tare_n else d.force_n
             if self.profile.tare is None:
-                self._recent = [*self._recent[-19:], force]
+                self._recent = [*self._recent[-19:], d.force_n]  # raw, before the tare
             if self._on_samples is not None:
                 self._on_samples(SampleBatch(now, force, d.device_t_s))
 
-    def _disconnected(self, _client: BleakClient) -> None:
-        if self._closing:
-            return
+    def _disconnected(self, client: BleakClient) -> None:
+        if self._closing or client is not self._client:
+            return  # our own disconnect, or a link we already replaced
         self._streaming = False
         if self._on_disconnect is not None:
             self._on_disconnect("the Bluetooth link was lost")

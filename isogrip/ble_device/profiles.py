@@ -6,6 +6,7 @@ the factories here are what the registry names (``progressor``, ``ble:<address>`
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -20,6 +21,8 @@ from isogrip.ble_device.gatt import Decoded, GattDevice, GattProfile
 from isogrip.ble_device.registry import DeviceContext, DeviceSpec
 from isogrip.errors import DeviceError, DeviceErrorReason, DeviceSpecError
 from isogrip.signal.units import KGF_N
+
+log = logging.getLogger(__name__)
 
 # -- Tindeq Progressor (and Progressor-compatible clones) -------------------------------
 
@@ -56,13 +59,17 @@ async def _progressor_battery(dev: GattDevice) -> float | None:
 
 
 async def _progressor_info(dev: GattDevice) -> dict[str, Any]:
-    firmware = (await dev.request(bytes([progressor.Opcode.FIRMWARE_VERSION])))
-    mv = await _progressor_battery_mv(dev)
-    info: dict[str, Any] = {
-        "firmware": firmware.rstrip(b"\0").decode("ascii", errors="replace").strip(),
-        "battery_mv": mv,
-        "battery_pct": battery_percent(mv),
-    }
+    info: dict[str, Any] = {}
+    try:  # each read on its own: one slow answer must not lose the other
+        firmware = await dev.request(bytes([progressor.Opcode.FIRMWARE_VERSION]))
+        info["firmware"] = firmware.rstrip(b"\0").decode("ascii", errors="replace").strip()
+    except (TimeoutError, ValueError) as exc:
+        log.warning("no firmware version from the Progressor: %s", exc)
+    try:
+        mv = await _progressor_battery_mv(dev)
+        info.update(battery_mv=mv, battery_pct=battery_percent(mv))
+    except (TimeoutError, ValueError) as exc:
+        log.warning("no battery reading from the Progressor: %s", exc)
     return info
 
 

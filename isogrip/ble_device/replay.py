@@ -45,6 +45,8 @@ class ReplayDevice(DriverBase):
         if not self.items:
             raise DeviceSpecError(f"replay: {path} holds no notifications")
         self.profile = profile
+        # Frames that span notifications need the stateful decoder, as live.
+        self._decode = profile.make_decoder() if profile.make_decoder else profile.decode
         self._clock = clock
         self._loop = loop
         self._task: asyncio.Task[None] | None = None
@@ -106,7 +108,7 @@ class ReplayDevice(DriverBase):
             t_first = self.items[0][0]
 
     def _notification(self, data: bytes, host_rx: float) -> None:
-        d = safe_decode(self.profile.decode, data, self.stats, self._report_damage)
+        d = safe_decode(self._decode, data, self.stats, self._report_damage)
         if d is not None and d.force_n.size and self._on_samples is not None:
             self._last_force = float(d.force_n[-1])
             self._on_samples(SampleBatch(host_rx, d.force_n - self._offset_n, d.device_t_s))
