@@ -181,3 +181,62 @@ async def test_session_survives_a_drop_in_the_middle_of_a_hold(tmp_path: Path) -
     in_hold = t[(t >= hold["t_go_s"]) & (t <= hold["t_end_s"])]
     assert np.diff(in_hold).max() > 0.2  # the drop is visible in the recording
     assert p.power_off_requests == []
+
+
+class SlowFirmwareReply(ProgressorPeripheral):
+    """Answers the next firmware request late (as a busy device can)."""
+
+    delay_next_firmware = False
+
+    def _on_control(self, data: bytes) -> None:
+        if data[:1] == b"\x6b" and self.delay_next_firmware:
+            self.delay_next_firmware = False
+
+            async def later() -> None:
+                await asyncio.sleep(0.4)
+                await self.notify(DATA_UUID, bytes([0, 5]) + b"1.2.3")
+
+            self.spawn(later())
+            return
+        super()._on_control(data)
+
+
+async def test_a_late_answer_is_not_taken_for_the_next_request() -> None:
+    async with VirtualBleWorld() as world:
+        p = SlowFirmwareReply(battery_mv=3900)
+        await world.add(p)
+        dev = driver(world)
+        dev.set_handlers(lambda b: None)
+        await dev.connect()
+        p.delay_next_firmware = True
+        with pytest.raises(TimeoutError):
+            await dev.request(b"\x6b", timeout=0.1)
+        answer = await dev.request(b"\x6f", timeout=1.0)
+        await dev.disconnect()
+    assert int.from_bytes(answer[:4], "little") == 3900
+
+
+async def test_u32_clock_wrap_over_ble_keeps_mapped_time_smooth() -> None:
+    from isogrip.signal.timebase import Timebase
+
+    async with VirtualBleWorld() as world:
+        # The device's microsecond counter wraps 0.3 s into the stream.
+        p = ProgressorPeripheral(force_kg=lambda t: 1.0, clock_start_us=2**32 - 300_000)
+        await world.add(p)
+        dev = driver(world)
+        batches: list[SampleBatch] = []
+        dev.set_handlers(batches.append)
+        await dev.connect()
+        await dev.start()
+        await asyncio.sleep(0.8)
+        await dev.disconnect()
+    tb = Timebase(nominal_rate_hz=80)
+    mapped = []
+    for b in batches:
+        t, _ = tb.map(b.host_rx_s, len(b), b.device_t_s)
+        mapped.append(t)
+    t_all = np.concatenate(mapped)
+    raw = np.concatenate([b.device_t_s for b in batches if b.device_t_s is not None])
+    assert raw.min() < 0.1 < 4294 < raw.max()  # the raw counter did wrap
+    assert tb.wraps == 1 and tb.resyncs == 0
+    np.testing.assert_allclose(np.diff(t_all), 1 / 80, atol=0.002)

@@ -339,6 +339,12 @@ class GattDevice(DriverBase):
     async def request(self, data: bytes, timeout: float = RESPONSE_TIMEOUT_S) -> bytes:
         """Write a command and wait for its response notification."""
         async with self._request_lock:  # one request at a time
+            if self._late_answers:
+                # A timed-out request's answer may still be on its way: let it arrive
+                # (and drop it) so it is not taken for this request's answer.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._responses.get(), timeout)
+                self._late_answers = 0
             while not self._responses.empty():  # drop stale answers
                 self._responses.get_nowait()
             await self.write(data)
@@ -404,10 +410,7 @@ class GattDevice(DriverBase):
         if d is None:
             return
         if d.response is not None:
-            if self._late_answers:
-                self._late_answers -= 1
-            else:
-                self._responses.put_nowait(d.response)
+            self._responses.put_nowait(d.response)
         if d.status is not None and self._on_status is not None:
             self._on_status(d.status)
         if d.saturated:
