@@ -7,9 +7,11 @@ run on the runtime's event loop and must stay cheap: decode and hand over, nothi
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -158,6 +160,7 @@ class DriverBase:
         self._on_samples: SampleHandler | None = None
         self._on_disconnect: DisconnectHandler | None = None
         self._on_status: StatusHandler | None = None
+        self._task: asyncio.Task[None] | None = None  # streaming task, if the driver has one
         self.stats = CodecStats()
 
     @property
@@ -180,6 +183,19 @@ class DriverBase:
     def malformed_count(self) -> int:
         """Packets rejected so far."""
         return self.stats.errors
+
+    def _start_stream_task(self, stream: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """Run ``stream()`` as the device's streaming task unless one is running."""
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(stream())
+
+    async def _stop_stream_task(self) -> None:
+        """Cancel the streaming task and wait for it to end."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     def _report_damage(self, message: str) -> None:
         """Pass a (rate-limited) damaged-packet report on to the log and the user."""

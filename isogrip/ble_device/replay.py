@@ -10,8 +10,6 @@ Options: ``device`` (progressor, ...), ``loop=1`` to play the capture over and o
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from pathlib import Path
 
 from isogrip.ble_device.base import (
@@ -49,7 +47,6 @@ class ReplayDevice(DriverBase):
         self._decode = profile.make_decoder() if profile.make_decoder else profile.decode
         self._clock = clock
         self._loop = loop
-        self._task: asyncio.Task[None] | None = None
         self._connected = False
         self._offset_n = 0.0
         self._last_force = 0.0
@@ -70,16 +67,11 @@ class ReplayDevice(DriverBase):
 
     async def start(self) -> None:
         """Start playing."""
-        if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._play())
+        self._start_stream_task(self._play)
 
     async def stop(self) -> None:
         """Stop playing."""
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await self._stop_stream_task()
 
     async def tare(self) -> None:
         """Software tare on the latest reading."""

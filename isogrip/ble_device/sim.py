@@ -35,7 +35,6 @@ silent              1 = connect and accept start but never send data         0
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -178,7 +177,6 @@ class SimDevice(DriverBase):
                    "reaction_s": round(self.participant.reaction_s, 4)},
         )
         self._connected = False
-        self._task: asyncio.Task[None] | None = None
         self._offset_n = o.offset_kg * KGF_N
         self._tare_n = 0.0
         self._k = 0  # samples produced since the stream first started
@@ -209,16 +207,11 @@ class SimDevice(DriverBase):
         """Start streaming."""
         if not self._connected:
             raise DeviceError("not connected", DeviceErrorReason.DISCONNECTED)
-        if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._stream())
+        self._start_stream_task(self._stream)
 
     async def stop(self) -> None:
         """Stop streaming."""
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await self._stop_stream_task()
 
     async def tare(self) -> None:
         """Zero the reading (takes the current unloaded reading as zero)."""
