@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lint install clean
+.PHONY: demo test bench lint install screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,9 +28,13 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
+## screenshots: render every screen of the desktop app to docs/screenshots (off-screen)
+screenshots: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python tools/screenshots.py docs/screenshots
+
 ## lint: ruff and mypy
 lint: $(STAMP)
-	$(BIN)/ruff check isogrip tests bench
+	$(BIN)/ruff check isogrip tests bench tools
 	$(BIN)/mypy isogrip
 
 clean:

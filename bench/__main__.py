@@ -230,6 +230,9 @@ def main() -> None:
     bench_session()
     bench_memory()
     bench_ble_latency()
+    from bench.gui import bench_gui  # Qt is loaded last: it must not slow the others
+
+    bench_gui(RESULTS)
     print(json.dumps(RESULTS, indent=2))
 
 

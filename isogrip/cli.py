@@ -98,6 +98,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_run_options(run, "sim", "1")
     demo = sub.add_parser("demo", help="a full session with the simulated device")
     add_run_options(demo, "sim:good", "1")
+    demo.add_argument("--terminal", action="store_true",
+                      help="use the terminal view even where a display exists")
+    gui = sub.add_parser("gui", help="open the desktop app (the default command)")
+    gui.add_argument("--device", default=None, help="device spec to preselect, e.g. sim")
+    gui.add_argument("--speed", type=_speed, default=1.0,
+                     help="clock speed of simulated sessions (default: real time)")
     sessions = sub.add_parser("sessions", help="list recorded sessions")
     sessions.add_argument("--participant", default=None, metavar="ID")
     export = sub.add_parser("export", help="export a session (samples.csv, events.csv, "
@@ -124,6 +130,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not console.is_terminal:
         console = Console(width=160)  # piped output: do not wrap tables at 80 columns
     try:
+        if args.command in (None, "gui") or (args.command == "demo" and not args.terminal
+                                             and not args.headless):
+            from isogrip.ui.app import display_available
+
+            if display_available():
+                return _gui(args)
+            if args.command != "demo":
+                print("isogrip: no display found, so the desktop app cannot open here. "
+                      "Use the commands below (e.g. 'isogrip run').", file=sys.stderr)
+                parser.print_help()
+                return 0 if args.command is None else 2
         if args.command in ("run", "demo"):
             return _run(args, console)
         if args.command == "sessions":
@@ -142,6 +159,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("isogrip: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+
+
+def _gui(args: argparse.Namespace) -> int:
+    from isogrip.ui.app import run_app  # Qt is imported only for the desktop app
+
+    device = getattr(args, "device", None)
+    if args.command == "demo":
+        device = "sim"
+    return run_app(data_dir=args.data_dir, device=device, speed=getattr(args, "speed", 1.0))
 
 
 def _run(args: argparse.Namespace, console: Console) -> int:

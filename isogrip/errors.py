@@ -69,3 +69,7 @@ class StorageError(IsogripError, OSError):
 
 class SessionNotFoundError(IsogripError, LookupError):
     """No stored session matches the given id."""
+
+
+class BpValueError(IsogripError, ValueError):
+    """A blood-pressure entry is not a plausible reading (the message says why)."""

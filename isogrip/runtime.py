@@ -359,6 +359,11 @@ class SessionRuntime:
         for ev in self._early_events:
             _record_event(self._recorder, ev)
         self._early_events.clear()
+        for hand, mvc_n in (cfg.known_mvc or {}).items():
+            # Carried over from an earlier session: recorded so this session's summary
+            # shows the MVC it trained against, flagged so it is not counted as a new
+            # measurement (history and "reuse within 7 days" skip it).
+            self._recorder.set_mvc(Hand(hand).value, float(mvc_n), None, ["reused"])
         status, reason = "aborted", ""
         try:
             battery = await self._step(device.battery(), STEP_TIMEOUT_S,

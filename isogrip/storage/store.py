@@ -36,11 +36,11 @@ from typing import Any, Final
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from isogrip.errors import SessionNotFoundError, StorageError
+from isogrip.errors import BpValueError, SessionNotFoundError, StorageError
 from isogrip.storage.paths import FILE_MODE, database_path, default_data_dir, prepare_data_dir
 
 #: Version of the database layout, kept in ``PRAGMA user_version``.
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
 #: ``PRAGMA application_id`` of isogrip databases (ASCII "IGRP").
 APPLICATION_ID: Final = 0x49475250
 #: Session states. ``running`` is replaced by one of the others when a session ends,
@@ -163,6 +163,32 @@ _SCHEMA: Final = (
     )
     """,
 )
+
+#: Steps that bring a database of version ``v - 1`` to version ``v`` (key ``v``). A new
+#: database gets ``_SCHEMA`` followed by every step.
+_MIGRATIONS: Final[dict[int, tuple[str, ...]]] = {
+    2: (
+        """
+        CREATE TABLE bp_readings (
+            id INTEGER PRIMARY KEY,
+            participant TEXT,
+            taken_at TEXT NOT NULL,
+            sbp INTEGER NOT NULL,
+            dbp INTEGER NOT NULL,
+            pulse INTEGER,
+            context TEXT CHECK (context IN ('pre', 'post', 'rest') OR context IS NULL),
+            session_id INTEGER REFERENCES sessions (id) ON DELETE SET NULL,
+            source TEXT NOT NULL DEFAULT 'manual',
+            note TEXT
+        )
+        """,
+        "CREATE INDEX bp_participant ON bp_readings (participant, taken_at)",
+    ),
+}
+
+#: Plausible blood-pressure readings (mmHg, beats/min); anything else is a typing error.
+BP_LIMITS: Final = {"sbp": (60, 300), "dbp": (30, 200), "pulse": (25, 250)}
+BP_CONTEXTS: Final = ("pre", "post", "rest")
 
 #: Hold metrics that also get their own column in ``holds`` (all are in metrics_json).
 HOLD_METRIC_COLUMNS: Final = (
@@ -383,6 +409,48 @@ class HoldRow:
 
 
 # ---------------------------------------------------------------------------- helpers
+@dataclasses.dataclass(frozen=True, slots=True)
+class BpReading:
+    """One blood-pressure reading.
+
+    Attributes:
+        id: Row id.
+        participant: Participant ID, or ``None``.
+        taken_at: When it was taken (ISO 8601, UTC).
+        sbp: Systolic pressure, mmHg.
+        dbp: Diastolic pressure, mmHg.
+        pulse: Pulse, beats per minute, if given.
+        context: ``pre`` / ``post`` (a session) or ``rest``; ``None`` if unknown.
+        session_id: The session it belongs to, if any.
+        source: ``manual``, ``csv`` or a device kind.
+        note: Free text.
+    """
+
+    id: int
+    participant: str | None
+    taken_at: str
+    sbp: int
+    dbp: int
+    pulse: int | None
+    context: str | None
+    session_id: int | None
+    source: str
+    note: str | None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class MvcHistoryRow:
+    """An MVC of one hand in one session, with the session's start and participant."""
+
+    session_id: int
+    started_at: str
+    participant: str | None
+    status: str
+    hand: str
+    mvc_n: float
+    reused: bool
+
+
 def to_jsonable(obj: Any) -> Any:
     """Turn a value into plain JSON types: NaN and infinities become ``None``.
 
@@ -582,11 +650,16 @@ class Store:
         conn.execute("BEGIN IMMEDIATE")
         try:
             # Check again under the write lock: another process may have done it.
-            if int(conn.execute("PRAGMA user_version").fetchone()[0]) == 0:
+            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            if version == 0:
                 for stmt in _SCHEMA:
                     conn.execute(stmt)
                 conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                version = 1
+            for step in range(version + 1, SCHEMA_VERSION + 1):
+                for stmt in _MIGRATIONS[step]:
+                    conn.execute(stmt)
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             conn.execute("COMMIT")
         except BaseException:
             with contextlib.suppress(sqlite3.Error):
@@ -1252,6 +1325,114 @@ class Store:
             )
             for r in rows
         ]
+
+
+    # ------------------------------------------------------------------ history
+    def list_mvc(self, participant: str | None = None) -> list[MvcHistoryRow]:
+        """Every recorded MVC with its session's start, oldest session first.
+
+        Args:
+            participant: Only this participant's sessions (``None``: everyone's, as in
+                :meth:`list_sessions`).
+        """
+        sql = ("SELECT s.id, s.started_at, s.participant, s.status, m.hand, m.mvc_n, m.flags"
+               " FROM mvc m JOIN sessions s ON s.id = m.session_id WHERE m.mvc_n IS NOT NULL")
+        params: tuple[Any, ...] = ()
+        if participant is not None:
+            sql += " AND s.participant = ?"
+            params = (participant,)
+        rows = self._all("read MVC history", sql + " ORDER BY s.started_at, s.id", params)
+        out = []
+        for sid, started, who, status, hand, mvc_n, flags in rows:
+            try:
+                fl = json.loads(flags or "[]")
+            except ValueError:
+                fl = []
+            out.append(MvcHistoryRow(int(sid), started, who, status, hand, float(mvc_n),
+                                     isinstance(fl, list) and "reused" in fl))
+        return out
+
+    # ------------------------------------------------------------------ blood pressure
+    def add_bp_reading(
+        self,
+        *,
+        sbp: Any,
+        dbp: Any,
+        pulse: Any = None,
+        taken_at: _dt.datetime | None = None,
+        participant: str | None = None,
+        context: str | None = None,
+        session_id: int | None = None,
+        source: str = "manual",
+        note: str | None = None,
+    ) -> int:
+        """Add a blood-pressure reading to the log.
+
+        Returns:
+            The new row id.
+
+        Raises:
+            BpValueError: A value is not plausible (the message says which and why).
+            StorageError: The database could not be written.
+        """
+        values = {"sbp": sbp, "dbp": dbp, "pulse": pulse}
+        checked: dict[str, int | None] = {}
+        names = {"sbp": "systolic pressure", "dbp": "diastolic pressure", "pulse": "pulse"}
+        for key, value in values.items():
+            if value is None and key == "pulse":
+                checked[key] = None
+                continue
+            low, high = BP_LIMITS[key]
+            unit = "beats per minute" if key == "pulse" else "mmHg"
+            if isinstance(value, bool) or not isinstance(value, int | float) or \
+                    not math.isfinite(value) or value != int(value):
+                raise BpValueError(f"The {names[key]} must be a whole number of {unit}, "
+                                   f"got {value!r}.")
+            if not low <= value <= high:
+                raise BpValueError(f"The {names[key]} must be between {low} and {high} "
+                                   f"{unit}; {int(value)} looks like a typing error.")
+            checked[key] = int(value)
+        assert checked["sbp"] is not None and checked["dbp"] is not None
+        if checked["sbp"] <= checked["dbp"]:
+            raise BpValueError("The systolic (upper) pressure must be higher than the "
+                               "diastolic (lower) one; check the order of the numbers.")
+        if context is not None and context not in BP_CONTEXTS:
+            raise BpValueError(f"context must be one of {', '.join(BP_CONTEXTS)}, "
+                               f"got {context!r}")
+        when = taken_at or _dt.datetime.now(_dt.UTC)
+        with self.transaction():
+            cur = self._exec(
+                "save a blood-pressure reading",
+                "INSERT INTO bp_readings (participant, taken_at, sbp, dbp, pulse, context,"
+                " session_id, source, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                # UTC text sorts in time order, so ORDER BY taken_at is chronological.
+                (participant, iso_time(when.astimezone(_dt.UTC)), checked["sbp"], checked["dbp"],
+                 checked["pulse"], context, session_id, source, note),
+            )
+        return int(cur.lastrowid or 0)
+
+    def list_bp_readings(self, participant: str | None = None, *,
+                         since: _dt.datetime | None = None) -> list[BpReading]:
+        """Blood-pressure readings, oldest first.
+
+        Args:
+            participant: Only this participant's readings (``None``: everyone's).
+            since: Only readings taken at or after this time.
+        """
+        sql = ("SELECT id, participant, taken_at, sbp, dbp, pulse, context, session_id,"
+               " source, note FROM bp_readings WHERE 1")
+        params: list[Any] = []
+        if participant is not None:
+            sql += " AND participant = ?"
+            params.append(participant)
+        if since is not None:
+            sql += " AND taken_at >= ?"
+            params.append(iso_time(since.astimezone(_dt.UTC)))
+        rows = self._all("read blood-pressure readings", sql + " ORDER BY taken_at, id",
+                         params)
+        return [BpReading(int(r[0]), r[1], r[2], int(r[3]), int(r[4]),
+                          None if r[5] is None else int(r[5]), r[6],
+                          None if r[7] is None else int(r[7]), r[8], r[9]) for r in rows]
 
 
 def _is_number(x: Any) -> bool:

@@ -1,0 +1,274 @@
+"""User settings of the desktop app, kept in one JSON file.
+
+The file lives in the platform's per-user config folder
+(``platformdirs.user_config_dir("isogrip")``, e.g. ``~/.config/isogrip`` on Linux), or in
+``$ISOGRIP_CONFIG_DIR`` when that is set. It is written atomically with mode ``0o600``.
+
+A settings file is user input: a value of the wrong type or out of range never stops
+the program. :func:`load_settings` keeps every valid value, falls back to the default
+for the others and returns one sentence per problem for the app to show; a file that
+is not JSON at all is kept as ``settings.json.bad`` so nothing the user typed is lost.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import math
+import os
+import re
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from isogrip.errors import IsogripError
+from isogrip.protocols.loader import DEFAULT_PROTOCOL, protocol_from_dict, protocol_to_dict
+from isogrip.protocols.model import Protocol
+from isogrip.signal.units import Unit
+from isogrip.storage.paths import FILE_MODE, make_private_dirs
+from isogrip.types import Hand
+
+#: Environment variable that overrides the settings folder.
+CONFIG_DIR_ENV = "ISOGRIP_CONFIG_DIR"
+#: File name of the settings file inside the settings folder.
+SETTINGS_FILENAME = "settings.json"
+#: Participant IDs: short codes, never names (letters, digits, ``-``, ``_``, ``.``).
+PARTICIPANT_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
+
+
+class SettingsError(IsogripError, ValueError):
+    """A settings value is not acceptable (the message says which and why)."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the user chose in the Settings screen.
+
+    Attributes:
+        unit: Force unit shown everywhere.
+        band_pct: Half-width of the green band, % MVC; ``None`` keeps the protocol's.
+        audio: Play audio cues.
+        volume: Cue volume, 0..1.
+        protocol: Built-in protocol name or path of a protocol file.
+        data_dir: Data folder; ``None`` uses the default.
+        participant: Participant ID (a code such as ``P017``, never a name), or "".
+        dominant: Dominant hand (single-hand protocols train the other one).
+        large_text: Larger text everywhere.
+        high_contrast: Black background, bright colours, thicker lines.
+        sbp_limit: Advise against training at or above this systolic pressure, mmHg.
+        dbp_limit: Advise against training at or above this diastolic pressure, mmHg.
+        mvc_reuse_days: Offer to reuse an MVC measured within this many days.
+        device: Device spec last connected to.
+        first_run_done: The welcome page has been read.
+    """
+
+    unit: Unit = Unit.KGF
+    band_pct: float | None = None
+    audio: bool = True
+    volume: float = 0.7
+    protocol: str = DEFAULT_PROTOCOL
+    data_dir: str | None = None
+    participant: str = ""
+    dominant: Hand = Hand.RIGHT
+    large_text: bool = False
+    high_contrast: bool = False
+    sbp_limit: int = 180
+    dbp_limit: int = 110
+    mvc_reuse_days: float = 7.0
+    device: str = "sim"
+    first_run_done: bool = False
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with ``changes`` applied, each checked.
+
+        Raises:
+            SettingsError: A value is not acceptable.
+        """
+        for key, value in changes.items():
+            changes[key] = check_value(key, value)
+        return dataclasses.replace(self, **changes)
+
+    def to_json(self) -> dict[str, Any]:
+        """The settings as JSON-compatible values."""
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            out[f.name] = value.value if isinstance(value, Unit | Hand) else value
+        return out
+
+
+def _number(key: str, value: Any, low: float, high: float, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise SettingsError(f"{key} must be a number, got {value!r}")
+    if not low <= value <= high:
+        raise SettingsError(f"{key} must be {what} between {low:g} and {high:g}, got {value:g}")
+    return float(value)
+
+
+def _flag(key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise SettingsError(f"{key} must be true or false, got {value!r}")
+    return value
+
+
+def _text(key: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise SettingsError(f"{key} must be text, got {value!r}")
+    return value.strip()
+
+
+def check_value(key: str, value: Any) -> Any:
+    """Check one setting and return it in its stored type.
+
+    Raises:
+        SettingsError: Unknown key, wrong type or out of range (one sentence).
+    """
+    if key in ("audio", "large_text", "high_contrast", "first_run_done"):
+        return _flag(key, value)
+    if key == "unit":
+        if isinstance(value, Unit):
+            return value
+        try:
+            return Unit.parse(_text(key, value))
+        except ValueError as exc:
+            raise SettingsError(f"unit: {exc}") from None
+    if key == "dominant":
+        if isinstance(value, Hand):
+            return value
+        try:
+            return Hand(_text(key, value).lower())
+        except ValueError:
+            raise SettingsError(f"dominant must be 'left' or 'right', got {value!r}") from None
+    if key == "band_pct":
+        return None if value is None else _number(key, value, 1, 10, "a band half-width (% MVC)")
+    if key == "volume":
+        return _number(key, value, 0, 1, "a volume")
+    if key in ("sbp_limit", "dbp_limit"):
+        low, high = (140, 220) if key == "sbp_limit" else (90, 130)
+        return int(_number(key, value, low, high, "a pressure (mmHg)"))
+    if key == "mvc_reuse_days":
+        return _number(key, value, 0, 30, "a number of days")
+    if key == "participant":
+        text = _text(key, value)
+        if text and not PARTICIPANT_ID_RE.match(text):
+            raise SettingsError(
+                "participant ID must be a short code (up to 32 letters, digits, '-', '_' or "
+                f"'.'), not a name; got {text!r}"
+            )
+        return text
+    if key in ("protocol", "device"):
+        text = _text(key, value)
+        if not text:
+            raise SettingsError(f"{key} must not be empty")
+        return text
+    if key == "data_dir":
+        if value is None:
+            return None
+        text = _text(key, value)
+        return text or None
+    raise SettingsError(f"unknown setting {key!r}")
+
+
+def settings_path() -> Path:
+    """The settings file: ``$ISOGRIP_CONFIG_DIR/settings.json`` or the platform default."""
+    env = os.environ.get(CONFIG_DIR_ENV, "").strip()
+    folder = Path(env).expanduser() if env else Path(
+        platformdirs.user_config_dir("isogrip", appauthor=False))
+    return folder / SETTINGS_FILENAME
+
+
+def settings_from_json(data: Mapping[str, Any]) -> tuple[Settings, list[str]]:
+    """Settings from parsed JSON, keeping every valid value.
+
+    Returns:
+        The settings and one sentence per value that was ignored.
+    """
+    good: dict[str, Any] = {}
+    problems: list[str] = []
+    for key, value in data.items():
+        try:
+            good[key] = check_value(str(key), value)
+        except SettingsError as exc:
+            problems.append(f"{exc}; the default is used instead")
+    return Settings(**good), problems
+
+
+def load_settings(path: Path | None = None) -> tuple[Settings, list[str]]:
+    """Read the settings file; never raises.
+
+    A missing file gives the defaults. An unreadable or malformed file gives the
+    defaults and a problem sentence; a malformed one is kept as ``<name>.bad``.
+
+    Returns:
+        The settings and the problems found (empty when all was well).
+    """
+    path = settings_path() if path is None else path
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Settings(), []
+    except (OSError, UnicodeDecodeError) as exc:
+        return Settings(), [f"could not read the settings file {path} ({exc}); "
+                            "the defaults are used"]
+    try:
+        data = json.loads(text)
+        if not isinstance(data, dict):
+            raise ValueError("it does not hold a set of named values")
+    except ValueError as exc:
+        backup = path.with_name(path.name + ".bad")
+        with contextlib.suppress(OSError):
+            os.replace(path, backup)
+        return Settings(), [f"the settings file {path} is damaged ({exc}); it was kept as "
+                            f"{backup.name} and the defaults are used"]
+    return settings_from_json(data)
+
+
+def save_settings(settings: Settings, path: Path | None = None) -> Path:
+    """Write the settings atomically (owner-only file).
+
+    Raises:
+        SettingsError: The file could not be written (with the reason).
+    """
+    path = settings_path() if path is None else path
+    try:
+        make_private_dirs(path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=".settings-", dir=path.parent)
+        try:
+            os.fchmod(fd, FILE_MODE)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(settings.to_json(), fh, indent=2, sort_keys=True)
+                fh.write("\n")
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+    except OSError as exc:
+        raise SettingsError(f"could not save the settings to {path}: "
+                            f"{exc.strerror or exc}") from exc
+    return path
+
+
+def apply_band(protocol: Protocol, band_pct: float | None) -> Protocol:
+    """The protocol with the user's green band half-width (``None``: unchanged).
+
+    The amber margin keeps its width beyond the green band, and the result is checked
+    with the protocol file rules.
+
+    Raises:
+        ProtocolFileError: The band does not fit the protocol (e.g. it would reach the
+            protocol's warning level).
+    """
+    if band_pct is None or band_pct == protocol.green_pct:
+        return protocol
+    margin = max(protocol.amber_pct - protocol.green_pct, 0.0)
+    d = protocol_to_dict(protocol)
+    d["green_pct"] = band_pct
+    d["amber_pct"] = band_pct + margin
+    d["warn_above_pct"] = max(protocol.warn_above_pct, protocol.target_pct + band_pct + margin)
+    return protocol_from_dict(d)

@@ -1,0 +1,1 @@
+"""The PyQt6 + pyqtgraph desktop app (the only package that imports Qt)."""

@@ -1,0 +1,48 @@
+"""Starting the desktop app (``isogrip`` with no arguments, ``isogrip gui``, ``make demo``)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+
+def display_available() -> bool:
+    """Whether a graphical display can be used.
+
+    On Linux a display server must be named (``DISPLAY`` or ``WAYLAND_DISPLAY``);
+    Windows and macOS always have one. Qt's off-screen platform does not count: nobody
+    could see or close the window.
+    """
+    if sys.platform.startswith("linux") or "bsd" in sys.platform:
+        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return True
+
+
+def run_app(*, data_dir: Path | None = None, device: str | None = None,
+            speed: float | None = 1.0, settings_file: Path | None = None) -> int:
+    """Open the main window and run until it is closed.
+
+    Args:
+        data_dir: Data folder overriding the one chosen in Settings.
+        device: Device spec to preselect (``sim`` for the demo).
+        speed: Session clock speed for the simulated device (1 = real time).
+        settings_file: Settings file (default: the user's config folder).
+
+    Returns:
+        The exit status.
+    """
+    # Imported here so the command line works on machines without Qt libraries.
+    import pyqtgraph as pg
+    from PyQt6.QtWidgets import QApplication
+
+    from isogrip.ui.main_window import MainWindow
+
+    pg.setConfigOptions(antialias=False, background=None, foreground="k")
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("isogrip")
+    window = MainWindow(settings_file=settings_file, data_dir=data_dir, speed=speed,
+                        device=device)
+    window.show()
+    return int(app.exec())

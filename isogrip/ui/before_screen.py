@@ -1,0 +1,191 @@
+"""The page shown just before a session: an optional blood-pressure check and the MVC.
+
+A resting blood pressure of 180/110 mmHg or more (thresholds in Settings) is a reason
+not to train today; the page says so plainly and the session cannot start without a
+deliberate second choice. The page also offers to reuse a maximum (MVC) measured in
+the last few days, so a participant need not squeeze flat out every session.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+
+from PyQt6.QtCore import pyqtSignal
+from PyQt6.QtWidgets import (
+    QButtonGroup,
+    QFormLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from isogrip.errors import IsogripError
+from isogrip.signal.units import Unit
+from isogrip.types import Hand
+from isogrip.ui.common import button, fmt_force, label, panel, set_text
+
+
+def parse_optional_int(text: str, what: str) -> int | None:
+    """A whole number typed by the user, or ``None`` for an empty field.
+
+    Raises:
+        ValueError: The text is not a whole number (message names ``what``).
+    """
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{what} must be a whole number, e.g. 128; got {text!r}") from None
+    if not math.isfinite(value) or value != int(value):
+        raise ValueError(f"{what} must be a whole number, e.g. 128; got {text!r}")
+    return int(value)
+
+
+class BeforeScreen(QWidget):
+    """Blood pressure (optional) and MVC choice, then "Begin".
+
+    Signals:
+        begin(object, object): ``(bp, reuse)``: the reading as ``(sbp, dbp, pulse)``
+            or ``None``, and the MVCs to reuse per hand (N) or ``None`` to measure.
+    """
+
+    begin = pyqtSignal(object, object)
+    cancel = pyqtSignal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.unit = Unit.KGF
+        self.sbp_limit, self.dbp_limit = 180, 110
+        self._reusable: dict[Hand, tuple[float, _dt.datetime]] = {}
+        self._override = False
+
+        self.sbp = QLineEdit()
+        self.dbp = QLineEdit()
+        self.pulse = QLineEdit()
+        for w, hint in ((self.sbp, "e.g. 132"), (self.dbp, "e.g. 84"), (self.pulse, "optional")):
+            w.setPlaceholderText(hint)
+            w.setMaximumWidth(160)
+        form = QFormLayout()
+        form.addRow("Systolic (upper number), mmHg", self.sbp)
+        form.addRow("Diastolic (lower number), mmHg", self.dbp)
+        form.addRow("Pulse, beats per minute", self.pulse)
+        bp_intro = label("If you have a blood-pressure monitor, measure after sitting quietly "
+                         "for 5 minutes and enter the numbers. You can leave this empty.",
+                         "muted", wrap=True)
+        box = QWidget()
+        box.setLayout(form)
+        self.bp_panel = panel(label("Blood pressure (optional)", "heading"), bp_intro, box)
+
+        self.measure = QRadioButton("Measure my maximum now (about 3 minutes)")
+        self.reuse = QRadioButton("")
+        self.mvc_group = QButtonGroup(self)
+        self.mvc_group.addButton(self.measure)
+        self.mvc_group.addButton(self.reuse)
+        self.measure.setChecked(True)
+        self.mvc_panel = panel(label("Your maximum squeeze", "heading"), self.measure, self.reuse)
+
+        self.message = label("", "error", wrap=True)
+        self.message.hide()
+        self.begin_btn = button("Begin  (Space)", "primary", slot=self.try_begin)
+        self.begin_btn.setMinimumHeight(52)
+        self.back_btn = button("Back", slot=self.cancel.emit)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.back_btn)
+        buttons.addStretch(1)
+        buttons.addWidget(self.begin_btn)
+
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(24, 16, 24, 16)
+        lay.addWidget(label("Before you start", "title"))
+        lay.addWidget(self.bp_panel)
+        lay.addWidget(self.mvc_panel)
+        lay.addWidget(self.message)
+        lay.addStretch(1)
+        lay.addLayout(buttons)
+
+    def prepare(self, reusable: dict[Hand, tuple[float, _dt.datetime]], hands: set[Hand],
+                unit: Unit, sbp_limit: int, dbp_limit: int,
+                now: _dt.datetime | None = None) -> None:
+        """Reset the page for a new session.
+
+        Args:
+            reusable: Recent measured MVC per hand (N, when).
+            hands: Hands this protocol trains (reuse is offered only if all are known).
+            unit: Display unit.
+            sbp_limit: Advise against training at or above this systolic pressure.
+            dbp_limit: Likewise for diastolic.
+            now: Current time (tests).
+        """
+        self.unit, self.sbp_limit, self.dbp_limit = unit, sbp_limit, dbp_limit
+        self._override = False
+        for w in (self.sbp, self.dbp, self.pulse):
+            w.clear()
+        self.message.hide()
+        set_text(self.begin_btn, "Begin  (Space)")
+        usable = {h: v for h, v in reusable.items() if h in hands}
+        self._reusable = usable if hands and set(usable) == hands else {}
+        if self._reusable:
+            now = now or _dt.datetime.now(_dt.UTC)
+            oldest = min(when for _, when in self._reusable.values())
+            days = max(0, (now - oldest).days)
+            ago = "today" if days == 0 else "yesterday" if days == 1 else f"{days} days ago"
+            parts = ", ".join(f"{h.label} {fmt_force(v, unit)}"
+                              for h, (v, _) in sorted(self._reusable.items()))
+            self.reuse.setText(f"Use my maximum from {ago} ({parts})")
+            self.reuse.show()
+            self.reuse.setChecked(True)
+        else:
+            self.reuse.hide()
+            self.measure.setChecked(True)
+
+    def reading(self) -> tuple[int, int, int | None] | None:
+        """The blood pressure typed in, or ``None`` when the fields are empty.
+
+        Raises:
+            ValueError: A field is not a whole number, or only one pressure was typed.
+        """
+        sbp = parse_optional_int(self.sbp.text(), "Systolic pressure")
+        dbp = parse_optional_int(self.dbp.text(), "Diastolic pressure")
+        pulse = parse_optional_int(self.pulse.text(), "Pulse")
+        if sbp is None and dbp is None:
+            if pulse is not None:
+                raise ValueError("Enter both pressures with the pulse, or leave all empty.")
+            return None
+        if sbp is None or dbp is None:
+            raise ValueError("Enter both numbers (upper and lower), or leave both empty.")
+        if sbp <= dbp:
+            raise ValueError("The upper (systolic) number must be larger than the lower "
+                             "(diastolic) one. Please check the order.")
+        return sbp, dbp, pulse
+
+    def try_begin(self) -> None:
+        """Check the entries and emit :attr:`begin`, or explain what is wrong."""
+        try:
+            bp = self.reading()
+        except (ValueError, IsogripError) as exc:
+            self._error(str(exc))
+            return
+        if bp is not None and not self._override and (
+            bp[0] >= self.sbp_limit or bp[1] >= self.dbp_limit
+        ):
+            self._override = True
+            self._error(
+                f"Your blood pressure is high today ({bp[0]}/{bp[1]} mmHg). Please do not "
+                "train now: rest, measure again later, and talk to your doctor if it stays "
+                f"at {self.sbp_limit}/{self.dbp_limit} or above. Press \u201cBegin\u201d "
+                "again only if your doctor has told you this is safe."
+            )
+            set_text(self.begin_btn, "Train anyway (my doctor agrees)")
+            return
+        reuse = {h: v for h, (v, _) in self._reusable.items()} \
+            if self._reusable and self.reuse.isChecked() else None
+        self.begin.emit(bp, reuse)
+
+    def _error(self, text: str) -> None:
+        set_text(self.message, text)
+        self.message.show()

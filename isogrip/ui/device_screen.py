@@ -1,0 +1,271 @@
+"""The Device screen: find a dynamometer, connect, zero it and see the force live.
+
+The simulated device is always offered first, so isogrip can be tried (and a session
+demonstrated) without hardware. Scans and connections run off the GUI thread; every
+failure ends in one plain sentence that says what to do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+from collections.abc import Callable
+
+from PyQt6.QtCore import Qt, QTimer, pyqtSignal
+from PyQt6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
+
+from isogrip.ble_device.scanner import FoundDevice, scan
+from isogrip.errors import IsogripError
+from isogrip.preview import DevicePreview
+from isogrip.signal.units import Unit
+from isogrip.ui.common import (
+    button,
+    fill_table,
+    fmt_force,
+    label,
+    panel,
+    run_task,
+    selected_row,
+    set_point_size,
+    set_text,
+    table,
+)
+
+#: The simulated device offered in every list.
+SIM = FoundDevice("Simulated device", "sim", "simulated (no hardware)", "sim", 0)
+SCAN_SECONDS = 5.0
+
+
+def signal_words(rssi: int) -> str:
+    """Signal strength in words a non-technical user understands."""
+    if rssi >= -60:
+        return f"strong ({rssi} dBm)"
+    if rssi >= -75:
+        return f"good ({rssi} dBm)"
+    return f"weak ({rssi} dBm): move closer"
+
+
+def friendly_error(exc: BaseException) -> str:
+    """One sentence for a device failure (GUI wording of the CLI's advice)."""
+    if isinstance(exc, concurrent.futures.TimeoutError | asyncio.TimeoutError | TimeoutError):
+        return ("The device did not answer. Check that it is switched on and close to the "
+                "computer, then try again.")
+    text = str(exc) if isinstance(exc, IsogripError) else f"{type(exc).__name__}: {exc}"
+    return text.replace("use --device sim", "use the simulated device")
+
+
+class DeviceScreen(QWidget):
+    """Scan, connect, tare and a live readout.
+
+    Signals:
+        start_requested(str): The user wants to train with this device spec.
+    """
+
+    start_requested = pyqtSignal(str)
+
+    def __init__(self, parent: QWidget | None = None, *, ble_backend: type | None = None,
+                 ble_scanner_backend: type | None = None,
+                 scanner: Callable[[], list[FoundDevice]] | None = None) -> None:
+        super().__init__(parent)
+        self.unit = Unit.KGF
+        self._ble = (ble_backend, ble_scanner_backend)
+        self._scanner = scanner or (lambda: asyncio.run(
+            scan(SCAN_SECONDS, backend=self._ble[1])))
+        self.found: list[FoundDevice] = [SIM]
+        self.preview: DevicePreview | None = None
+        self._connecting: concurrent.futures.Future[None] | None = None
+        self.connected_spec: str | None = None
+
+        self.title = label("Your device", "title")
+        intro = label("Switch your handgrip device on and press \u201cFind devices\u201d. "
+                      "The simulated device lets you try isogrip without one.", "muted",
+                      wrap=True)
+        self.table = table(["Name", "Kind", "Signal", "Battery"], selectable=True)
+        self.table.itemSelectionChanged.connect(self._selection_changed)
+        self.message = label("", wrap=True)
+        self.scan_btn = button("Find devices", slot=self.start_scan)
+        self.connect_btn = button("Connect", "primary", slot=self.connect_selected)
+        self.disconnect_btn = button("Disconnect", slot=self.disconnect)
+        self.tare_btn = button("Zero (tare)", slot=self.tare)
+        actions = QHBoxLayout()
+        for b in (self.scan_btn, self.connect_btn, self.disconnect_btn, self.tare_btn):
+            actions.addWidget(b)
+        actions.addStretch(1)
+
+        self.status = label("Not connected", "heading", wrap=True)
+        self.readout = label("\u2014", align=Qt.AlignmentFlag.AlignCenter)
+        set_point_size(self.readout, 54)
+        hint = label("Squeeze gently: the number should rise. Let go and press "
+                     "\u201cZero\u201d if it does not show 0 at rest.", "muted", wrap=True)
+        live = panel(self.status, self.readout, hint)
+        self.start_btn = button("Start training  (Space)", "primary",
+                                slot=self.request_start)
+        self.start_btn.setMinimumHeight(56)
+
+        left = QVBoxLayout()
+        left.addWidget(self.table, 1)
+        left.addLayout(actions)
+        left.addWidget(self.message)
+        right = QVBoxLayout()
+        right.addWidget(live, 1)
+        right.addWidget(self.start_btn)
+        body = QHBoxLayout()
+        body.addLayout(left, 3)
+        body.addLayout(right, 2)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(24, 16, 24, 16)
+        lay.addWidget(self.title)
+        lay.addWidget(intro)
+        lay.addLayout(body, 1)
+
+        self._timer = QTimer(self)
+        self._timer.setInterval(100)
+        self._timer.timeout.connect(self._refresh)
+        self._fill_table()
+        self.table.selectRow(0)
+        self._update_buttons()
+
+    # ------------------------------------------------------------------ list
+    def _fill_table(self) -> None:
+        rows = []
+        for d in self.found:
+            battery = ""
+            if self.preview is not None and self.connected_spec == self.spec_of(d):
+                b = self.preview.battery
+                battery = f"{b:.0f} %" if b is not None else "not reported"
+            elif d.kind != "sim":
+                battery = "shown when connected"
+            rows.append((d.name or "(no name)", d.kind_label,
+                         "\u2014" if d.kind == "sim" else signal_words(d.rssi), battery))
+        fill_table(self.table, rows)
+
+    @staticmethod
+    def spec_of(d: FoundDevice) -> str:
+        """Device spec string for a list entry."""
+        return "sim" if d.kind == "sim" else d.spec
+
+    def selected(self) -> FoundDevice | None:
+        """The highlighted list entry."""
+        row = selected_row(self.table)
+        return self.found[row] if row is not None else None
+
+    def select_spec(self, spec: str) -> None:
+        """Highlight the entry with this spec, if listed."""
+        for i, d in enumerate(self.found):
+            if self.spec_of(d) == spec:
+                self.table.selectRow(i)
+
+    def _selection_changed(self) -> None:
+        self._update_buttons()
+
+    def start_scan(self) -> None:
+        """Look for devices for a few seconds (in the background)."""
+        self.scan_btn.setEnabled(False)
+        set_text(self.message, f"Looking for devices for {SCAN_SECONDS:g} seconds\u2026")
+        run_task(self, self._scanner, self._scan_done, self._scan_failed)
+
+    def _scan_done(self, found: list[FoundDevice]) -> None:
+        self.scan_btn.setEnabled(True)
+        self.found = [SIM, *found]
+        self._fill_table()
+        if found:
+            self.table.selectRow(1)
+            set_text(self.message, f"Found {len(found)} device(s). Choose one and press "
+                     "\u201cConnect\u201d.")
+        else:
+            self.table.selectRow(0)
+            set_text(self.message, "No handgrip devices found. Check that yours is switched "
+                     "on, close to the computer and not connected to a phone, then try again. "
+                     "You can train with the simulated device meanwhile.")
+
+    def _scan_failed(self, exc: BaseException) -> None:
+        self.scan_btn.setEnabled(True)
+        set_text(self.message, friendly_error(exc))
+
+    # ------------------------------------------------------------------ link
+    def connect_selected(self) -> None:
+        """Connect to the highlighted device (in the background)."""
+        d = self.selected()
+        if d is None:
+            set_text(self.message, "Choose a device in the list first.")
+            return
+        self.disconnect()
+        spec = self.spec_of(d)
+        try:
+            self.preview = DevicePreview(spec, ble_backend=self._ble[0],
+                                         ble_scanner_backend=self._ble[1])
+        except IsogripError as exc:
+            set_text(self.message, friendly_error(exc))
+            return
+        self.connected_spec = spec
+        set_text(self.status, f"Connecting to {d.name}\u2026")
+        set_text(self.message, "")
+        self._connecting = self.preview.connect()
+        self._timer.start()
+        self._update_buttons()
+
+    def disconnect(self) -> None:
+        """Close the live connection (the device stays on)."""
+        self._timer.stop()
+        if self.preview is not None:
+            self.preview.close()
+        self.preview = None
+        self._connecting = None
+        self.connected_spec = None
+        set_text(self.status, "Not connected")
+        set_text(self.readout, "\u2014")
+        self._fill_table()
+        self._update_buttons()
+
+    def tare(self) -> None:
+        """Zero the device."""
+        if self.preview is not None and self._connecting is None:
+            self.preview.tare().add_done_callback(lambda f: None)
+            set_text(self.message, "Zeroed. Keep your hand off the handle while zeroing.")
+
+    def _refresh(self) -> None:
+        pv = self.preview
+        if pv is None:
+            return
+        fut = self._connecting
+        if fut is not None:
+            if not fut.done():
+                return
+            self._connecting = None
+            exc = fut.exception()
+            if exc is not None:
+                message = friendly_error(exc)
+                self.disconnect()
+                set_text(self.message, message)
+                return
+            info = pv.info
+            bat = f" \u00b7 battery {pv.battery:.0f} %" if pv.battery is not None else ""
+            set_text(self.status, f"Connected: {info.name}{bat}")
+            self._fill_table()
+            self._update_buttons()
+        if pv.lost.is_set():
+            reason = pv.status or "the connection was lost"
+            self.disconnect()
+            set_text(self.message, f"The device disconnected ({reason}). Press "
+                     "\u201cConnect\u201d to try again.")
+            return
+        set_text(self.readout, fmt_force(pv.latest_force(), self.unit))
+
+    def _update_buttons(self) -> None:
+        linked = self.preview is not None
+        self.connect_btn.setEnabled(self.selected() is not None)
+        self.disconnect_btn.setEnabled(linked)
+        self.tare_btn.setEnabled(linked and self._connecting is None)
+
+    def request_start(self) -> None:
+        """Ask to train with the connected device, else the highlighted one."""
+        d = self.selected()
+        spec = self.connected_spec or (self.spec_of(d) if d is not None else None)
+        if spec is None:
+            set_text(self.message, "Choose a device in the list first.")
+            return
+        self.start_requested.emit(spec)
+
+    def release(self) -> None:
+        """Close the preview connection so a session can connect."""
+        self.disconnect()

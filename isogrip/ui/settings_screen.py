@@ -1,0 +1,247 @@
+"""The Settings screen. Changes are checked and saved when the user presses Save."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PyQt6.QtCore import Qt, pyqtSignal
+from PyQt6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QSlider,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from isogrip.errors import IsogripError
+from isogrip.protocols.loader import builtin_protocols, load_protocol
+from isogrip.settings import Settings, SettingsError, apply_band
+from isogrip.signal.units import Unit
+from isogrip.types import Hand
+from isogrip.ui.common import button, label, panel, set_text
+
+UNIT_NAMES = {Unit.KGF: "kilograms (kg)", Unit.N: "newtons (N)", Unit.LBF: "pounds (lb)"}
+
+
+class SettingsScreen(QWidget):
+    """Edit :class:`~isogrip.settings.Settings`.
+
+    Signals:
+        saved(object): The new, checked :class:`Settings`.
+        test_sound(): The user wants to hear a cue.
+    """
+
+    saved = pyqtSignal(object)
+    test_sound = pyqtSignal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.settings = Settings()
+        self.locked_protocol = False
+
+        self.unit = QComboBox()
+        for u, name in UNIT_NAMES.items():
+            self.unit.addItem(name, u)
+        self.band_default = QCheckBox("Use the protocol's band")
+        self.band = QDoubleSpinBox()
+        self.band.setRange(1.0, 10.0)
+        self.band.setSingleStep(0.5)
+        self.band.setSuffix(" % of max, either side")
+        self.band_default.toggled.connect(lambda on: self.band.setEnabled(not on))
+        band_row = QHBoxLayout()
+        band_row.addWidget(self.band)
+        band_row.addWidget(self.band_default)
+        self.audio = QCheckBox("Play sounds (countdown, go, halfway, 10 s left, stop)")
+        self.volume = QSlider(Qt.Orientation.Horizontal)
+        self.volume.setRange(0, 100)
+        self.volume.setMinimumWidth(200)
+        self.sound_btn = button("Test sound", slot=self.test_sound.emit)
+        vol_row = QHBoxLayout()
+        vol_row.addWidget(self.volume, 1)
+        vol_row.addWidget(self.sound_btn)
+        self.protocol = QComboBox()
+        self.protocol.setEditable(False)
+        # Long protocol titles must not widen the whole window.
+        self.protocol.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.protocol.setMinimumContentsLength(28)
+        self.protocol_file_btn = button("Open a protocol file\u2026", slot=self._pick_protocol)
+        proto_row = QHBoxLayout()
+        proto_row.addWidget(self.protocol, 1)
+        proto_row.addWidget(self.protocol_file_btn)
+        self.dominant = QComboBox()
+        self.dominant.addItem("right", Hand.RIGHT)
+        self.dominant.addItem("left", Hand.LEFT)
+        self.data_dir = QLineEdit()
+        self.data_dir.setPlaceholderText("default folder")
+        self.data_btn = button("Choose\u2026", slot=self._pick_folder)
+        data_row = QHBoxLayout()
+        data_row.addWidget(self.data_dir, 1)
+        data_row.addWidget(self.data_btn)
+        self.participant = QLineEdit()
+        self.participant.setPlaceholderText("a code such as P017 (never a name)")
+        self.large_text = QCheckBox("Large text")
+        self.high_contrast = QCheckBox("High contrast")
+        self.sbp = QSpinBox()
+        self.sbp.setRange(140, 220)
+        self.sbp.setSuffix(" mmHg")
+        self.dbp = QSpinBox()
+        self.dbp.setRange(90, 130)
+        self.dbp.setSuffix(" mmHg")
+
+        def rows(*pairs: tuple[str, object]) -> QWidget:
+            w = QWidget()
+            form = QFormLayout(w)
+            for text, field in pairs:
+                if isinstance(field, QHBoxLayout):
+                    form.addRow(text, field)
+                else:
+                    assert isinstance(field, QWidget)
+                    form.addRow(text, field)
+            return w
+
+        training = panel(label("Training", "heading"), rows(
+            ("Protocol", proto_row), ("Green band", band_row), ("Dominant hand", self.dominant),
+            ("Do not train at or above", self._pair(self.sbp, self.dbp)),
+        ))
+        display = panel(label("Display and sound", "heading"), rows(
+            ("Units", self.unit), ("", self.large_text), ("", self.high_contrast),
+            ("", self.audio), ("Volume", vol_row),
+        ))
+        data = panel(label("Data", "heading"), rows(
+            ("Data folder", data_row), ("Participant ID", self.participant),
+        ))
+        self.message = label("", wrap=True)
+        self.save_btn = button("Save", "primary", slot=self.save)
+        self.revert_btn = button("Undo changes", slot=lambda: self.show_settings(self.settings))
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.message, 1)
+        buttons.addWidget(self.revert_btn)
+        buttons.addWidget(self.save_btn)
+        cols = QHBoxLayout()
+        left = QVBoxLayout()
+        left.addWidget(training)
+        left.addWidget(data)
+        left.addStretch(1)
+        right = QVBoxLayout()
+        right.addWidget(display)
+        right.addStretch(1)
+        cols.addLayout(left, 3)
+        cols.addLayout(right, 2)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(24, 16, 24, 16)
+        lay.addWidget(label("Settings", "title"))
+        lay.addLayout(cols, 1)
+        lay.addLayout(buttons)
+        self.choose_file = self._ask_file
+        self.choose_dir = self._ask_dir
+
+    @staticmethod
+    def _pair(a: QWidget, b: QWidget) -> QWidget:
+        w = QWidget()
+        row = QHBoxLayout(w)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(a)
+        row.addWidget(label("or"))
+        row.addWidget(b)
+        row.addStretch(1)
+        return w
+
+    def _fill_protocols(self, current: str) -> None:
+        self.protocol.clear()
+        for p in builtin_protocols():
+            self.protocol.addItem(f"{p.title or p.name}", p.name)
+        idx = self.protocol.findData(current)
+        if idx < 0:
+            self.protocol.addItem(f"File: {Path(current).name}", current)
+            idx = self.protocol.count() - 1
+        self.protocol.setCurrentIndex(idx)
+
+    def show_settings(self, s: Settings, locked_protocol: bool = False) -> None:
+        """Fill the form from ``s``."""
+        self.settings = s
+        self.locked_protocol = locked_protocol
+        self.unit.setCurrentIndex(self.unit.findData(s.unit))
+        self.band_default.setChecked(s.band_pct is None)
+        self.band.setValue(s.band_pct if s.band_pct is not None else 3.0)
+        self.band.setEnabled(s.band_pct is not None)
+        self.audio.setChecked(s.audio)
+        self.volume.setValue(round(s.volume * 100))
+        self._fill_protocols(s.protocol)
+        self.protocol.setEnabled(not locked_protocol)
+        self.protocol_file_btn.setEnabled(not locked_protocol)
+        self.dominant.setCurrentIndex(self.dominant.findData(s.dominant))
+        self.data_dir.setText(s.data_dir or "")
+        self.participant.setText(s.participant)
+        self.large_text.setChecked(s.large_text)
+        self.high_contrast.setChecked(s.high_contrast)
+        self.sbp.setValue(s.sbp_limit)
+        self.dbp.setValue(s.dbp_limit)
+        set_text(self.message, "")
+
+    def form_settings(self) -> Settings:
+        """The settings as typed, checked.
+
+        Raises:
+            SettingsError: A value is not acceptable.
+            IsogripError: The protocol cannot be used with this band.
+        """
+        s = self.settings.replace(
+            unit=self.unit.currentData(),
+            band_pct=None if self.band_default.isChecked() else self.band.value(),
+            audio=self.audio.isChecked(),
+            volume=self.volume.value() / 100,
+            protocol=self.protocol.currentData(),
+            dominant=self.dominant.currentData(),
+            data_dir=self.data_dir.text().strip() or None,
+            participant=self.participant.text(),
+            large_text=self.large_text.isChecked(),
+            high_contrast=self.high_contrast.isChecked(),
+            sbp_limit=self.sbp.value(),
+            dbp_limit=self.dbp.value(),
+        )
+        apply_band(load_protocol(s.protocol), s.band_pct)  # raises if they do not fit
+        return s
+
+    def save(self) -> None:
+        """Check the form; emit :attr:`saved` or say what is wrong."""
+        try:
+            s = self.form_settings()
+        except (SettingsError, IsogripError) as exc:
+            set_text(self.message, f"Not saved: {exc}")
+            return
+        self.settings = s
+        set_text(self.message, "Saved.")
+        self.saved.emit(s)
+
+    def _ask_file(self) -> str | None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open a protocol file", "",
+                                              "Protocol files (*.toml)")
+        return path or None
+
+    def _ask_dir(self) -> str | None:
+        path = QFileDialog.getExistingDirectory(self, "Choose the data folder")
+        return path or None
+
+    def _pick_protocol(self) -> None:
+        path = self.choose_file()
+        if not path:
+            return
+        try:
+            load_protocol(Path(path))
+        except IsogripError as exc:
+            set_text(self.message, f"That protocol file cannot be used: {exc}")
+            return
+        self._fill_protocols(str(path))
+        set_text(self.message, "Protocol file loaded; press Save to use it.")
+
+    def _pick_folder(self) -> None:
+        path = self.choose_dir()
+        if path:
+            self.data_dir.setText(path)

@@ -1,0 +1,187 @@
+"""The Train screen: the four guided holds and the rests between them.
+
+Everything a participant needs is visible from a distance: which hold and which hand,
+a very large countdown, the gauge with the green band, words and a shape for where the
+force is, and the breathing reminder. Pause and Stop never move or hide.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from PyQt6.QtCore import Qt
+from PyQt6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from isogrip.protocols.events import Phase, Snapshot, Stage, Zone
+from isogrip.signal.units import Unit
+from isogrip.ui.common import button, fmt_clock, label, set_point_size, set_text
+from isogrip.ui.force_trace import ForceTrace
+from isogrip.ui.gauge import ForceGauge, HandIcon
+from isogrip.ui.theme import NORMAL, ZONE_SYMBOLS, Palette, zone_colour
+
+#: Seconds of force shown in the trace.
+TRACE_WINDOW_S = 20.0
+#: The gauge and the trace reach this multiple of the top of the amber band.
+SCALE_HEADROOM = 1.6
+
+
+class TrainScreen(QWidget):
+    """Holds, their countdowns and the rests between them."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.pal: Palette = NORMAL
+        self.unit = Unit.KGF
+        self._band_key: tuple[float, ...] | None = None
+
+        self.hand_icon = HandIcon()
+        self.title = label("", "title")
+        self.banner = label("", "banner", wrap=True)
+        self.banner.hide()
+        top = QHBoxLayout()
+        top.addWidget(self.hand_icon)
+        top.addWidget(self.title, 1)
+
+        self.gauge = ForceGauge()
+        self.gauge.setFixedWidth(190)
+        self.countdown = label("", align=Qt.AlignmentFlag.AlignCenter)
+        set_point_size(self.countdown, 84)
+        self.cue = QLabel("")
+        self.cue.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.cue.setMinimumHeight(90)
+        self.detail = label("", "heading", align=Qt.AlignmentFlag.AlignCenter, wrap=True)
+        self.breathe = label("Breathe normally. Do not hold your breath.", "muted",
+                             align=Qt.AlignmentFlag.AlignCenter, wrap=True)
+        centre = QVBoxLayout()
+        centre.addStretch(1)
+        centre.addWidget(self.countdown)
+        centre.addWidget(self.cue)
+        centre.addWidget(self.detail)
+        centre.addWidget(self.breathe)
+        centre.addStretch(1)
+        middle = QHBoxLayout()
+        middle.addWidget(self.gauge)
+        middle.addLayout(centre, 1)
+
+        self.trace = ForceTrace(TRACE_WINDOW_S)
+        self.trace.setMinimumHeight(170)
+        self.trace.setMaximumHeight(260)
+
+        self.pause_btn = button("Pause  (P)")
+        self.continue_btn = button("Continue  (Space)", "primary")
+        self.stop_btn = button("Stop  (Esc)", "stop")
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.pause_btn)
+        bottom.addWidget(self.continue_btn)
+        bottom.addStretch(1)
+        bottom.addWidget(self.stop_btn)
+
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(24, 16, 24, 16)
+        lay.addLayout(top)
+        lay.addWidget(self.banner)
+        lay.addLayout(middle, 1)
+        lay.addWidget(self.trace)
+        lay.addLayout(bottom)
+
+    def set_palette(self, pal: Palette) -> None:
+        """Use another palette."""
+        self.pal = pal
+        self.gauge.set_palette(pal)
+        self.hand_icon.set_palette(pal)
+        self.trace.set_palette(pal)
+
+    def set_unit(self, unit: Unit) -> None:
+        """Show forces in ``unit``."""
+        self.unit = unit
+        self.trace.set_unit(unit.value)
+        self._band_key = None
+
+    def show_link(self, message: str | None) -> None:
+        """Show (or hide, with ``None``) the device-connection banner."""
+        if message is None:
+            self.banner.hide()
+        else:
+            set_text(self.banner, message)
+            self.banner.show()
+
+    def update_frame(self, snap: Snapshot, t: np.ndarray, force_n: np.ndarray) -> None:
+        """Show one display frame: the snapshot and the recent force (true newtons)."""
+        scale = snap.display_scale / self.unit.newtons  # N -> what the participant sees
+        phase = snap.phase
+        hand = snap.hand.value if snap.hand is not None else None
+        in_hold = phase is Phase.HOLD or (phase is Phase.COUNTDOWN and snap.stage is Stage.HOLD)
+        resting = phase in (Phase.REST, Phase.PREPARE)
+        self.hand_icon.set_hand(hand)
+        hand_words = f"{snap.hand.label} hand" if snap.hand is not None else ""
+        if resting and snap.rep:
+            title = f"Rest \u00b7 next: hold {snap.rep} of {snap.reps}, {hand_words}"
+        elif snap.rep:
+            title = f"Hold {snap.rep} of {snap.reps} \u00b7 {hand_words}"
+        else:
+            title = "Training"
+        if snap.paused:
+            title = "Paused \u00b7 " + title
+        set_text(self.title, title)
+        set_text(self.countdown, fmt_clock(snap.time_left_s) if not snap.paused else "\u2016")
+
+        # Band and fixed scale (only recomputed when the band changes).
+        key = (snap.band_low_n, snap.band_high_n, snap.near_low_n, snap.near_high_n,
+               snap.target_n, scale)
+        if key != self._band_key and None not in key[:5]:
+            self._band_key = key  # type: ignore[assignment]
+            assert snap.band_low_n is not None and snap.band_high_n is not None
+            assert snap.near_low_n is not None and snap.near_high_n is not None
+            assert snap.target_n is not None
+            band = (snap.band_low_n * scale, snap.band_high_n * scale)
+            near = (snap.near_low_n * scale, snap.near_high_n * scale)
+            top = near[1] * SCALE_HEADROOM
+            self.gauge.set_band(snap.target_n * scale, band, near, top)
+            self.trace.set_band(snap.target_n * scale, band, near, top)
+
+        zone = snap.zone if phase is Phase.HOLD and not snap.in_gap else Zone.NONE
+        colour = zone_colour(self.pal, zone) if zone is not Zone.NONE else self.pal.muted
+        force = snap.force_n * scale if snap.force_n is not None else None
+        self.gauge.set_force(force if in_hold or phase is Phase.REST else None, colour)
+        if len(t):
+            self.trace.show_window(t, force_n * scale, float(t[-1]))
+
+        # Cue: shape + words + colour.
+        if snap.paused:
+            cue, colour = "Paused", self.pal.muted
+        elif phase is Phase.HOLD:
+            cue = f"{ZONE_SYMBOLS[zone]}  {zone.words}" if zone is not Zone.NONE else snap.cue
+        elif phase is Phase.COUNTDOWN:
+            cue, colour = "Get ready", self.pal.accent
+        elif resting:
+            cue, colour = "Rest. Let your hand relax.", self.pal.muted
+        else:
+            cue = snap.cue
+        self._set_cue(cue, colour)
+
+        if phase is Phase.HOLD and force is not None:
+            detail = f"{force:.1f} {self.unit.value}"
+            if not snap.hide_intensity and snap.pct_mvc is not None and math.isfinite(snap.pct_mvc):
+                detail += f"  \u00b7  {snap.pct_mvc:.0f} % of your maximum"
+        elif phase is Phase.COUNTDOWN and snap.stage is Stage.HOLD:
+            detail = "Squeeze gently until the marker is in the green band."
+        elif resting and snap.rep:
+            detail = f"Next: hold {snap.rep} of {snap.reps} with your {hand_words.upper()}."
+        else:
+            detail = ""
+        set_text(self.detail, detail)
+        self.breathe.setVisible(phase in (Phase.HOLD, Phase.COUNTDOWN))
+        self.continue_btn.setVisible(resting or snap.paused)
+        set_text(self.continue_btn, "Continue  (Space)" if snap.paused else
+                 "Start the next hold now  (Space)")
+        set_text(self.pause_btn, "Resume  (P)" if snap.paused else "Pause  (P)")
+
+    def _set_cue(self, text: str, colour: str) -> None:
+        if self.cue.text() == text and self.cue.property("colour") == colour:
+            return
+        self.cue.setProperty("colour", colour)
+        self.cue.setText(text)
+        self.cue.setStyleSheet(
+            f"font-size: 34pt; font-weight: 700; color: {colour}; background: transparent;"
+        )

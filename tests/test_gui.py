@@ -1,0 +1,343 @@
+"""The desktop app driven as a user would, off-screen, at accelerated speed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("PyQt6.QtWidgets")  # the app needs Qt; it is a core dependency
+
+from PyQt6.QtCore import Qt
+
+from isogrip.protocols.events import Command, Phase
+from isogrip.settings import Settings, load_settings, save_settings
+from isogrip.signal.units import KGF_N, Unit
+from isogrip.storage.store import Store
+from isogrip.types import Hand
+from isogrip.ui.main_window import MainWindow
+
+SPEED = 100.0
+SESSION_TIMEOUT_MS = 60_000
+
+
+@pytest.fixture
+def settings_file(tmp_path: Path) -> Path:
+    path = tmp_path / "config" / "settings.json"
+    save_settings(Settings(first_run_done=True), path)
+    return path
+
+
+@pytest.fixture
+def window(qtbot, tmp_path: Path, settings_file: Path):  # type: ignore[no-untyped-def]
+    w = MainWindow(settings_file=settings_file, data_dir=tmp_path / "data", speed=SPEED)
+    w.confirm = lambda title, text: True
+    qtbot.addWidget(w)
+    w.show()
+    yield w
+    if w.controller.running:
+        w.controller.stop()
+
+
+def skip_rests(window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Press Space in every rest (exercises the key and keeps the test short)."""
+    def press() -> None:
+        snap = window.controller.snapshot
+        if window.controller.running and snap is not None and not snap.paused and \
+                snap.phase in (Phase.MVC_REST, Phase.REST, Phase.PREPARE):
+            qtbot.keyClick(window, Qt.Key.Key_Space)
+
+    window.controller.frame.connect(lambda *_: press())
+
+
+def start_session(window: MainWindow, qtbot, spec: str | None = None) -> None:  # type: ignore[no-untyped-def]
+    if spec is None:
+        qtbot.keyClick(window, Qt.Key.Key_Space)  # Device page: start with the selection
+    else:
+        window.prepare_session(spec)
+    assert window.current_page() == "before"
+    qtbot.mouseClick(window.before.begin_btn, Qt.MouseButton.LeftButton)
+
+
+def wait_summary(window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
+    qtbot.waitUntil(lambda: window.current_page() == "summary" and window.summary.data
+                    is not None, timeout=SESSION_TIMEOUT_MS)
+
+
+def test_complete_session_through_the_gui(
+        window: MainWindow, qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    seen_train: dict[str, str] = {}
+    seen_cal: dict[str, str] = {}
+
+    def watch(*_: object) -> None:
+        page = window.current_page()
+        if page == "train" and window.train.title.text().startswith("Hold 2 of 4"):
+            seen_train.setdefault("title", window.train.title.text())
+            seen_train.setdefault("countdown", window.train.countdown.text())
+            if window.train.cue.text().strip():
+                seen_train.setdefault("cue", window.train.cue.text())
+        if page == "calibrate" and window.calibrate.encourage.text():
+            seen_cal.setdefault("encourage", window.calibrate.encourage.text())
+            seen_cal.setdefault("instruction", window.calibrate.instruction.text())
+
+    window.controller.frame.connect(watch)
+    skip_rests(window, qtbot)
+    assert window.current_page() == "device"
+    start_session(window, qtbot)
+    wait_summary(window, qtbot)
+
+    # Screens in the order a participant meets them.
+    log = window.screen_log
+    assert log[:2] == ["device", "before"]
+    assert log[log.index("before") + 1] == "calibrate"
+    assert log[-1] == "summary"
+    assert log.index("train") > log.index("calibrate")
+    assert "calibrate" not in log[log.index("train"):]
+
+    # What the screens showed.
+    assert seen_cal["instruction"] == "Squeeze as hard as you can!"
+    assert "harder" in seen_cal["encourage"].lower()
+    assert seen_train["title"] == "Hold 2 of 4 \u00b7 LEFT hand"  # alternating, right first
+    assert ":" in seen_train["countdown"]
+    assert window.calibrate.table.rowCount() >= 6  # at least 3 squeezes per hand
+
+    # What the store holds, and that the summary shows the same numbers.
+    result = window.last_result
+    assert result is not None and result.status == "complete"
+    store = Store.open(tmp_path / "data")
+    info = store.get_session_info(result.session_id)
+    assert info.status == "complete"
+    holds = [h for h in store.load_holds(result.session_id) if h.completed]
+    assert [h.rep for h in holds] == [1, 2, 3, 4]
+    assert [h.hand for h in holds] == ["right", "left", "right", "left"]
+    mvc = {m.hand: m.mvc_n for m in store.load_mvc(result.session_id)}
+    assert set(mvc) == {"left", "right"} and all(v > 10 * KGF_N for v in mvc.values())
+    assert store.count_samples(result.session_id) > 40_000
+    table = window.summary.table
+    assert table.rowCount() == 4
+    for i, h in enumerate(holds):
+        assert table.item(i, 2).text() == f"{h.time_in_band_pct:.0f} %"
+        assert table.item(i, 3).text() == f"{h.mean_pct_mvc:.1f} %"
+    assert 20 < holds[0].mean_pct_mvc < 40  # the participant followed the 30 % band
+    for hand in ("LEFT", "RIGHT"):
+        kg = mvc[hand.lower()] / KGF_N
+        assert f"{hand} hand: {kg:.1f} kg" in window.summary.mvc_text.text()
+    assert window.summary.title.text() == "Session complete. Well done!"
+    assert window.summary.plots.count() == 4
+    store.close()
+
+
+def test_device_drop_shows_reconnecting_and_the_session_completes(
+        window: MainWindow, qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # Reuse a known MVC so the holds start at once; the link drops during hold 1.
+    banners: list[str] = []
+    window.controller.frame.connect(
+        lambda *_: banners.append(window.train.banner.text())
+        if window.train.banner.isVisible() else None)
+    skip_rests(window, qtbot)
+    known = {Hand.LEFT: 30 * KGF_N, Hand.RIGHT: 32 * KGF_N}
+    window.pending_spec = "sim:good?seed=3&disconnect_at=30&disconnect_s=3"
+    window.begin_session(None, known)
+    assert window.current_page() == "train"
+    wait_summary(window, qtbot)
+    assert any("Reconnecting" in b for b in banners)
+    assert not window.train.banner.isVisible()
+    store = Store.open(tmp_path / "data")
+    sid = window.last_result.session_id  # type: ignore[union-attr]
+    kinds = [e.kind for e in store.load_events(sid)]
+    assert "device_disconnected" in kinds and "device_reconnected" in kinds
+    assert store.get_session_info(sid).status == "complete"
+    reused = store.load_mvc(sid)
+    assert {m.hand: m.flags for m in reused} == {"left": ["reused"], "right": ["reused"]}
+    assert "(from an earlier session)" in window.summary.mvc_text.text()
+    store.close()
+
+
+def test_escape_stops_after_confirmation_and_keeps_the_recording(
+        window: MainWindow, qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    answers: list[str] = []
+    window.confirm = lambda title, text: answers.append(title) or len(answers) > 1
+    known = {Hand.LEFT: 30 * KGF_N, Hand.RIGHT: 32 * KGF_N}
+    window.pending_spec = "sim:good?seed=1"
+    window.begin_session(None, known)
+    qtbot.waitUntil(lambda: (s := window.controller.snapshot) is not None
+                    and s.phase is Phase.HOLD, timeout=SESSION_TIMEOUT_MS)
+    qtbot.keyClick(window, Qt.Key.Key_Escape)  # first answer: No -> keeps going
+    qtbot.wait(200)
+    assert window.controller.running
+    qtbot.keyClick(window, Qt.Key.Key_Escape)  # second answer: Yes
+    wait_summary(window, qtbot)
+    assert answers == ["Stop the session?", "Stop the session?"]
+    assert window.summary.title.text() == "Session stopped early"
+    store = Store.open(tmp_path / "data")
+    sid = window.last_result.session_id  # type: ignore[union-attr]
+    assert store.get_session_info(sid).status == "aborted"
+    assert store.count_samples(sid) > 100
+    holds = store.load_holds(sid)
+    assert len(holds) == 1 and not holds[0].completed
+    store.close()
+
+
+def test_closing_the_window_mid_session_asks_then_keeps_everything(
+        qtbot, tmp_path: Path, settings_file: Path) -> None:  # type: ignore[no-untyped-def]
+    w = MainWindow(settings_file=settings_file, data_dir=tmp_path / "data", speed=SPEED)
+    qtbot.addWidget(w)
+    w.show()
+    answers = iter([False, True])
+    w.confirm = lambda title, text: next(answers)
+    w.pending_spec = "sim:good?seed=2"
+    w.begin_session(None, None)
+    qtbot.waitUntil(lambda: (s := w.controller.snapshot) is not None
+                    and s.phase is Phase.MVC_EFFORT, timeout=SESSION_TIMEOUT_MS)
+    w.close()  # "No": the session goes on
+    assert w.isVisible() and w.controller.running
+    w.close()  # "Yes": stopped cleanly, recording kept
+    assert not w.isVisible()
+    assert not w.controller.running
+    store = Store.open(tmp_path / "data")
+    [row] = store.list_sessions()
+    assert row.status == "aborted"
+    assert store.count_samples(row.id) > 50
+    store.close()
+
+
+def test_settings_are_checked_saved_and_restored(
+        qtbot, tmp_path: Path, settings_file: Path) -> None:  # type: ignore[no-untyped-def]
+    w = MainWindow(settings_file=settings_file, data_dir=tmp_path / "data")
+    qtbot.addWidget(w)
+    w.show_page("settings")
+    page = w.settings_page
+    page.participant.setText("John Smith")
+    qtbot.mouseClick(page.save_btn, Qt.MouseButton.LeftButton)
+    assert page.message.text().startswith("Not saved: participant ID must be a short code")
+    assert load_settings(settings_file)[0].participant == ""  # nothing half-saved
+
+    page.participant.setText("P017")
+    page.unit.setCurrentIndex(page.unit.findData(Unit.LBF))
+    page.band_default.setChecked(False)
+    page.band.setValue(5.0)
+    page.large_text.setChecked(True)
+    page.volume.setValue(40)
+    page.protocol.setCurrentIndex(page.protocol.findData("ihg-4x2-30-single-hand"))
+    qtbot.mouseClick(page.save_btn, Qt.MouseButton.LeftButton)
+    assert page.message.text() == "Saved."
+    on_disk = json.loads(settings_file.read_text())
+    assert on_disk["participant"] == "P017" and on_disk["unit"] == "lb"
+    assert on_disk["band_pct"] == 5.0 and on_disk["large_text"] is True
+    assert on_disk["volume"] == 0.4 and on_disk["protocol"] == "ihg-4x2-30-single-hand"
+    assert w.session_protocol().green_pct == 5.0
+    assert settings_file.stat().st_mode & 0o077 == 0
+    w.close()
+
+    again = MainWindow(settings_file=settings_file, data_dir=tmp_path / "data")
+    qtbot.addWidget(again)
+    again.show_page("settings")
+    p2 = again.settings_page
+    assert p2.participant.text() == "P017"
+    assert p2.unit.currentData() is Unit.LBF
+    assert not p2.band_default.isChecked() and p2.band.value() == 5.0
+    assert p2.large_text.isChecked() and p2.volume.value() == 40
+    assert p2.protocol.currentData() == "ihg-4x2-30-single-hand"
+    assert again.status_text.text() == "participant P017"
+    again.close()
+
+
+def test_damaged_settings_file_opens_with_defaults_and_says_so(
+        qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "settings.json"
+    path.write_text('{"unit": "stone", "volume": 0.3, "first_run_done": true}')
+    w = MainWindow(settings_file=path, data_dir=tmp_path / "data")
+    qtbot.addWidget(w)
+    assert w.settings.unit is Unit.KGF and w.settings.volume == 0.3
+    assert "unit" in w.device.message.text() and "defaults" in w.device.message.text()
+    w.close()
+
+
+def test_first_run_explains_then_remembers(
+        qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "fresh" / "settings.json"
+    w = MainWindow(settings_file=path, data_dir=tmp_path / "data")
+    qtbot.addWidget(w)
+    assert w.current_page() == "welcome"
+    texts = " ".join(lbl.text() for lbl in w.welcome.findChildren(type(w.status_text)))
+    assert "not a medical device" in texts
+    qtbot.mouseClick(w.welcome.ok_btn, Qt.MouseButton.LeftButton)
+    assert w.current_page() == "device"
+    assert load_settings(path)[0].first_run_done
+    w.close()
+
+
+def test_high_blood_pressure_advises_against_training(
+        window: MainWindow, qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    started: list[object] = []
+    window.before.begin.connect(lambda bp, reuse: started.append(bp))
+    window.prepare_session("sim")
+    page = window.before
+    page.sbp.setText("150")
+    page.dbp.setText("")
+    qtbot.mouseClick(page.begin_btn, Qt.MouseButton.LeftButton)
+    assert "Enter both numbers" in page.message.text() and not started
+    page.dbp.setText("112")
+    page.pulse.setText("70")
+    qtbot.mouseClick(page.begin_btn, Qt.MouseButton.LeftButton)
+    assert not started
+    assert "do not train now" in page.message.text().lower()
+    assert "150/112" in page.message.text()
+    assert page.begin_btn.text().startswith("Train anyway")
+    window.controller.frame.connect(lambda *_: window.controller.command(Command.ABORT))
+    qtbot.mouseClick(page.begin_btn, Qt.MouseButton.LeftButton)  # deliberate second press
+    assert started == [(150, 112, 70)]
+    wait_summary(window, qtbot)
+    store = Store.open(tmp_path / "data")
+    [reading] = store.list_bp_readings()
+    assert (reading.sbp, reading.dbp, reading.pulse, reading.context) == (150, 112, 70, "pre")
+    store.close()
+
+
+def test_history_lists_sessions_and_opens_a_summary(
+        window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
+    known = {Hand.LEFT: 30 * KGF_N, Hand.RIGHT: 32 * KGF_N}
+    skip_rests(window, qtbot)
+    window.pending_spec = "sim:good?seed=4"
+    window.begin_session(None, known)
+    wait_summary(window, qtbot)
+    sid = window.last_result.session_id  # type: ignore[union-attr]
+    window.show_page("history")
+    hist = window.history
+    qtbot.waitUntil(lambda: hist.data is not None and not hist.loading, timeout=10_000)
+    assert hist.table.rowCount() == 1
+    assert hist.table.item(0, 2).text() == "complete"
+    assert hist.table.item(0, 3).text() == "4"
+    assert hist.adherence_text.text().startswith("This week: 1 of 3 sessions")
+    hist.sbp.setText("131")
+    hist.dbp.setText("84")
+    qtbot.mouseClick(hist.bp_btn, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not hist.loading and hist.data is not None
+                    and len(hist.data.bp) == 1, timeout=10_000)
+    assert "Latest: 131/84 mmHg" in hist.bp_text.text()
+    hist.sbp.setText("84")
+    hist.dbp.setText("131")
+    qtbot.mouseClick(hist.bp_btn, Qt.MouseButton.LeftButton)
+    assert hist.bp_text.text().startswith("Not saved:")
+    hist.table.selectRow(0)
+    qtbot.mouseClick(hist.open_btn, Qt.MouseButton.LeftButton)
+    assert window.current_page() == "summary"
+    qtbot.waitUntil(lambda: window.summary.data is not None
+                    and window.summary.data.info.id == sid, timeout=10_000)
+
+
+def test_export_runs_in_the_background_and_writes_the_files(
+        window: MainWindow, qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    window.controller.frame.connect(lambda *_: window.controller.command(Command.ABORT))
+    window.pending_spec = "sim"
+    window.begin_session(None, None)
+    wait_summary(window, qtbot)
+    out = tmp_path / "exports"
+    out.mkdir()
+    window.summary.choose_folder = lambda: out
+    qtbot.mouseClick(window.summary.export_btn, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.summary.note.text().startswith("Saved"), timeout=10_000)
+    folder = out / f"isogrip-session-{window.last_result.session_id}"  # type: ignore[union-attr]
+    assert sorted(p.name for p in folder.iterdir()) == ["events.csv", "samples.csv",
+                                                        "summary.json"]
