@@ -261,11 +261,16 @@ def apply_band(protocol: Protocol, band_pct: float | None) -> Protocol:
     with the protocol file rules.
 
     Raises:
-        ProtocolFileError: The band does not fit the protocol (e.g. it would reach the
-            protocol's warning level).
+        SettingsError: The band is as wide as the target itself.
+        ProtocolFileError: The band breaks another protocol rule.
     """
     if band_pct is None or band_pct == protocol.green_pct:
         return protocol
+    if band_pct >= protocol.target_pct:
+        raise SettingsError(
+            f"a green band of {band_pct:g} % either side is too wide for the protocol "
+            f"{protocol.name!r}, whose target is {protocol.target_pct:g} % of the maximum"
+        )
     margin = max(protocol.amber_pct - protocol.green_pct, 0.0)
     d = protocol_to_dict(protocol)
     d["green_pct"] = band_pct

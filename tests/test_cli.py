@@ -102,3 +102,45 @@ def test_env_data_dir(tmp_path: Path, capsys: pytest.CaptureFixture[str],
     code, _, _ = cli(capsys, "run", "--speed", "max", "--headless")
     assert code == 0
     assert (tmp_path / "envdata" / "isogrip.sqlite3").exists()
+
+
+def _no_display(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.setattr(sys, "platform", "linux")
+
+
+def test_no_arguments_without_a_display_explains_and_shows_help(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    _no_display(monkeypatch)
+    code, out, err = cli(capsys)
+    assert code == 0
+    assert "no display found" in err and "usage: isogrip" in out
+    code, _, err = cli(capsys, "gui")
+    assert code == 2 and "no display found" in err
+
+
+def test_no_arguments_opens_the_app_where_a_display_exists(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import isogrip.ui.app as app
+
+    calls: list[dict[str, object]] = []
+    monkeypatch.setenv("DISPLAY", ":0")
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setattr(app, "run_app", lambda **kw: calls.append(kw) or 0)
+    assert main([]) == 0
+    assert main(["--data-dir", str(tmp_path), "demo"]) == 0
+    assert main(["gui", "--device", "sim:fatigue", "--speed", "4"]) == 0
+    assert calls == [
+        {"data_dir": None, "device": None, "speed": 1.0},
+        {"data_dir": tmp_path, "device": "sim", "speed": 1.0},
+        {"data_dir": None, "device": "sim:fatigue", "speed": 4.0},
+    ]
+
+
+def test_demo_without_a_display_runs_the_terminal_session(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    _no_display(monkeypatch)
+    code, out, _ = cli(capsys, "--data-dir", str(tmp_path), "demo", "--speed", "max")
+    assert code == 0 and "complete" in out

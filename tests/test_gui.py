@@ -6,16 +6,16 @@ import json
 from pathlib import Path
 
 import pytest
-
-pytest.importorskip("PyQt6.QtWidgets")  # the app needs Qt; it is a core dependency
-
 from PyQt6.QtCore import Qt
 
+from isogrip.ble_device.scanner import FoundDevice
+from isogrip.errors import DeviceError, DeviceErrorReason
 from isogrip.protocols.events import Command, Phase
 from isogrip.settings import Settings, load_settings, save_settings
 from isogrip.signal.units import KGF_N, Unit
 from isogrip.storage.store import Store
 from isogrip.types import Hand
+from isogrip.ui.device_screen import SIM
 from isogrip.ui.main_window import MainWindow
 
 SPEED = 100.0
@@ -307,8 +307,9 @@ def test_history_lists_sessions_and_opens_a_summary(
     hist = window.history
     qtbot.waitUntil(lambda: hist.data is not None and not hist.loading, timeout=10_000)
     assert hist.table.rowCount() == 1
-    assert hist.table.item(0, 2).text() == "complete"
-    assert hist.table.item(0, 3).text() == "4"
+    assert hist.table.item(0, 1).text() == "complete"
+    assert hist.table.item(0, 2).text() == "4"
+    assert hist.table.item(0, 3).text() == "30.0 kg"
     assert hist.adherence_text.text().startswith("This week: 1 of 3 sessions")
     hist.sbp.setText("131")
     hist.dbp.setText("84")
@@ -341,3 +342,58 @@ def test_export_runs_in_the_background_and_writes_the_files(
     folder = out / f"isogrip-session-{window.last_result.session_id}"  # type: ignore[union-attr]
     assert sorted(p.name for p in folder.iterdir()) == ["events.csv", "samples.csv",
                                                         "summary.json"]
+
+
+def test_device_screen_connects_reads_force_tares_and_disconnects(
+        window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
+    dev = window.device
+    assert dev.table.item(0, 0).text() == "Simulated device"  # always offered first
+    dev.table.selectRow(0)
+    qtbot.mouseClick(dev.connect_btn, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dev.status.text().startswith("Connected:"), timeout=10_000)
+    assert "battery" in dev.status.text()
+    assert dev.table.item(0, 3).text().endswith("%")
+    qtbot.waitUntil(lambda: dev.readout.text().endswith(" kg"), timeout=5_000)
+    value = float(dev.readout.text().split()[0])
+    assert -1.0 < value < 2.0  # a resting hand reads about zero
+    qtbot.mouseClick(dev.tare_btn, Qt.MouseButton.LeftButton)
+    assert dev.message.text().startswith("Zeroed")
+    qtbot.mouseClick(dev.disconnect_btn, Qt.MouseButton.LeftButton)
+    assert dev.status.text() == "Not connected" and dev.preview is None
+    assert not dev.tare_btn.isEnabled()
+
+
+def test_device_screen_reports_a_lost_device(window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
+    dev = window.device
+    dev.found = [SIM, FoundDevice("Flaky", "sim", "simulated", "x", -50)]
+    dev.spec_of = lambda d: "sim:good?disconnect_at=0.3&disconnect_s=60"  # type: ignore[method-assign]
+    dev.table.selectRow(0)
+    dev.connect_selected()
+    qtbot.waitUntil(lambda: "disconnected" in dev.message.text(), timeout=10_000)
+    assert dev.preview is None and dev.status.text() == "Not connected"
+
+
+def test_scan_results_and_failures_are_explained(window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
+    dev = window.device
+
+    def off() -> list[FoundDevice]:
+        raise DeviceError("Bluetooth scan: Bluetooth is switched off. Turn it on in the "
+                          "system settings and try again.", DeviceErrorReason.BLUETOOTH_OFF)
+
+    dev._scanner = off
+    qtbot.mouseClick(dev.scan_btn, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "switched off" in dev.message.text(), timeout=5_000)
+    assert dev.scan_btn.isEnabled()
+    dev._scanner = lambda: []
+    dev.start_scan()
+    qtbot.waitUntil(lambda: dev.message.text().startswith("No handgrip devices"), timeout=5_000)
+    assert dev.table.rowCount() == 1
+    dev._scanner = lambda: [FoundDevice("Progressor_7", "progressor", "Tindeq Progressor",
+                                        "AA:BB:CC:DD:EE:01", -82)]
+    dev.start_scan()
+    qtbot.waitUntil(lambda: dev.table.rowCount() == 2, timeout=5_000)
+    assert [dev.table.item(1, j).text() for j in range(4)] == [
+        "Progressor_7", "Tindeq Progressor", "weak (-82 dBm)", "shown when connected"]
+    assert "move it closer" in dev.message.text()
+    assert dev.selected() is not None and dev.spec_of(dev.selected()) == \
+        "progressor:AA:BB:CC:DD:EE:01"

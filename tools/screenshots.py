@@ -32,7 +32,8 @@ from isogrip.types import Hand
 from isogrip.ui.main_window import MainWindow
 
 SIZE = (1280, 800)
-KNOWN = {Hand.LEFT: 29.5 * KGF_N, Hand.RIGHT: 31.8 * KGF_N}
+KNOWN = {Hand.LEFT: 35.5 * KGF_N, Hand.RIGHT: 38.0 * KGF_N}
+PARTICIPANT = "P017"
 
 
 def wait_until(app: QApplication, cond: Callable[[], bool], timeout_s: float = 120) -> None:
@@ -68,6 +69,7 @@ def seed_history(data_dir: Path) -> None:
     for i, ago in enumerate(days_ago):
         known = {h: v * (0.9 + 0.01 * i) for h, v in KNOWN.items()}
         rt = SessionRuntime(SessionConfig(device=f"sim:good?seed={i}", speed=None,
+                                          participant=PARTICIPANT,
                                           known_mvc=known if i % 3 else None), store)
         result = rt.run()
         when = now - timedelta(days=ago, hours=2)
@@ -76,13 +78,11 @@ def seed_history(data_dir: Path) -> None:
             db.execute("UPDATE sessions SET started_at = ?, ended_at = ? WHERE id = ?",
                        (when.isoformat(), (when + timedelta(minutes=15)).isoformat(),
                         result.session_id))
-            if i % 3:  # reused MVCs are not measurements: mark them as such
-                db.execute("UPDATE mvc SET flags = '[\"reused\"]', best_trial = NULL "
-                           "WHERE session_id = ?", (result.session_id,))
         store = Store.open(data_dir)
     for k, ago in enumerate(range(28, 0, -3)):
         store.add_bp_reading(sbp=146 - k, dbp=92 - k // 2, pulse=70 - k // 3,
-                             taken_at=now - timedelta(days=ago, hours=3), context="rest")
+                             taken_at=now - timedelta(days=ago, hours=3), context="rest",
+                             participant=PARTICIPANT)
     store.close()
 
 
@@ -96,7 +96,7 @@ def main(out_dir: str = "docs/screenshots") -> int:
     data = scratch / "data"
     seed_history(data)
     settings_file = scratch / "settings.json"
-    save_settings(Settings(participant="P017"), settings_file)
+    save_settings(Settings(participant=PARTICIPANT), settings_file)
 
     def shot(w: MainWindow, name: str) -> None:
         settle(app)

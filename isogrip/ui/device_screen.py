@@ -42,7 +42,7 @@ def signal_words(rssi: int) -> str:
         return f"strong ({rssi} dBm)"
     if rssi >= -75:
         return f"good ({rssi} dBm)"
-    return f"weak ({rssi} dBm): move closer"
+    return f"weak ({rssi} dBm)"
 
 
 def friendly_error(exc: BaseException) -> str:
@@ -170,8 +170,10 @@ class DeviceScreen(QWidget):
         self._fill_table()
         if found:
             self.table.selectRow(1)
+            weak = " A weak signal means the device is far away: move it closer." \
+                if any(d.rssi < -75 for d in found) else ""
             set_text(self.message, f"Found {len(found)} device(s). Choose one and press "
-                     "\u201cConnect\u201d.")
+                     "\u201cConnect\u201d." + weak)
         else:
             self.table.selectRow(0)
             set_text(self.message, "No handgrip devices found. Check that yours is switched "

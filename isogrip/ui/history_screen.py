@@ -44,7 +44,7 @@ from isogrip.ui.theme import NORMAL, Palette
 
 GOAL_PER_WEEK = 3
 WEEKS_SHOWN = 8
-STATUS_WORDS = {"complete": "complete", "aborted": "stopped early",
+STATUS_WORDS = {"complete": "complete", "aborted": "stopped",
                 "interrupted": "interrupted", "running": "running"}
 
 
@@ -70,6 +70,25 @@ def _stamp(when: _dt.datetime | str) -> float:
     if isinstance(when, str):
         when = _dt.datetime.fromisoformat(when)
     return when.timestamp()
+
+
+def short_date(iso: str) -> str:
+    """``"Mon 23 Nov, 14:05"`` in local time."""
+    try:
+        return _dt.datetime.fromisoformat(iso).astimezone().strftime("%a %d %b, %H:%M")
+    except ValueError:
+        return iso
+
+
+def set_date_range(item: pg.PlotItem, stamps: list[float]) -> None:
+    """Fix a date axis to the data plus a day either side (a week at least)."""
+    if not stamps:
+        return
+    day = 86400.0
+    lo, hi = min(stamps) - day, max(stamps) + day
+    if hi - lo < 7 * day:
+        lo = hi - 7 * day
+    item.setXRange(lo, hi, padding=0)
 
 
 def _plot(title: str, left: str, dates: bool = True) -> pg.PlotWidget:
@@ -128,12 +147,11 @@ class HistoryScreen(QWidget):
         bp_box = QWidget()
         bp_box.setLayout(bp_form)
 
-        self.table = table(["When", "Protocol", "Status", "Holds", "Max LEFT", "Max RIGHT"],
+        self.table = table(["When", "Status", "Holds", "Max left", "Max right"],
                            selectable=True)
         header = self.table.horizontalHeader()
         assert header is not None
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         self.table.cellDoubleClicked.connect(lambda row, _col: self._open_row(row))
         self.open_btn = button("Open the selected session", slot=self.open_selected)
 
@@ -223,6 +241,7 @@ class HistoryScreen(QWidget):
             y = np.array([v for _, v in pts]) / self.unit.newtons
             item.plot(x, y, pen=pg.mkPen(colour, width=2), symbol=symbol, symbolSize=9,
                       symbolBrush=colour, name=f"{hand.label} hand")
+        set_date_range(item, [_stamp(w) for pts in trend.values() for w, _ in pts])
 
     def _show_bp(self, readings: list[BpReading]) -> None:
         item = self.bp_plot.getPlotItem()
@@ -235,6 +254,7 @@ class HistoryScreen(QWidget):
             item.plot(x, np.array([r.dbp for r in readings], float), pen=pg.mkPen(
                 self.pal.accent, width=2), symbol="t1", symbolBrush=self.pal.accent,
                 name="lower (diastolic)")
+            set_date_range(item, [float(v) for v in x])
             last = readings[-1]
             pulse = f", pulse {last.pulse}" if last.pulse else ""
             set_text(self.bp_text, f"Latest: {last.sbp}/{last.dbp} mmHg{pulse} "
@@ -247,8 +267,8 @@ class HistoryScreen(QWidget):
         rows = sorted(rows, key=lambda r: r.started_at, reverse=True)
         self._rows = rows
         fill_table(self.table, [
-            (started_words(r.started_at), r.protocol_name,
-             STATUS_WORDS.get(r.status, r.status), str(r.n_holds_done),
+            (short_date(r.started_at), STATUS_WORDS.get(r.status, r.status),
+             f"{r.n_holds_done}",
              fmt_force(r.mvc_left_n, self.unit), fmt_force(r.mvc_right_n, self.unit))
             for r in rows])
 

@@ -52,6 +52,8 @@ from isogrip.ui.welcome_screen import WelcomeScreen
 
 log = logging.getLogger(__name__)
 
+#: Pages that belong to the "Train" tab of the top bar.
+SESSION_PAGES = ("device", "before", "calibrate", "train", "summary")
 PAGES = ("welcome", "device", "before", "calibrate", "train", "summary", "history", "settings")
 RECONNECTING = ("Connection to the device lost. Reconnecting\u2026 "
                 "Keep holding if you can; the timer keeps running.")
@@ -108,6 +110,7 @@ class MainWindow(QMainWindow):
             self.stack.addWidget(page)
 
         self.nav = QButtonGroup(self)
+        self.nav.setExclusive(False)  # session pages belong to "Train"; set by show_page
         nav_row = QHBoxLayout()
         nav_row.setContentsMargins(12, 4, 12, 0)
         brand = label("isogrip", "heading")
@@ -118,7 +121,6 @@ class MainWindow(QMainWindow):
                            ("settings", "Settings")):
             b = button(text, "nav", slot=functools.partial(self.show_page, name))
             b.setCheckable(True)
-            b.setMinimumWidth(b.sizeHint().width() + 16)  # bold when checked: no clipping
             self.nav.addButton(b)
             self.nav_buttons[name] = b
             nav_row.addWidget(b)
@@ -161,6 +163,7 @@ class MainWindow(QMainWindow):
 
         self._apply_look()
         self.settings_page.show_settings(self.settings)
+        set_text(self.settings_page.audio_state, f"Sound output: {self.audio.description}.")
         if device:
             self.device.select_spec(device)
         self.show_page("device" if self.settings.first_run_done else "welcome")
@@ -213,7 +216,7 @@ class MainWindow(QMainWindow):
             self.screen_log.append(name)
         self.stack.setCurrentWidget(self.pages[name])
         for n, b in self.nav_buttons.items():
-            b.setChecked(n == name or (n == "device" and name in ("before", "summary")))
+            b.setChecked(n == name or (n == "device" and name in SESSION_PAGES))
         self.nav_bar.setEnabled(not self.controller.running)
 
     def _welcome_done(self) -> None:

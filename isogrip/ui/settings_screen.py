@@ -11,8 +11,10 @@ from PyQt6.QtWidgets import (
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QLineEdit,
+    QScrollArea,
     QSlider,
     QSpinBox,
     QVBoxLayout,
@@ -48,16 +50,18 @@ class SettingsScreen(QWidget):
         self.unit = QComboBox()
         for u, name in UNIT_NAMES.items():
             self.unit.addItem(name, u)
-        self.band_default = QCheckBox("Use the protocol's band")
+        self.band_default = QCheckBox("as in the protocol")
         self.band = QDoubleSpinBox()
         self.band.setRange(1.0, 10.0)
         self.band.setSingleStep(0.5)
-        self.band.setSuffix(" % of max, either side")
+        self.band.setSuffix(" % of max")
+        self.band.setToolTip("Half-width of the green band, either side of the target")
         self.band_default.toggled.connect(lambda on: self.band.setEnabled(not on))
         band_row = QHBoxLayout()
         band_row.addWidget(self.band)
         band_row.addWidget(self.band_default)
-        self.audio = QCheckBox("Play sounds (countdown, go, halfway, 10 s left, stop)")
+        self.audio = QCheckBox("Play sounds")
+        self.audio.setToolTip("Countdown, go, halfway, 10 s left, stop, out of the band")
         self.volume = QSlider(Qt.Orientation.Horizontal)
         self.volume.setRange(0, 100)
         self.volume.setMinimumWidth(200)
@@ -65,6 +69,7 @@ class SettingsScreen(QWidget):
         vol_row = QHBoxLayout()
         vol_row.addWidget(self.volume, 1)
         vol_row.addWidget(self.sound_btn)
+        self.audio_state = label("", "muted", wrap=True)
         self.protocol = QComboBox()
         self.protocol.setEditable(False)
         # Long protocol titles must not widen the whole window.
@@ -112,7 +117,7 @@ class SettingsScreen(QWidget):
         ))
         display = panel(label("Display and sound", "heading"), rows(
             ("Units", self.unit), ("", self.large_text), ("", self.high_contrast),
-            ("", self.audio), ("Volume", vol_row),
+            ("", self.audio), ("Volume", vol_row), ("", self.audio_state),
         ))
         data = panel(label("Data", "heading"), rows(
             ("Data folder", data_row), ("Participant ID", self.participant),
@@ -124,20 +129,24 @@ class SettingsScreen(QWidget):
         buttons.addWidget(self.message, 1)
         buttons.addWidget(self.revert_btn)
         buttons.addWidget(self.save_btn)
-        cols = QHBoxLayout()
-        left = QVBoxLayout()
-        left.addWidget(training)
-        left.addWidget(data)
-        left.addStretch(1)
-        right = QVBoxLayout()
-        right.addWidget(display)
-        right.addStretch(1)
-        cols.addLayout(left, 3)
-        cols.addLayout(right, 2)
+        cols = QVBoxLayout()  # one column: it scrolls vertically, never sideways
+        cols.setContentsMargins(0, 0, 12, 0)
+        for section in (training, display, data):
+            cols.addWidget(section)
+        cols.addStretch(1)
+        # The form scrolls when large text makes it taller or wider than the window;
+        # Save stays visible below it.
+        body = QWidget()
+        body.setLayout(cols)
+        scroll = QScrollArea()
+        scroll.setWidget(body)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(24, 16, 24, 16)
         lay.addWidget(label("Settings", "title"))
-        lay.addLayout(cols, 1)
+        lay.addWidget(scroll, 1)
         lay.addLayout(buttons)
         self.choose_file = self._ask_file
         self.choose_dir = self._ask_dir
@@ -145,6 +154,7 @@ class SettingsScreen(QWidget):
     @staticmethod
     def _pair(a: QWidget, b: QWidget) -> QWidget:
         w = QWidget()
+        w.setStyleSheet("background: transparent;")
         row = QHBoxLayout(w)
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(a)

@@ -46,7 +46,7 @@ from isogrip.ui.theme import NORMAL, Palette
 F64 = NDArray[np.float64]
 
 HOLD_COLUMNS = ("Hold", "Hand", "Time in band", "Mean % of max", "Steadiness (CV)",
-                "Drift, % of max per min", "Signal gaps")
+                "Drift (%/min)", "Signal gaps")
 
 
 @dataclass

@@ -100,6 +100,7 @@ def stylesheet(pal: Palette, large_text: bool) -> str:
     QFrame[role="panel"] {{ background: {pal.panel}; border: 1px solid {pal.border};
         border-radius: 10px; }}
     QFrame[role="panel"] QLabel {{ background: transparent; }}
+    QFrame[role="panel"] > QWidget {{ background: transparent; }}
     QPushButton {{ background: {pal.panel}; color: {pal.text}; border: 2px solid {pal.border};
         border-radius: 8px; padding: 8px 18px; min-height: 30px; }}
     QPushButton:hover {{ border-color: {pal.accent}; }}
@@ -112,7 +113,7 @@ def stylesheet(pal: Palette, large_text: bool) -> str:
         border-color: {pal.stop}; font-weight: 600; }}
     QPushButton[role="nav"] {{ border: none; border-bottom: 4px solid transparent;
         border-radius: 0; padding: 10px 20px; }}
-    QPushButton[role="nav"]:checked {{ border-bottom-color: {pal.accent}; font-weight: 600; }}
+    QPushButton[role="nav"]:checked {{ border-bottom-color: {pal.accent}; }}
     QLineEdit, QSpinBox, QDoubleSpinBox, QComboBox {{ background: {pal.panel};
         border: 2px solid {pal.border}; border-radius: 6px; padding: 4px 8px;
         min-height: 28px; }}

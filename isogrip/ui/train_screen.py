@@ -150,6 +150,8 @@ class TrainScreen(QWidget):
         # Cue: shape + words + colour.
         if snap.paused:
             cue, colour = "Paused", self.pal.muted
+        elif phase is Phase.HOLD and snap.in_gap:
+            cue, colour = "Waiting for the device\u2026", self.pal.muted
         elif phase is Phase.HOLD:
             cue = f"{ZONE_SYMBOLS[zone]}  {zone.words}" if zone is not Zone.NONE else snap.cue
         elif phase is Phase.COUNTDOWN:
@@ -160,14 +162,14 @@ class TrainScreen(QWidget):
             cue = snap.cue
         self._set_cue(cue, colour)
 
-        if phase is Phase.HOLD and force is not None:
+        if phase is Phase.HOLD and force is not None and not snap.in_gap:
             detail = f"{force:.1f} {self.unit.value}"
             if not snap.hide_intensity and snap.pct_mvc is not None and math.isfinite(snap.pct_mvc):
                 detail += f"  \u00b7  {snap.pct_mvc:.0f} % of your maximum"
         elif phase is Phase.COUNTDOWN and snap.stage is Stage.HOLD:
             detail = "Squeeze gently until the marker is in the green band."
         elif resting and snap.rep:
-            detail = f"Next: hold {snap.rep} of {snap.reps} with your {hand_words.upper()}."
+            detail = f"Next: hold {snap.rep} of {snap.reps} with your {hand_words}."
         else:
             detail = ""
         set_text(self.detail, detail)
