@@ -397,3 +397,52 @@ def test_scan_results_and_failures_are_explained(window: MainWindow, qtbot) -> N
     assert "move it closer" in dev.message.text()
     assert dev.selected() is not None and dev.spec_of(dev.selected()) == \
         "progressor:AA:BB:CC:DD:EE:01"
+
+
+def test_pause_repeats_the_hold_and_redo_repeats_a_squeeze(
+        window: MainWindow, qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    seen: dict[str, object] = {}
+    cal = window.calibrate
+
+    def driver(snap, _events) -> None:  # type: ignore[no-untyped-def]
+        phase = snap.phase
+        if phase is Phase.COUNTDOWN and snap.stage is not None and snap.stage.value == "mvc":
+            seen.setdefault("count", cal.instruction.text())
+        if phase is Phase.MVC_REST and "redo" not in seen and cal.trials:
+            seen["redo"] = len(cal.trials)
+            qtbot.mouseClick(cal.redo_btn, Qt.MouseButton.LeftButton)
+        elif phase is Phase.HOLD and snap.rep == 1 and "paused" not in seen and \
+                snap.time_left_s is not None and snap.time_left_s < 100:
+            seen["paused"] = True
+            qtbot.keyClick(window, Qt.Key.Key_P)
+        elif snap.paused and "resumed" not in seen:
+            seen["resumed"] = (window.train.title.text(), window.train.continue_btn.isVisible())
+            qtbot.keyClick(window, Qt.Key.Key_Space)
+        elif not snap.paused and phase in (Phase.MVC_REST, Phase.REST, Phase.PREPARE):
+            qtbot.keyClick(window, Qt.Key.Key_Space)
+
+    window.controller.frame.connect(driver)
+    window.pending_spec = "sim:good?seed=8"
+    window.begin_session(None, None)
+    wait_summary(window, qtbot)
+    assert seen["count"] in {"1", "2", "3"}  # the 3-2-1 countdown, as digits
+    title, continue_visible = seen["resumed"]  # type: ignore[misc]
+    assert title.startswith("Paused") and continue_visible
+    assert any("(repeated)" in cal.table.item(i, 2).text() for i in range(cal.table.rowCount()))
+    store = Store.open(tmp_path / "data")
+    sid = window.last_result.session_id  # type: ignore[union-attr]
+    holds = store.load_holds(sid)
+    first = [(h.attempt, h.completed) for h in holds if h.rep == 1]
+    assert first == [(1, False), (2, True)]  # the paused hold was repeated
+    assert sum(h.completed for h in holds) == 4
+    trials = store.load_mvc_trials(sid)
+    assert any(not t.used for t in trials)  # the redone squeeze stays on record, unused
+    store.close()
+
+
+def test_a_session_that_cannot_start_says_why(window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
+    window.pending_spec = "sim:grumpy"
+    window.begin_session(None, None)
+    assert window.current_page() == "device"
+    assert "grumpy" in window.device.message.text()
+    assert not window.controller.running

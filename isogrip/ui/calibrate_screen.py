@@ -21,6 +21,7 @@ from isogrip.ui.common import (
     button,
     fill_table,
     fmt_clock,
+    fmt_count,
     fmt_force,
     label,
     panel,
@@ -176,7 +177,7 @@ class CalibrateScreen(QWidget):
         elif phase in (Phase.IDLE, Phase.PREPARE):
             text = "Get ready. Hold the handle loosely."
         elif phase is Phase.COUNTDOWN and snap.stage is Stage.MVC:
-            text = fmt_clock(snap.time_left_s)
+            text = fmt_count(snap.time_left_s)
         elif effort:
             text = "Squeeze as hard as you can!"
         elif phase is Phase.MVC_REST:

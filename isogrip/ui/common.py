@@ -120,6 +120,13 @@ def fmt_clock(seconds: float | None) -> str:
     return f"{s // 60}:{s % 60:02d}"
 
 
+def fmt_count(seconds: float | None) -> str:
+    """A 3-2-1 countdown: whole seconds left, rounded up (``2.4`` -> ``"3"``)."""
+    if seconds is None or not math.isfinite(seconds):
+        return ""
+    return str(max(1, math.ceil(seconds - 1e-6)))
+
+
 def fmt_force(value_n: float | None, unit: Unit, decimals: int = 1) -> str:
     """A force in the user's unit (``"12.3 kg"``), or an em dash."""
     if value_n is None or not math.isfinite(value_n):

@@ -86,6 +86,7 @@ class MainWindow(QMainWindow):
         self.controller.frame.connect(self.on_frame)
         self.controller.finished.connect(self.on_finished)
         self.measuring_mvc = True
+        self.holds_started = False
         self.pending_spec: str | None = None
         self.link_message: str | None = None
         self.last_result: SessionResult | None = None
@@ -296,6 +297,7 @@ class MainWindow(QMainWindow):
             known_mvc=reuse,
         )
         self.measuring_mvc = reuse is None
+        self.holds_started = False
         self.calibrate.reset()
         self.link_message = None
         self.train.show_link(None)
@@ -318,7 +320,9 @@ class MainWindow(QMainWindow):
                 self._on_event(ev)
         if snap.phase.finished:
             return  # the summary follows when the runtime has closed the recording
-        page = SessionController.screen_for(snap, self.measuring_mvc)
+        if snap.phase is Phase.HOLD:
+            self.holds_started = True
+        page = SessionController.screen_for(snap, self.measuring_mvc, self.holds_started)
         if snap.phase is Phase.IDLE:
             page = "calibrate" if self.measuring_mvc else "train"
         if self.current_page() != page:
@@ -336,7 +340,9 @@ class MainWindow(QMainWindow):
         self.train.show_link(link)
 
     def _on_event(self, ev: Event) -> None:
-        if ev.kind is EventKind.MVC_TRIAL:
+        if ev.kind is EventKind.PHASE and ev.data.get("phase") == Phase.HOLD.value:
+            self.holds_started = True
+        elif ev.kind is EventKind.MVC_TRIAL:
             self.calibrate.add_trial(ev.data)
         elif ev.kind is EventKind.MVC_RESULT:
             self.calibrate.add_result(ev.data)

@@ -103,17 +103,19 @@ class SessionController(QObject):
             self.finished.emit(outcome)
 
     @staticmethod
-    def screen_for(snap: Snapshot, measuring_mvc: bool) -> str:
+    def screen_for(snap: Snapshot, measuring_mvc: bool, holds_started: bool) -> str:
         """Which screen shows ``snap``: ``"calibrate"``, ``"train"`` or ``"summary"``.
 
         Args:
             snap: The engine snapshot.
             measuring_mvc: Whether this session measures an MVC (not all reused).
+            holds_started: Whether a hold has begun (a pause in hold 1 is a rest with
+                ``rep == 1`` too, and belongs on the Train screen).
         """
         phase = snap.phase
         if phase.finished:
             return "summary"
-        if not measuring_mvc:
+        if not measuring_mvc or holds_started:
             return "train"
         if phase in (Phase.IDLE, Phase.PREPARE, Phase.MVC_EFFORT, Phase.MVC_REST):
             return "calibrate"

@@ -15,7 +15,7 @@ from PyQt6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from isogrip.protocols.events import Phase, Snapshot, Stage, Zone
 from isogrip.signal.units import Unit
-from isogrip.ui.common import button, fmt_clock, label, set_point_size, set_text
+from isogrip.ui.common import button, fmt_clock, fmt_count, label, set_point_size, set_text
 from isogrip.ui.force_trace import ForceTrace
 from isogrip.ui.gauge import ForceGauge, HandIcon
 from isogrip.ui.theme import NORMAL, ZONE_SYMBOLS, Palette, zone_colour
@@ -124,7 +124,13 @@ class TrainScreen(QWidget):
         if snap.paused:
             title = "Paused \u00b7 " + title
         set_text(self.title, title)
-        set_text(self.countdown, fmt_clock(snap.time_left_s) if not snap.paused else "\u2016")
+        if snap.paused:
+            clock = "\u2016"  # a pause sign
+        elif phase is Phase.COUNTDOWN:
+            clock = fmt_count(snap.time_left_s)
+        else:
+            clock = fmt_clock(snap.time_left_s)
+        set_text(self.countdown, clock)
 
         # Band and fixed scale (only recomputed when the band changes).
         key = (snap.band_low_n, snap.band_high_n, snap.near_low_n, snap.near_high_n,
