@@ -72,7 +72,9 @@ def test_complete_session_through_the_gui(
 
     def watch(*_: object) -> None:
         page = window.current_page()
-        if page == "train" and window.train.title.text().startswith("Hold 2 of 4"):
+        snap = window.controller.snapshot
+        if page == "train" and window.train.title.text().startswith("Hold 2 of 4") and \
+                snap is not None and snap.phase is Phase.HOLD:
             seen_train.setdefault("title", window.train.title.text())
             seen_train.setdefault("countdown", window.train.countdown.text())
             if window.train.cue.text().strip():
