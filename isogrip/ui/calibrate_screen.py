@@ -19,6 +19,7 @@ from isogrip.signal.units import KGF_N, Unit
 from isogrip.types import Hand
 from isogrip.ui.common import (
     button,
+    control_row,
     fill_table,
     fmt_clock,
     fmt_count,
@@ -86,16 +87,9 @@ class CalibrateScreen(QWidget):
         middle.addLayout(centre, 1)
         middle.addWidget(side)
 
-        self.pause_btn = button("Pause  (P)")
         self.redo_btn = button("Redo last squeeze")
         self.accept_btn = button("Continue  (Space)", "primary")
-        self.stop_btn = button("Stop  (Esc)", "stop")
-        bottom = QHBoxLayout()
-        bottom.addWidget(self.pause_btn)
-        bottom.addWidget(self.redo_btn)
-        bottom.addWidget(self.accept_btn)
-        bottom.addStretch(1)
-        bottom.addWidget(self.stop_btn)
+        bottom, self.pause_btn, self.stop_btn = control_row(self.redo_btn, self.accept_btn)
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(24, 16, 24, 16)

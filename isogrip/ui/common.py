@@ -12,6 +12,7 @@ from PyQt6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
     QFrame,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
@@ -21,6 +22,7 @@ from PyQt6.QtWidgets import (
 )
 
 from isogrip.signal.units import Unit, from_newtons
+from isogrip.ui.theme import Palette
 
 
 def label(text: str = "", role: str | None = None, *, wrap: bool = False,
@@ -99,6 +101,49 @@ def button(text: str, role: str | None = None,
         b.clicked.connect(lambda _checked=False: slot())
     b.setCursor(Qt.CursorShape.PointingHandCursor)
     return b
+
+
+def control_row(*middle: QPushButton) -> tuple[QHBoxLayout, QPushButton, QPushButton]:
+    """The session controls: Pause at the left, ``middle``, Stop alone at the right.
+
+    Returns:
+        The row, the Pause button and the Stop button.
+    """
+    pause = button("Pause  (P)")
+    stop = button("Stop  (Esc)", "stop")
+    row = QHBoxLayout()
+    for b in (pause, *middle):
+        row.addWidget(b)
+    row.addStretch(1)  # Stop stays far from the other buttons: no slip of the finger
+    row.addWidget(stop)
+    return row, pause, stop
+
+
+class Redraws:
+    """Mixin for screens that draw stored data: a new look or unit redraws them."""
+
+    pal: Palette
+    unit: Unit
+    data: Any
+
+    def _show(self, data: Any) -> None:
+        raise NotImplementedError
+
+    def _unit_changed(self) -> None:
+        """Hook for unit labels that are not part of the data drawing."""
+
+    def set_palette(self, pal: Palette) -> None:
+        """Use another palette."""
+        self.pal = pal
+        if self.data is not None:
+            self._show(self.data)
+
+    def set_unit(self, unit: Unit) -> None:
+        """Show forces in ``unit``."""
+        self.unit = unit
+        self._unit_changed()
+        if self.data is not None:
+            self._show(self.data)
 
 
 def panel(*widgets: QWidget) -> QFrame:

@@ -29,6 +29,7 @@ from isogrip.storage.store import BpReading, SessionRow, Store
 from isogrip.types import Hand
 from isogrip.ui.before_screen import parse_optional_int
 from isogrip.ui.common import (
+    Redraws,
     button,
     fill_table,
     fmt_force,
@@ -105,7 +106,7 @@ def _plot(title: str, left: str, dates: bool = True) -> pg.PlotWidget:
     return w
 
 
-class HistoryScreen(QWidget):
+class HistoryScreen(Redraws, QWidget):
     """Progress over weeks, the blood-pressure log and the list of sessions.
 
     Signals:
@@ -168,18 +169,8 @@ class HistoryScreen(QWidget):
         lay.addWidget(label("Your progress", "title"))
         lay.addLayout(grid, 1)
 
-    def set_palette(self, pal: Palette) -> None:
-        """Use another palette."""
-        self.pal = pal
-        if self.data is not None:
-            self._show(self.data)
-
-    def set_unit(self, unit: Unit) -> None:
-        """Show forces in ``unit``."""
-        self.unit = unit
-        self.mvc_plot.getPlotItem().setLabel("left", unit.value)
-        if self.data is not None:
-            self._show(self.data)
+    def _unit_changed(self) -> None:
+        self.mvc_plot.getPlotItem().setLabel("left", self.unit.value)
 
     def load(self, store: Store, participant: str | None) -> None:
         """Read and show the history (in the background)."""

@@ -30,6 +30,7 @@ from isogrip.storage.history import previous_mvc
 from isogrip.storage.store import HoldRow, MvcRow, SessionInfo, Store
 from isogrip.types import Hand
 from isogrip.ui.common import (
+    Redraws,
     button,
     fill_table,
     fmt_force,
@@ -86,7 +87,7 @@ def started_words(iso: str) -> str:
     return when.strftime("%A %d %B %Y, %H:%M")
 
 
-class SummaryScreen(QWidget):
+class SummaryScreen(Redraws, QWidget):
     """One session's results."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -127,18 +128,6 @@ class SummaryScreen(QWidget):
         lay.addWidget(self.note)
         lay.addLayout(buttons)
         self.choose_folder = self._ask_folder
-
-    def set_palette(self, pal: Palette) -> None:
-        """Use another palette."""
-        self.pal = pal
-        if self.data is not None:
-            self._show(self.data)
-
-    def set_unit(self, unit: Unit) -> None:
-        """Show forces in ``unit``."""
-        self.unit = unit
-        if self.data is not None:
-            self._show(self.data)
 
     def load(self, store: Store, session_id: int) -> None:
         """Show a session (read in the background)."""

@@ -15,7 +15,15 @@ from PyQt6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from isogrip.protocols.events import Phase, Snapshot, Stage, Zone
 from isogrip.signal.units import Unit
-from isogrip.ui.common import button, fmt_clock, fmt_count, label, set_point_size, set_text
+from isogrip.ui.common import (
+    button,
+    control_row,
+    fmt_clock,
+    fmt_count,
+    label,
+    set_point_size,
+    set_text,
+)
 from isogrip.ui.force_trace import ForceTrace
 from isogrip.ui.gauge import ForceGauge, HandIcon
 from isogrip.ui.theme import NORMAL, ZONE_SYMBOLS, Palette, zone_colour
@@ -68,14 +76,8 @@ class TrainScreen(QWidget):
         self.trace.setMinimumHeight(170)
         self.trace.setMaximumHeight(260)
 
-        self.pause_btn = button("Pause  (P)")
         self.continue_btn = button("Continue  (Space)", "primary")
-        self.stop_btn = button("Stop  (Esc)", "stop")
-        bottom = QHBoxLayout()
-        bottom.addWidget(self.pause_btn)
-        bottom.addWidget(self.continue_btn)
-        bottom.addStretch(1)
-        bottom.addWidget(self.stop_btn)
+        bottom, self.pause_btn, self.stop_btn = control_row(self.continue_btn)
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(24, 16, 24, 16)
