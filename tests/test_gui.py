@@ -448,3 +448,39 @@ def test_a_session_that_cannot_start_says_why(window: MainWindow, qtbot) -> None
     assert window.current_page() == "device"
     assert "grumpy" in window.device.message.text()
     assert not window.controller.running
+
+
+def test_settings_protocol_file_and_data_folder(
+        qtbot, tmp_path: Path, settings_file: Path,  # type: ignore[no-untyped-def]
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ISOGRIP_DATA_DIR", str(tmp_path / "default"))
+    w = MainWindow(settings_file=settings_file)  # no --data-dir: Settings decide
+    assert w.store.path.parent == tmp_path / "default"
+    qtbot.addWidget(w)
+    page = w.settings_page
+    w.show_page("settings")
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[protocol]\nname = "x"\n[holds]\nduration_s = -5\n')
+    page.choose_file = lambda: str(bad)
+    qtbot.mouseClick(page.protocol_file_btn, Qt.MouseButton.LeftButton)
+    assert page.message.text().startswith("That protocol file cannot be used:")
+    assert "duration_s" in page.message.text()
+    good = tmp_path / "short.toml"
+    good.write_text('[protocol]\nname = "short"\n[holds]\nreps = 2\nduration_s = 30\n')
+    page.choose_file = lambda: str(good)
+    qtbot.mouseClick(page.protocol_file_btn, Qt.MouseButton.LeftButton)
+    assert page.protocol.currentData() == str(good)
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    page.data_dir.setText(str(blocker / "data"))
+    qtbot.mouseClick(page.save_btn, Qt.MouseButton.LeftButton)
+    assert "cannot be used" in page.message.text()
+    assert load_settings(settings_file)[0].data_dir is None  # the old folder is kept
+    page.data_dir.setText(str(tmp_path / "elsewhere"))
+    qtbot.mouseClick(page.save_btn, Qt.MouseButton.LeftButton)
+    assert w.store.path.parent == tmp_path / "elsewhere"
+    saved = load_settings(settings_file)[0]
+    assert saved.data_dir == str(tmp_path / "elsewhere") and saved.protocol == str(good)
+    assert w.session_protocol().reps == 2
+    w.close()
