@@ -417,6 +417,8 @@ class MainWindow(QMainWindow):
                 if event is not None:
                     event.ignore()
                 return
+            # The window is going: no summary to load for a store about to close.
+            self.controller.finished.disconnect(self.on_finished)
             self.controller.stop()
         self.device.release()
         self.history.shutdown()
