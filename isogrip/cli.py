@@ -106,10 +106,37 @@ def build_parser() -> argparse.ArgumentParser:
                      help="clock speed of simulated sessions (default: real time)")
     sessions = sub.add_parser("sessions", help="list recorded sessions")
     sessions.add_argument("--participant", default=None, metavar="ID")
-    export = sub.add_parser("export", help="export a session (samples.csv, events.csv, "
-                            "summary.json)")
-    export.add_argument("session", help="session id, 'last', or the start of its uuid")
+    export = sub.add_parser(
+        "export", help="export a session (csv: samples.csv, events.csv, summary.json; "
+        "parquet; edf; json) or a participant's holds as one table")
+    export.add_argument("session", nargs="?", default=None,
+                        help="session id, 'last', or the start of its uuid")
+    export.add_argument("--participant", default=None, metavar="ID",
+                        help="instead of one session: one row per hold across this "
+                        "participant's sessions (parquet or csv)")
+    export.add_argument("--format", default=None, choices=("csv", "parquet", "edf", "json"),
+                        help="file format (default: csv for a session, parquet for a "
+                        "participant)")
     export.add_argument("--out", type=Path, required=True, help="output folder")
+    imp = sub.add_parser("import", help="read an exported session (csv set) into the "
+                         "database")
+    imp.add_argument("folder", type=Path, help="folder with samples.csv, events.csv, "
+                     "summary.json")
+    bp = sub.add_parser("bp", help="blood-pressure log")
+    bp_sub = bp.add_subparsers(dest="bp_command", metavar="ACTION", required=True)
+    bp_add = bp_sub.add_parser("add", help="add a reading, e.g. 'isogrip bp add 128/82 "
+                               "--pulse 64'")
+    bp_add.add_argument("reading", help="systolic/diastolic in mmHg, e.g. 128/82")
+    bp_add.add_argument("--pulse", type=int, default=None, help="beats per minute")
+    bp_add.add_argument("--participant", default=None, metavar="ID")
+    bp_add.add_argument("--context", choices=("pre", "post", "rest"), default="rest",
+                        help="before or after a session, or at rest (default: rest)")
+    bp_list = bp_sub.add_parser("list", help="list the readings")
+    bp_list.add_argument("--participant", default=None, metavar="ID")
+    bp_csv = bp_sub.add_parser("import", help="add readings from a CSV file with columns "
+                               "taken_at,sbp,dbp[,pulse][,context]")
+    bp_csv.add_argument("file", type=Path)
+    bp_csv.add_argument("--participant", default=None, metavar="ID")
     sub.add_parser("protocols", help="list the built-in protocols and their parameters")
     scan = sub.add_parser("scan", help="list nearby force devices")
     scan.add_argument("--timeout", type=float, default=5.0, metavar="S",
@@ -147,6 +174,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _sessions(args, console)
         if args.command == "export":
             return _export(args, console)
+        if args.command == "import":
+            return _import(args, console)
+        if args.command == "bp":
+            from isogrip.bp_cli import run_bp
+
+            store = _open_store(args)
+            try:
+                return run_bp(args, store, console)
+            finally:
+                store.close()
         if args.command == "protocols":
             return _protocols(console)
         if args.command == "scan":
@@ -341,14 +378,34 @@ def _sessions(args: argparse.Namespace, console: Console) -> int:
 
 
 def _export(args: argparse.Namespace, console: Console) -> int:
-    from isogrip.storage.export import export_session
+    from isogrip.storage.export_formats import export, export_participant
 
+    if (args.session is None) == (args.participant is None):
+        raise IsogripError("give either a session (e.g. 'last') or --participant ID")
     store = _open_store(args)
-    session_id = store.resolve_session(args.session)
-    paths = export_session(store, session_id, args.out)
-    store.close()
+    try:
+        if args.participant is not None:
+            paths = export_participant(store, args.participant, args.out,
+                                       args.format or "parquet")
+        else:
+            session_id = store.resolve_session(args.session)
+            paths = export(store, session_id, args.out, args.format or "csv")
+    finally:
+        store.close()
     for p in paths:
         console.print(str(p), highlight=False)
+    return 0
+
+
+def _import(args: argparse.Namespace, console: Console) -> int:
+    from isogrip.storage.importer import import_session
+
+    store = _open_store(args)
+    try:
+        sid = import_session(store, args.folder)
+    finally:
+        store.close()
+    console.print(f"Imported as session {sid}.", highlight=False)
     return 0
 
 

@@ -141,7 +141,7 @@ def export_session(store: Store, session_id: int, out_dir: Path | str) -> list[P
     out: list[Path] = []
     for name, writer in ((SAMPLES_CSV, write_samples), (EVENTS_CSV, write_events),
                          (SUMMARY_JSON, write_summary)):
-        out.append(_write_atomic(folder / name, writer))
+        out.append(write_atomic(folder / name, writer))
     return out
 
 
@@ -232,7 +232,7 @@ _HOLD_BASE: Final = ("rep", "attempt", "hand", "t_go_s", "t_end_s", "target_n",
 
 
 # ---------------------------------------------------------------------------- files
-def _write_atomic(path: Path, write: Callable[[IO[bytes]], None]) -> Path:
+def write_atomic(path: Path, write: Callable[[IO[bytes]], None]) -> Path:
     """Write a file through a temporary file in the same folder, then rename it."""
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -261,6 +261,18 @@ def _fixed(x: float | None, decimals: int) -> str:
         return ""
     text = f"{x:.{decimals}f}"
     return text[1:] if text.startswith("-") and float(text) == 0 else text
+
+
+def quantize(x: NDArray[np.float64], decimals: int) -> NDArray[np.float64]:
+    """The values a fixed-decimal column holds: ``rint(x * 10**d) / 10**d``.
+
+    This is the same rounding as the writer's, and the division of two exact numbers
+    is correctly rounded, so it equals ``float()`` of the written text.
+    """
+    scale = 10.0**decimals
+    with np.errstate(invalid="ignore"):
+        out: NDArray[np.float64] = np.rint(x * scale) / scale
+    return out
 
 
 def _format_fixed(x: NDArray[np.float64], decimals: int) -> NDArray[np.uint8]:
@@ -409,6 +421,9 @@ def _samples_block(
     k = t.size
     comma = np.full((k, 1), _COMMA, np.uint8)
     lo, hi, mv = low[idx], high[idx], mvc[idx]
+    # Derived columns come from the force exactly as written, so a file read back in
+    # (isogrip import) exports to the same bytes.
+    force = quantize(force, FORCE_DECIMALS)
     with np.errstate(invalid="ignore", divide="ignore"):
         pct = 100.0 * force / mv
         has_band = np.isfinite(lo) & np.isfinite(hi) & np.isfinite(force)

@@ -813,6 +813,55 @@ class Store:
         assert session_id is not None
         return int(session_id)
 
+    def insert_session_record(
+        self,
+        *,
+        uuid: str,
+        started_at: str,
+        ended_at: str | None,
+        status: str,
+        note: str | None,
+        protocol_name: str,
+        protocol: Mapping[str, Any],
+        device: str,
+        device_info: Mapping[str, Any] | None,
+        participant: str | None,
+        app_version: str,
+        t0_s: float,
+        preferred_id: int | None = None,
+    ) -> int:
+        """Add a finished session read from an export (``isogrip import``).
+
+        The session keeps its uuid; it keeps its id too when that id is free here.
+
+        Raises:
+            StorageError: The session (same uuid) is already in this store, or a value
+                is not acceptable.
+        """
+        if status not in FINAL_STATUSES:
+            raise StorageError(f"an imported session must have ended; status {status!r}")
+        with self.transaction():
+            dup = self._all("check for the session", "SELECT id FROM sessions WHERE uuid = ?",
+                            (uuid,))
+            if dup:
+                raise StorageError(f"this session is already in the store (session "
+                                   f"{dup[0][0]}); nothing was imported")
+            free = preferred_id is not None and not self._all(
+                "check the session id", "SELECT 1 FROM sessions WHERE id = ?", (preferred_id,))
+            cur = self._exec(
+                "import a session",
+                "INSERT INTO sessions (id, uuid, started_at, ended_at, status, protocol_name,"
+                " protocol_json, device, device_info_json, participant, app_version, t0_s,"
+                " note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (preferred_id if free else None, uuid, started_at, ended_at, status,
+                 protocol_name, dumps(dict(protocol)), device,
+                 None if device_info is None else dumps(dict(device_info)), participant,
+                 app_version, float(t0_s), note),
+            )
+            session_id = cur.lastrowid
+        assert session_id is not None
+        return int(session_id)
+
     def finish_session(
         self,
         session_id: int,

@@ -1,0 +1,324 @@
+"""Session exports for research tools: Parquet, EDF+ and JSON, plus a per-participant table.
+
+* **Parquet** (``samples.parquet``, pyarrow): the columns of ``samples.csv`` with real
+  types (float64, dictionary-encoded text, nullable int16 and bool); the session
+  summary and every event are in the file's key-value metadata (``isogrip.summary``,
+  ``isogrip.events``, JSON), so one file carries the whole session.
+* **EDF+** (``session.edf``, pyedflib): one force channel in newtons, resampled onto
+  the device's nominal rate (EDF needs a fixed rate; the recorded times are not
+  perfectly regular), physical range from the data, and an annotation for every phase
+  change, cue and other event. Gaps in the signal are annotated as such.
+* **JSON** (``session.json``): summary, events and samples in one document.
+* **Participant table** (``participant-<ID>.parquet``): one row per hold attempt across
+  all of a participant's sessions, with every metric and the session's MVC per hand.
+
+Column meanings are in ``docs/data-formats.md``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+from pathlib import Path
+from typing import IO, Any, Final
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from isogrip.errors import IsogripError, StorageError
+from isogrip.signal.units import KGF_N
+from isogrip.storage.export import (
+    export_session,
+    phase_index,
+    session_summary,
+    write_atomic,
+)
+from isogrip.storage.paths import make_private_dirs
+from isogrip.storage.store import Store, to_jsonable
+
+#: What ``isogrip export --format`` accepts.
+EXPORT_FORMATS: Final = ("csv", "parquet", "edf", "json")
+SAMPLES_PARQUET: Final = "samples.parquet"
+SESSION_EDF: Final = "session.edf"
+SESSION_JSON: Final = "session.json"
+#: EDF sample rate when the device did not say, Hz.
+DEFAULT_EDF_RATE_HZ: Final = 80
+
+F64 = NDArray[np.float64]
+
+
+class ExportFormatError(IsogripError, ValueError):
+    """An unknown export format was asked for."""
+
+
+def _folder(out_dir: Path | str) -> Path:
+    folder = Path(out_dir).expanduser().absolute()
+    try:
+        make_private_dirs(folder)
+    except OSError as exc:
+        raise StorageError(f"cannot create the export folder {folder}: "
+                           f"{exc.strerror or exc}") from exc
+    return folder
+
+
+def sample_columns(store: Store, session_id: int) -> dict[str, Any]:
+    """The samples of a session as typed columns (the content of ``samples.csv``).
+
+    Returns:
+        Column name -> numpy array (``phase`` and ``hand`` as object arrays of str or
+        None, ``rep`` as float with NaN for none, ``in_band`` as float 1/0/NaN).
+    """
+    info = store.get_session_info(session_id)
+    t, t_dev, force = store.load_samples(session_id)
+    phases = store.load_phases(session_id)
+    idx = phase_index(phases, t)
+    rows = [*phases, None]
+    idx = np.where(idx < 0, len(rows) - 1, idx)
+
+    def pick(attr: str) -> F64:
+        return np.array([np.nan if p is None or getattr(p, attr) is None
+                         else float(getattr(p, attr)) for p in rows])[idx]
+
+    low, high, mvc, target, rep = (pick(a) for a in ("band_low_n", "band_high_n", "mvc_n",
+                                                       "target_n", "rep"))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pct = np.where(mvc > 0, 100.0 * force / mvc, np.nan)
+        has_band = np.isfinite(low) & np.isfinite(high) & np.isfinite(force)
+        in_band = np.where(has_band, ((force >= low) & (force <= high)).astype(float), np.nan)
+    names = np.array([None if p is None else p.phase for p in rows], dtype=object)
+    hands = np.array([None if p is None else p.hand for p in rows], dtype=object)
+    return {
+        "t_s": t - info.t0_s, "t_device_s": t_dev, "force_n": force,
+        "force_kg": force / KGF_N, "pct_mvc": pct, "phase": names[idx], "hand": hands[idx],
+        "rep": rep, "target_n": target, "band_low_n": low, "band_high_n": high,
+        "in_band": in_band,
+    }
+
+
+def _events(store: Store, session_id: int) -> list[dict[str, Any]]:
+    t0 = store.get_session_info(session_id).t0_s
+    return [{"t_s": None if e.t_s is None else e.t_s - t0, "kind": e.kind,
+             "detail": to_jsonable(e.detail)} for e in store.load_events(session_id)]
+
+
+def _dumps(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+# ---------------------------------------------------------------------------- parquet
+def write_parquet(store: Store, session_id: int, out_dir: Path | str) -> list[Path]:
+    """Write ``samples.parquet`` (typed columns + summary and events in its metadata)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    cols = sample_columns(store, session_id)
+    rep = cols["rep"]
+    in_band = cols["in_band"]
+    arrays = {
+        **{k: pa.array(cols[k], pa.float64()) for k in
+           ("t_s", "t_device_s", "force_n", "force_kg", "pct_mvc")},
+        "phase": pa.array(cols["phase"], pa.string()).dictionary_encode(),
+        "hand": pa.array(cols["hand"], pa.string()).dictionary_encode(),
+        "rep": pa.array(np.nan_to_num(rep, nan=0).astype(np.int16), pa.int16(),
+                        mask=~np.isfinite(rep)),
+        **{k: pa.array(cols[k], pa.float64()) for k in ("target_n", "band_low_n",
+                                                         "band_high_n")},
+        "in_band": pa.array(in_band == 1.0, pa.bool_(), mask=~np.isfinite(in_band)),
+    }
+    table = pa.table(arrays)
+    meta = {
+        b"isogrip.summary": _dumps(session_summary(store, session_id)).encode(),
+        b"isogrip.events": _dumps(_events(store, session_id)).encode(),
+    }
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}), **meta})
+    folder = _folder(out_dir)
+
+    def write(fh: IO[bytes]) -> None:
+        pq.write_table(table, fh, compression="zstd")
+
+    return [write_atomic(folder / SAMPLES_PARQUET, write)]
+
+
+# ---------------------------------------------------------------------------- EDF+
+def _edf_number(x: float, up: bool) -> float:
+    """A physical limit that fits EDF's 8-character field, rounded outwards."""
+    for decimals in (3, 2, 1, 0):
+        scale = 10.0**decimals
+        v = (math.ceil(x * scale) if up else math.floor(x * scale)) / scale
+        if len(f"{v:.{decimals}f}") <= 8:
+            return v
+    raise StorageError(f"the force range reaches {x:g} N, too large for an EDF file")
+
+
+def write_edf(store: Store, session_id: int, out_dir: Path | str) -> list[Path]:
+    """Write ``session.edf`` (EDF+: force in N at the nominal rate, every event annotated)."""
+    import pyedflib
+
+    info = store.get_session_info(session_id)
+    t, _, force = store.load_samples(session_id)
+    ok = np.isfinite(t) & np.isfinite(force)
+    t, force = t[ok] - info.t0_s, force[ok]
+    rate = (info.device_info or {}).get("nominal_rate_hz") or DEFAULT_EDF_RATE_HZ
+    fs = max(1, round(float(rate)))
+    t_start = min(0.0, float(t[0])) if len(t) else 0.0
+    t_end = float(t[-1]) if len(t) else 1.0
+    covered = math.floor((t_end - t_start) * fs) + 1
+    n = max(1, math.ceil(covered / fs)) * fs  # whole 1-s data records
+    grid = t_start + np.arange(n) / fs
+    signal = np.interp(grid, t, force) if len(t) else np.zeros(n)
+    lo = float(signal.min()) if n else 0.0
+    hi = float(signal.max()) if n else 1.0
+    pmin, pmax = _edf_number(min(lo, 0.0) - 1.0, up=False), _edf_number(hi + 1.0, up=True)
+    folder = _folder(out_dir)
+    path = folder / SESSION_EDF
+    tmp = folder / f".{SESSION_EDF}.tmp"
+    try:
+        w = pyedflib.EdfWriter(str(tmp), 1, file_type=pyedflib.FILETYPE_EDFPLUS)
+        try:
+            w.setSignalHeaders([{
+                "label": "Force", "dimension": "N", "sample_frequency": fs,
+                "physical_min": pmin, "physical_max": pmax,
+                "digital_min": -32768, "digital_max": 32767,
+                "transducer": f"{info.device[:60]}", "prefilter": "none",
+            }])
+            w.setPatientCode((info.participant or "X")[:80])
+            w.setEquipment("isogrip")
+            start = _dt.datetime.fromisoformat(info.started_at).astimezone()
+            w.setStartdatetime(start.replace(tzinfo=None) + _dt.timedelta(seconds=t_start))
+            w.writeSamples([signal])
+            for ev in _events(store, session_id):
+                if ev["t_s"] is None:
+                    continue
+                onset = max(0.0, float(ev["t_s"]) - t_start)
+                text = ev["kind"]
+                extra = ev["detail"].get("phase") or ev["detail"].get("message")
+                if extra:
+                    text = f"{text}: {extra}"
+                w.writeAnnotation(onset, -1, text[:80])
+            if len(t) > 1:
+                dt = np.diff(t)
+                for i in np.flatnonzero(dt > 3.0 / fs):
+                    w.writeAnnotation(float(t[i] - t_start), float(dt[i]),
+                                      "signal gap (interpolated)")
+        finally:
+            w.close()
+        tmp.chmod(0o600)
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise StorageError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    return [path]
+
+
+# ---------------------------------------------------------------------------- JSON
+def write_json(store: Store, session_id: int, out_dir: Path | str) -> list[Path]:
+    """Write ``session.json``: summary, events and sample columns in one document."""
+    cols = sample_columns(store, session_id)
+    doc = {
+        "summary": session_summary(store, session_id),
+        "events": _events(store, session_id),
+        "samples": {k: to_jsonable([None if (isinstance(v, float) and not math.isfinite(v))
+                                    else v for v in np.asarray(a).tolist()])
+                    for k, a in cols.items()},
+    }
+    folder = _folder(out_dir)
+
+    def write(fh: IO[bytes]) -> None:
+        fh.write(_dumps(doc).encode("utf-8"))
+
+    return [write_atomic(folder / SESSION_JSON, write)]
+
+
+def export(store: Store, session_id: int, out_dir: Path | str, fmt: str = "csv") -> list[Path]:
+    """Export a session in one of :data:`EXPORT_FORMATS`.
+
+    Raises:
+        ExportFormatError: Unknown format.
+        SessionNotFoundError: No such session.
+        StorageError: The folder cannot be written.
+    """
+    writers = {"csv": export_session, "parquet": write_parquet, "edf": write_edf,
+               "json": write_json}
+    try:
+        writer = writers[fmt]
+    except KeyError:
+        raise ExportFormatError(f"unknown export format {fmt!r}; use one of: "
+                                f"{', '.join(EXPORT_FORMATS)}") from None
+    return writer(store, session_id, out_dir)
+
+
+# ---------------------------------------------------------------------------- cohort
+def participant_table(store: Store, participant: str) -> pd.DataFrame:
+    """One row per hold attempt across a participant's sessions (tidy, for pandas).
+
+    Columns: session id/uuid/start/status/protocol/device, the session's MVC per hand
+    (``mvc_left_n``, ``mvc_right_n``, and whether each was reused), the hold's rep,
+    attempt, hand, times relative to the session start, target and band, completion,
+    and every hold metric.
+
+    Raises:
+        SessionNotFoundError: The participant has no sessions.
+    """
+    from isogrip.errors import SessionNotFoundError
+
+    sessions = store.list_sessions(participant)
+    if not sessions:
+        raise SessionNotFoundError(f"no sessions of participant {participant!r}; list "
+                                   "them with `isogrip sessions`")
+    rows: list[dict[str, Any]] = []
+    for s in sessions:
+        info = store.get_session_info(s.id)
+        mvc = {m.hand: m for m in store.load_mvc(s.id)}
+        base = {
+            "participant": participant, "session_id": s.id, "session_uuid": s.uuid,
+            "started_at": pd.Timestamp(s.started_at), "status": s.status,
+            "protocol": s.protocol_name, "device": s.device,
+            "target_pct_mvc": info.protocol.get("target_pct"),
+            "display_scale": info.protocol.get("display_scale", 1.0),
+        }
+        for hand in ("left", "right"):
+            m = mvc.get(hand)
+            base[f"mvc_{hand}_n"] = None if m is None else m.mvc_n
+            base[f"mvc_{hand}_reused"] = None if m is None else "reused" in m.flags
+        holds = store.load_holds(s.id)
+        if not holds:
+            rows.append({**base, "rep": None})
+            continue
+        for h in holds:
+            rows.append({
+                **base, "rep": h.rep, "attempt": h.attempt, "hand": h.hand,
+                "t_go_s": None if h.t_go_s is None else h.t_go_s - info.t0_s,
+                "t_end_s": None if h.t_end_s is None else h.t_end_s - info.t0_s,
+                "target_n": h.target_n, "band_low_n": h.band_low_n,
+                "band_high_n": h.band_high_n, "hold_mvc_n": h.mvc_n,
+                "completed": h.completed, **h.metrics,
+            })
+    df = pd.DataFrame(rows)
+    for col in ("rep", "attempt"):
+        if col in df:
+            df[col] = df[col].astype("Int16")
+    for col in ("status", "protocol", "device", "hand"):
+        if col in df:
+            df[col] = df[col].astype("category")
+    return df
+
+
+def export_participant(store: Store, participant: str, out_dir: Path | str,
+                       fmt: str = "parquet") -> list[Path]:
+    """Write ``participant-<ID>.parquet`` (or ``.csv``) with :func:`participant_table`."""
+    if fmt not in ("parquet", "csv"):
+        raise ExportFormatError("a participant table is written as parquet or csv, "
+                                f"not {fmt!r}")
+    df = participant_table(store, participant)
+    folder = _folder(out_dir)
+    path = folder / f"participant-{participant}.{fmt}"
+
+    def write(fh: IO[bytes]) -> None:
+        if fmt == "parquet":
+            df.to_parquet(fh, index=False)
+        else:
+            fh.write(df.to_csv(index=False).encode("utf-8"))
+
+    return [write_atomic(path, write)]
