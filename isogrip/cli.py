@@ -91,6 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="your dominant hand (for single-hand protocols)")
         p.add_argument("--units", type=_unit, default=Unit.KGF,
                        help="units shown: kg, N or lb (default: kg)")
+        p.add_argument("--lsl", action="store_true",
+                       help="stream force and events live over Lab Streaming Layer "
+                       "(needs the 'lsl' extra: pip install 'isogrip[lsl]')")
         p.add_argument("--no-tare", action="store_true",
                        help="do not zero the device before starting")
 
@@ -220,6 +223,7 @@ def _run(args: argparse.Namespace, console: Console) -> int:
         tare=not args.no_tare,
         # Nobody can answer "resume or stop?" in a headless run.
         resume_after_reconnect=args.headless,
+        lsl=args.lsl,
     )
     runtime = SessionRuntime(config)
     console.print(

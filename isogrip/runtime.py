@@ -76,6 +76,8 @@ class SessionConfig:
         data_dir: Data folder (default: ``ISOGRIP_DATA_DIR`` or the user data dir).
         dominant: The participant's dominant hand.
         known_mvc: MVC per hand (N) to reuse instead of measuring it.
+        lsl: Stream force and events live over Lab Streaming Layer (off: nothing
+            listens on the network).
         tare: Zero the device before starting.
         resume_after_reconnect: After a long device drop paused the session, resume
             by itself when the device is back (for unattended runs); otherwise the
@@ -91,6 +93,7 @@ class SessionConfig:
     known_mvc: Mapping[Hand, float] | None = None
     tare: bool = True
     resume_after_reconnect: bool = False
+    lsl: bool = False
 
 
 @dataclass
@@ -161,6 +164,10 @@ class SessionRuntime:
         if self._spec.driver not in ("sim", "replay") and config.speed != 1.0:
             raise IsogripError("only the simulated device and replays can run faster than "
                                "real time")
+        if config.lsl:
+            from isogrip.lsl_outlet import check_available
+
+            check_available()  # say so now, not after the session has started
         self._own_store = store is None
         self.store = store if store is not None else Store.open(config.data_dir)
         self.store.mark_interrupted()
@@ -182,6 +189,8 @@ class SessionRuntime:
         self._abort_requested = False
         self._paused_by_drop = False
         self._early_events: list[Event] = []  # events before the recorder exists
+        self._lsl: Any = None  # LslOutlet when config.lsl
+        self._lsl_errors = 0
         self._batch_errors = 0
         self.session_id: int | None = None
         self.samples = 0
@@ -356,6 +365,12 @@ class SessionRuntime:
             },
         )
         self._recorder = Recorder(self.store, self.session_id)
+        if cfg.lsl:
+            from isogrip.lsl_outlet import LslOutlet  # optional dependency, loaded on demand
+
+            self._lsl = LslOutlet(self.store.get_session(self.session_id).uuid,
+                                  info.nominal_rate_hz, self.clock.now,
+                                  participant=cfg.participant, device=cfg.device)
         for ev in self._early_events:
             _record_event(self._recorder, ev)
         self._early_events.clear()
@@ -399,6 +414,8 @@ class SessionRuntime:
         finally:
             await self._shutdown_device()
             self._recorder.close(status, reason or None)
+            if self._lsl is not None:
+                self._lsl.close()
         return SessionResult(
             session_id=self.session_id,
             status=status,
@@ -429,6 +446,8 @@ class SessionRuntime:
             t, tdev = tb.map(batch.host_rx_s, len(batch), batch.device_t_s)
             rec.add_samples(t, tdev, batch.force_n)  # recorded before anything else
             self.ring.append(t, batch.force_n)
+            if self._lsl is not None:
+                self._stream(self._lsl.push_samples, t, batch.force_n)
             self.samples += len(batch)
             self._fed = True
             self._emit(engine.feed(t, batch.force_n))
@@ -441,6 +460,15 @@ class SessionRuntime:
                                   "recording continues.",
                                   {"status": "processing_error",
                                    "count": self._batch_errors})])
+
+    def _stream(self, push: Any, *args: Any) -> None:
+        """Send to the LSL outlet; a streaming failure never stops the recording."""
+        try:
+            push(*args)
+        except Exception:
+            self._lsl_errors += 1
+            if self._lsl_errors == 1:
+                log.exception("Lab Streaming Layer output failed; recording continues")
 
     def _on_disconnect(self, reason: str) -> None:
         if self._stopping or self._engine is None or self._engine.finished:
@@ -520,6 +548,8 @@ class SessionRuntime:
             if ev.kind is EventKind.PHASE and ev.data.get("phase") == Phase.ABORTED.value:
                 self._abort_reason = str(ev.data.get("reason", "stopped"))
             self._events.put(ev)
+            if self._lsl is not None:
+                self._stream(self._lsl.push_event, ev)
         if refresh and self._engine is not None:
             self._snap = self._engine.snapshot()
 

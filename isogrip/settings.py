@@ -64,6 +64,9 @@ class Settings:
         dbp_limit: Advise against training at or above this diastolic pressure, mmHg.
         mvc_reuse_days: Offer to reuse an MVC measured within this many days.
         device: Device spec last connected to.
+        lsl: Stream force and events live over Lab Streaming Layer (research).
+        protocol_locked: The protocol cannot be changed from the app (set by a study
+            team in the settings file, so a blinded participant stays on the sham).
         first_run_done: The welcome page has been read.
     """
 
@@ -81,6 +84,8 @@ class Settings:
     dbp_limit: int = 110
     mvc_reuse_days: float = 7.0
     device: str = "sim"
+    lsl: bool = False
+    protocol_locked: bool = False
     first_run_done: bool = False
 
     def replace(self, **changes: Any) -> Settings:
@@ -128,7 +133,8 @@ def check_value(key: str, value: Any) -> Any:
     Raises:
         SettingsError: Unknown key, wrong type or out of range (one sentence).
     """
-    if key in ("audio", "large_text", "high_contrast", "first_run_done"):
+    if key in ("audio", "large_text", "high_contrast", "first_run_done", "lsl",
+               "protocol_locked"):
         return _flag(key, value)
     if key == "unit":
         if isinstance(value, Unit):

@@ -484,3 +484,40 @@ def test_settings_protocol_file_and_data_folder(
     assert saved.data_dir == str(tmp_path / "elsewhere") and saved.protocol == str(good)
     assert w.session_protocol().reps == 2
     w.close()
+
+
+def test_sham_protocol_looks_like_the_real_one_and_hides_intensity(
+        qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "settings.json"
+    save_settings(Settings(first_run_done=True, protocol="ihg-4x2-5-sham",
+                           protocol_locked=True), path)
+    w = MainWindow(settings_file=path, data_dir=tmp_path / "data", speed=SPEED)
+    qtbot.addWidget(w)
+    w.confirm = lambda title, text: True
+    w.show_page("settings")
+    assert not w.settings_page.protocol.isEnabled()  # locked by the study team
+    seen: dict[str, object] = {}
+
+    def watch(snap, _events) -> None:  # type: ignore[no-untyped-def]
+        if snap.phase is Phase.HOLD and "target" not in seen and snap.mvc_n:
+            seen["target"] = w.train.gauge.target
+            seen["mvc"] = snap.mvc_n
+            seen["detail"] = w.train.detail.text()
+            w.controller.command(Command.ABORT)
+
+    w.controller.frame.connect(watch)
+    known = {Hand.LEFT: 30 * KGF_N, Hand.RIGHT: 32 * KGF_N}
+    w.pending_spec = "sim:good?seed=9"
+    w.begin_session(None, known)
+    wait_summary(w, qtbot)
+    shown_kg = float(seen["target"])  # type: ignore[arg-type]
+    true_mvc_kg = float(seen["mvc"]) / KGF_N  # type: ignore[arg-type]
+    assert abs(shown_kg - 0.30 * true_mvc_kg) < 0.02 * true_mvc_kg  # looks like 30 %
+    assert "% of your maximum" not in str(seen["detail"])
+    store = Store.open(tmp_path / "data")
+    info = store.get_session_info(w.last_result.session_id)  # type: ignore[union-attr]
+    assert info.protocol["target_pct"] == 5.0 and info.protocol["hide_intensity"]
+    [hold] = store.load_holds(info.id)
+    assert abs(hold.target_n - 0.05 * 32 * KGF_N) < 1e-6  # the true target is recorded
+    store.close()
+    w.close()

@@ -295,6 +295,7 @@ class MainWindow(QMainWindow):
             speed=self.speed,
             dominant=s.dominant,
             known_mvc=reuse,
+            lsl=s.lsl,
         )
         self.measuring_mvc = reuse is None
         self.holds_started = False

@@ -91,6 +91,9 @@ class SettingsScreen(QWidget):
         data_row.addWidget(self.data_btn)
         self.participant = QLineEdit()
         self.participant.setPlaceholderText("a code such as P017 (never a name)")
+        self.lsl = QCheckBox("Stream force and events live (Lab Streaming Layer)")
+        self.lsl.setToolTip("For research: other programs on this network can receive "
+                            "the force and the events while you train")
         self.large_text = QCheckBox("Large text")
         self.high_contrast = QCheckBox("High contrast")
         self.sbp = QSpinBox()
@@ -121,6 +124,7 @@ class SettingsScreen(QWidget):
         ))
         data = panel(label("Data", "heading"), rows(
             ("Data folder", data_row), ("Participant ID", self.participant),
+            ("", self.lsl),
         ))
         self.message = label("", wrap=True)
         self.save_btn = button("Save", "primary", slot=self.save)
@@ -184,8 +188,13 @@ class SettingsScreen(QWidget):
         self.audio.setChecked(s.audio)
         self.volume.setValue(round(s.volume * 100))
         self._fill_protocols(s.protocol)
-        self.protocol.setEnabled(not locked_protocol)
-        self.protocol_file_btn.setEnabled(not locked_protocol)
+        locked = locked_protocol or s.protocol_locked
+        self.protocol.setEnabled(not locked)
+        self.protocol_file_btn.setEnabled(not locked)
+        self.band.setEnabled(not locked and s.band_pct is not None)
+        self.band_default.setEnabled(not locked)
+        self.protocol.setToolTip("Set by your study team" if locked else "")
+        self.lsl.setChecked(s.lsl)
         self.dominant.setCurrentIndex(self.dominant.findData(s.dominant))
         self.data_dir.setText(s.data_dir or "")
         self.participant.setText(s.participant)
@@ -215,7 +224,12 @@ class SettingsScreen(QWidget):
             high_contrast=self.high_contrast.isChecked(),
             sbp_limit=self.sbp.value(),
             dbp_limit=self.dbp.value(),
+            lsl=self.lsl.isChecked(),
         )
+        if self.settings.protocol_locked and (s.protocol, s.band_pct) != (
+                self.settings.protocol, self.settings.band_pct):
+            raise SettingsError("the protocol is set by your study team and cannot be "
+                                "changed here")
         apply_band(load_protocol(s.protocol), s.band_pct)  # raises if they do not fit
         return s
 
