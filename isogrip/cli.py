@@ -121,6 +121,13 @@ def build_parser() -> argparse.ArgumentParser:
                         help="file format (default: csv for a session, parquet for a "
                         "participant)")
     export.add_argument("--out", type=Path, required=True, help="output folder")
+    report = sub.add_parser("report", help="a printable report (.pdf or .png) of a "
+                            "session or of a participant's progress")
+    report.add_argument("session", nargs="?", default=None,
+                        help="session id, 'last', or the start of its uuid")
+    report.add_argument("--participant", default=None, metavar="ID",
+                        help="instead of one session: progress over weeks")
+    report.add_argument("--out", type=Path, required=True, help="FILE.pdf or FILE.png")
     imp = sub.add_parser("import", help="read an exported session (csv set) into the "
                          "database")
     imp.add_argument("folder", type=Path, help="folder with samples.csv, events.csv, "
@@ -177,6 +184,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _sessions(args, console)
         if args.command == "export":
             return _export(args, console)
+        if args.command == "report":
+            return _report(args, console)
         if args.command == "import":
             return _import(args, console)
         if args.command == "bp":
@@ -398,6 +407,23 @@ def _export(args: argparse.Namespace, console: Console) -> int:
         store.close()
     for p in paths:
         console.print(str(p), highlight=False)
+    return 0
+
+
+def _report(args: argparse.Namespace, console: Console) -> int:
+    from isogrip.ui.report import participant_report, session_report  # Qt, on demand
+
+    if (args.session is None) == (args.participant is None):
+        raise IsogripError("give either a session (e.g. 'last') or --participant ID")
+    store = _open_store(args)
+    try:
+        if args.participant is not None:
+            path = participant_report(store, args.participant, args.out)
+        else:
+            path = session_report(store, store.resolve_session(args.session), args.out)
+    finally:
+        store.close()
+    console.print(str(path), highlight=False)
     return 0
 
 

@@ -213,3 +213,34 @@ def test_bp_cli_add_list_and_csv_import(tmp_path: Path, capsys: pytest.CaptureFi
     assert main([*d, "bp", "list", "--participant", "P9"]) == 0
     out = capsys.readouterr().out
     assert "128/82" in out and "140/90" in out
+
+
+def test_reports_render_offscreen(recorded: tuple[Path, int], tmp_path: Path) -> None:
+    from PyQt6.QtGui import QImage
+
+    from isogrip.ui.report import ReportError
+
+    data, sid = recorded
+    assert main(["--data-dir", str(data), "report", str(sid), "--out",
+                 str(tmp_path / "s.pdf")]) == 0
+    pdf = (tmp_path / "s.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF") and len(pdf) > 20_000
+    assert (tmp_path / "s.pdf").stat().st_mode & 0o077 == 0
+    assert main(["--data-dir", str(data), "report", str(sid), "--out",
+                 str(tmp_path / "s.png")]) == 0
+    img = QImage(str(tmp_path / "s.png"))
+    assert (img.width(), img.height()) == (1240, 1754)  # A4 at 150 dpi
+    # Ink on the page: the traces and tables are drawn, not a blank sheet.
+    dark = sum(1 for y in range(0, 1754, 7) for x in range(0, 1240, 7)
+               if img.pixelColor(x, y).lightness() < 100)
+    assert dark > 500
+    assert main(["--data-dir", str(data), "report", "--participant", "P9", "--out",
+                 str(tmp_path / "p.pdf")]) == 0
+    assert (tmp_path / "p.pdf").read_bytes().startswith(b"%PDF")
+    with Store.open(data) as store:
+        from isogrip.ui.report import participant_report, session_report
+
+        with pytest.raises(ReportError, match=r"\.pdf or \.png"):
+            session_report(store, sid, tmp_path / "s.docx")
+        with pytest.raises(ReportError, match="no sessions"):
+            participant_report(store, "nobody", tmp_path / "n.pdf")
