@@ -15,7 +15,7 @@ import pytest
 from isogrip.cli import main
 from isogrip.errors import IsogripError, StorageError
 from isogrip.runtime import SessionConfig, SessionRuntime
-from isogrip.storage.export import export_session
+from isogrip.storage.export import export_session, quantize
 from isogrip.storage.export_formats import export, participant_table
 from isogrip.storage.importer import ImportFileError, import_session
 from isogrip.storage.store import Store
@@ -244,3 +244,27 @@ def test_reports_render_offscreen(recorded: tuple[Path, int], tmp_path: Path) ->
             session_report(store, sid, tmp_path / "s.docx")
         with pytest.raises(ReportError, match="no sessions"):
             participant_report(store, "nobody", tmp_path / "n.pdf")
+
+
+def test_replay_of_an_export_runs_a_session_on_the_recorded_force(
+        recorded: tuple[Path, int], tmp_path: Path) -> None:
+    data, sid = recorded
+    with Store.open(data) as store:
+        export_session(store, sid, tmp_path / "csv")
+        export(store, sid, tmp_path / "pq", "parquet")
+        t, _, force = store.load_samples(sid)
+    for source in (tmp_path / "csv", tmp_path / "pq" / "samples.parquet"):
+        with Store.open(tmp_path / f"replayed-{source.name}") as store:
+            result = SessionRuntime(SessionConfig(device=f"replay:{source}", speed=None,
+                                                  tare=False), store).run()
+            _, _, f2 = store.load_samples(result.session_id)
+            info = store.get_session_info(result.session_id)
+        assert info.device_info["kind"] == "replay"
+        n = len(f2)
+        assert n > 0.9 * len(force)
+        # The same force, sample for sample (as written: 4 decimals in CSV, exact in
+        # Parquet).
+        expected = force[:n] if source.suffix == ".parquet" else quantize(force[:n], 4)
+        assert np.array_equal(f2, expected)
+    with pytest.raises(IsogripError, match="no such capture file or export folder"):
+        SessionRuntime(SessionConfig(device=f"replay:{tmp_path / 'nothing'}", speed=None))

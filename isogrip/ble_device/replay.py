@@ -1,5 +1,8 @@
 """``replay:PATH``: play a packet capture through the same decode path as the live device.
 
+``PATH`` may also be a session export (its folder, ``samples.csv`` or
+``samples.parquet``): see :mod:`isogrip.ble_device.export_replay`.
+
 A capture is a text file with one notification per line, ``<receive time s> <hex>``
 (see ``fixtures/captures/README.md``). The device family comes from ``?device=NAME``
 or from the file name (``progressor.hex``, ``progressor-faults.hex``). Replay runs on
@@ -105,21 +108,26 @@ class ReplayDevice(DriverBase):
             self._last_force = float(d.force_n[-1])
             self._on_samples(SampleBatch(host_rx, d.force_n - self._offset_n, d.device_t_s))
 
-def create(spec: DeviceSpec, context: DeviceContext) -> ReplayDevice:
-    """Factory for ``replay:PATH[?device=NAME&loop=1]``."""
+def create(spec: DeviceSpec, context: DeviceContext) -> DriverBase:
+    """Factory for ``replay:PATH[?device=NAME&loop=1]`` (a capture or a session export)."""
     if not spec.argument:
-        raise DeviceSpecError("replay needs a file: replay:path/to/capture.hex")
+        raise DeviceSpecError("replay needs a file: replay:path/to/capture.hex or an "
+                              "exported session folder")
     path = Path(spec.argument).expanduser()
-    if not path.is_file():
-        raise DeviceSpecError(f"replay: no such capture file: {path}")
     unknown = set(spec.params) - {"device", "loop"}
     if unknown:
         raise DeviceSpecError(f"replay: unknown option(s) {', '.join(sorted(unknown))}; "
                               "options: device, loop")
+    loop = spec.params.get("loop", "0") not in ("0", "", "false", "no")
+    if path.is_dir() or (path.is_file() and path.suffix in (".csv", ".parquet")):
+        from isogrip.ble_device.export_replay import ExportReplayDevice
+
+        return ExportReplayDevice(path, context.clock, loop=loop)
+    if not path.is_file():
+        raise DeviceSpecError(f"replay: no such capture file or export folder: {path}")
     name = spec.params.get("device") or path.stem.split("-")[0]
     if name not in PROFILES:
         raise DeviceSpecError(
             f"replay: cannot tell which device recorded {path.name}; add "
             f"?device=NAME (one of: {', '.join(PROFILES)})")
-    loop = spec.params.get("loop", "0") not in ("0", "", "false", "no")
     return ReplayDevice(path, PROFILES[name], context.clock, loop=loop)

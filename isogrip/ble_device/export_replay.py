@@ -1,0 +1,134 @@
+"""``replay:FOLDER``: play the force of an exported session through the normal path.
+
+``FOLDER`` is an export folder, or its ``samples.csv`` or ``samples.parquet``.
+
+The recorded samples are sent in batches the size a live device would send (its
+nominal rate, 80 Hz by default, in 12.5 ms notifications), at their recorded spacing
+on the session clock, so ``--speed max`` plays an hour in seconds. Device-clock times
+are passed on when the export has them. Tare is a software tare, as for captures.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from isogrip.ble_device.base import DeviceInfo, DriverBase, SampleBatch
+from isogrip.clock import Clock
+from isogrip.errors import DeviceSpecError
+
+#: Seconds of samples per replayed notification.
+BATCH_S = 0.0125
+
+
+def read_export_samples(path: Path) -> tuple[NDArray[np.float64], NDArray[np.float64],
+                                              NDArray[np.float64], float]:
+    """Times, device times and forces of an export, and its nominal rate (Hz).
+
+    Raises:
+        DeviceSpecError: The path is not a readable export.
+    """
+    folder = path if path.is_dir() else path.parent
+    rate = 80.0
+    summary = folder / "summary.json"
+    if summary.is_file():
+        try:
+            info = json.loads(summary.read_text(encoding="utf-8")).get("device_info") or {}
+            rate = float(info.get("nominal_rate_hz") or rate)
+        except (OSError, ValueError, AttributeError):
+            pass  # the rate is a nicety; the samples are what matters
+    if path.is_dir():
+        path = next((p for p in (folder / "samples.parquet", folder / "samples.csv")
+                     if p.is_file()), folder / "samples.csv")
+    try:
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+        import pyarrow.parquet as pq
+
+        cols = ["t_s", "t_device_s", "force_n"]
+        if path.suffix == ".parquet":
+            table = pq.read_table(path, columns=cols)
+        else:
+            table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(
+                include_columns=cols, column_types=dict.fromkeys(cols, pa.float64())))
+    except (OSError, ValueError, KeyError) as exc:
+        raise DeviceSpecError(f"replay: {path} is not a readable session export ({exc})") \
+            from exc
+    t, td, f = (np.asarray(table.column(c).to_numpy(zero_copy_only=False), np.float64)
+                for c in ("t_s", "t_device_s", "force_n"))
+    ok = np.isfinite(t) & np.isfinite(f)
+    if not ok.any():
+        raise DeviceSpecError(f"replay: {path} holds no samples")
+    return t[ok], td[ok], f[ok], rate
+
+
+class ExportReplayDevice(DriverBase):
+    """Plays an exported session's force as if a device sent it.
+
+    Args:
+        path: Export folder, ``samples.csv`` or ``samples.parquet``.
+        clock: Session clock.
+        loop: Start again at the end.
+    """
+
+    def __init__(self, path: Path, clock: Clock, *, loop: bool = False) -> None:
+        super().__init__()
+        self.t, self.t_device, self.force, rate = read_export_samples(path)
+        self._has_clock = bool(np.isfinite(self.t_device).all())
+        self._clock = clock
+        self._loop = loop
+        self._connected = False
+        self._offset_n = 0.0
+        per = max(1, round(rate * BATCH_S))
+        self._bounds = [*range(0, len(self.t), per), len(self.t)]
+        self._info = DeviceInfo(kind="replay", name=f"Replay of {path.name}",
+                                address=f"replay:{path}", nominal_rate_hz=rate,
+                                has_clock=self._has_clock, extra={"replay": str(path)})
+
+    @property
+    def is_connected(self) -> bool:
+        """Whether the replay is open."""
+        return self._connected
+
+    async def connect(self) -> None:
+        """Open the replay."""
+        self._connected = True
+
+    async def start(self) -> None:
+        """Start playing."""
+        self._start_stream_task(self._play)
+
+    async def stop(self) -> None:
+        """Stop playing."""
+        await self._stop_stream_task()
+
+    async def tare(self) -> None:
+        """Software tare on the force at the start of the recording."""
+        self._offset_n = float(self.force[0])
+
+    async def battery(self) -> float | None:
+        """Unknown for a replay."""
+        return None
+
+    async def disconnect(self) -> None:
+        """Close the replay."""
+        await self.stop()
+        self._connected = False
+
+    async def _play(self) -> None:
+        t0 = float(self.t[0])
+        lap = 0.0  # device time added per loop, so it keeps rising
+        while True:
+            start = self._clock.now()
+            for a, b in zip(self._bounds, self._bounds[1:], strict=False):
+                at = start + float(self.t[b - 1]) - t0
+                await self._clock.sleep_until(at)
+                if self._on_samples is not None:
+                    dev = self.t_device[a:b] + lap if self._has_clock else None
+                    self._on_samples(SampleBatch(at, self.force[a:b] - self._offset_n, dev))
+            if not self._loop:
+                return
+            lap += float(self.t[-1] - t0) + BATCH_S
