@@ -252,7 +252,7 @@ def test_replay_of_an_export_runs_a_session_on_the_recorded_force(
     with Store.open(data) as store:
         export_session(store, sid, tmp_path / "csv")
         export(store, sid, tmp_path / "pq", "parquet")
-        t, _, force = store.load_samples(sid)
+        _, _, force = store.load_samples(sid)
     for source in (tmp_path / "csv", tmp_path / "pq" / "samples.parquet"):
         with Store.open(tmp_path / f"replayed-{source.name}") as store:
             result = SessionRuntime(SessionConfig(device=f"replay:{source}", speed=None,
