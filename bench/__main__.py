@@ -51,7 +51,7 @@ class Pipeline:
         sid = store.create_session(
             started_at=datetime.now(UTC),
             protocol_name=protocol.name, protocol={}, device="bench", participant=None,
-            app_version="bench", t0_s=0.0)
+            app_version="bench", t0_s=0.0, device_info={"nominal_rate_hz": rate})
         self.recorder = Recorder(store, sid)
         self.ring = RingBuffer(int(60 * rate))
         self.engine.command(Command.START, 0.0)
@@ -138,6 +138,40 @@ def bench_memory() -> None:
           f"{seconds * rate / wall:,.0f} samples/s; database {db_mb:.0f} MB")
     RESULTS["memory_growth_2h_1khz_mb"] = round(growth, 1)
     RESULTS["db_size_2h_1khz_mb"] = round(db_mb)
+
+
+def bench_exports() -> None:
+    """Export time of a one-hour 1 kHz session (3.6 M samples) in each format."""
+    from isogrip.storage.export import export_session
+    from isogrip.storage.export_formats import write_edf, write_parquet
+
+    rate = 1000.0
+    with tempfile.TemporaryDirectory() as d:
+        store = Store.open(Path(d) / "data")
+        p = Pipeline(store, reps=30, rate=rate)
+        tb, fb = make_stream(60.0, rate, 40)
+        for k in range(60):
+            off = k * 60.0
+            for i in range(tb.shape[0]):
+                p.batch(off + float(tb[i, -1]) + 0.005, fb[i], off + tb[i])
+            p.engine.tick(off + 60.0)
+        p.recorder.close("complete", None)
+        sid = p.recorder.session_id
+        n = store.count_samples(sid)
+        out: dict[str, float] = {}
+        for name, fn, runs in (("csv", export_session, 3), ("parquet", write_parquet, 3),
+                               ("edf", write_edf, 3)):
+            times = []
+            for r in range(runs):
+                t0 = time.perf_counter()
+                fn(store, sid, Path(d) / f"{name}{r}")
+                times.append(time.perf_counter() - t0)
+            out[name] = statistics.median(times)
+        store.close()
+    print(f"export of a 1-hour 1 kHz session ({n:,} samples), median of 3: "
+          f"CSV {out['csv']:.2f} s (target < 5 s), Parquet {out['parquet']:.2f} s "
+          f"(target < 1 s), EDF+ {out['edf']:.2f} s")
+    RESULTS["export_1h_1khz_s"] = {k: round(v, 3) for k, v in out.items()}
 
 
 def bench_ble_latency() -> None:
@@ -230,6 +264,7 @@ def main() -> None:
     bench_session()
     bench_memory()
     bench_ble_latency()
+    bench_exports()
     from bench.gui import bench_gui  # Qt is loaded last: it must not slow the others
 
     bench_gui(RESULTS)

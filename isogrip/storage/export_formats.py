@@ -87,14 +87,23 @@ def sample_columns(store: Store, session_id: int) -> dict[str, Any]:
         pct = np.where(mvc > 0, 100.0 * force / mvc, np.nan)
         has_band = np.isfinite(low) & np.isfinite(high) & np.isfinite(force)
         in_band = np.where(has_band, ((force >= low) & (force <= high)).astype(float), np.nan)
-    names = np.array([None if p is None else p.phase for p in rows], dtype=object)
-    hands = np.array([None if p is None else p.hand for p in rows], dtype=object)
     return {
         "t_s": t - info.t0_s, "t_device_s": t_dev, "force_n": force,
-        "force_kg": force / KGF_N, "pct_mvc": pct, "phase": names[idx], "hand": hands[idx],
+        "force_kg": force / KGF_N, "pct_mvc": pct,
+        # Text columns as (index per sample, one entry per phase row): millions of
+        # repeated strings are never built.
+        "phase": (idx, [None if p is None else p.phase for p in rows]),
+        "hand": (idx, [None if p is None else p.hand for p in rows]),
         "rep": rep, "target_n": target, "band_low_n": low, "band_high_n": high,
         "in_band": in_band,
     }
+
+
+def _text_column(col: tuple[NDArray[np.intp], list[str | None]]) -> list[str | None]:
+    idx, values = col
+    table = np.array(values, dtype=object)
+    out: list[str | None] = table[idx].tolist()
+    return out
 
 
 def _events(store: Store, session_id: int) -> list[dict[str, Any]]:
@@ -108,6 +117,17 @@ def _dumps(obj: Any) -> str:
 
 
 # ---------------------------------------------------------------------------- parquet
+def _dictionary(pa: Any, col: tuple[NDArray[np.intp], list[str | None]]) -> Any:
+    """A dictionary-encoded text column straight from phase-row indices."""
+    idx, values = col
+    uniq = sorted({v for v in values if v is not None})
+    code = {v: i for i, v in enumerate(uniq)}
+    per_row = np.array([code.get(v, -1) if v is not None else -1 for v in values], np.int32)
+    indices = per_row[idx]
+    return pa.DictionaryArray.from_arrays(pa.array(indices, pa.int32(), mask=indices < 0),
+                                          pa.array(uniq, pa.string()))
+
+
 def write_parquet(store: Store, session_id: int, out_dir: Path | str) -> list[Path]:
     """Write ``samples.parquet`` (typed columns + summary and events in its metadata)."""
     import pyarrow as pa
@@ -119,8 +139,8 @@ def write_parquet(store: Store, session_id: int, out_dir: Path | str) -> list[Pa
     arrays = {
         **{k: pa.array(cols[k], pa.float64()) for k in
            ("t_s", "t_device_s", "force_n", "force_kg", "pct_mvc")},
-        "phase": pa.array(cols["phase"], pa.string()).dictionary_encode(),
-        "hand": pa.array(cols["hand"], pa.string()).dictionary_encode(),
+        "phase": _dictionary(pa, cols["phase"]),
+        "hand": _dictionary(pa, cols["hand"]),
         "rep": pa.array(np.nan_to_num(rep, nan=0).astype(np.int16), pa.int16(),
                         mask=~np.isfinite(rep)),
         **{k: pa.array(cols[k], pa.float64()) for k in ("target_n", "band_low_n",
@@ -136,7 +156,9 @@ def write_parquet(store: Store, session_id: int, out_dir: Path | str) -> list[Pa
     folder = _folder(out_dir)
 
     def write(fh: IO[bytes]) -> None:
-        pq.write_table(table, fh, compression="zstd")
+        # Dictionary pages only for the text columns: trying them on millions of
+        # distinct floats costs more than the whole write.
+        pq.write_table(table, fh, compression="zstd", use_dictionary=["phase", "hand"])
 
     return [write_atomic(folder / SAMPLES_PARQUET, write)]
 
@@ -219,8 +241,8 @@ def write_json(store: Store, session_id: int, out_dir: Path | str) -> list[Path]
     doc = {
         "summary": session_summary(store, session_id),
         "events": _events(store, session_id),
-        "samples": {k: to_jsonable([None if (isinstance(v, float) and not math.isfinite(v))
-                                    else v for v in np.asarray(a).tolist()])
+        "samples": {k: _text_column(a) if isinstance(a, tuple) else
+                    [None if not math.isfinite(v) else v for v in np.asarray(a).tolist()]
                     for k, a in cols.items()},
     }
     folder = _folder(out_dir)
