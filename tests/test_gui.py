@@ -344,6 +344,17 @@ def test_export_runs_in_the_background_and_writes_the_files(
     folder = out / f"isogrip-session-{window.last_result.session_id}"  # type: ignore[union-attr]
     assert sorted(p.name for p in folder.iterdir()) == ["events.csv", "samples.csv",
                                                         "summary.json"]
+    window.summary.format.setCurrentIndex(window.summary.format.findData("parquet"))
+    qtbot.mouseClick(window.summary.export_btn, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: (folder / "samples.parquet").exists()
+                    and window.summary.export_btn.isEnabled(), timeout=10_000)
+    pdf = tmp_path / "report.pdf"
+    window.summary.choose_pdf = lambda: pdf
+    qtbot.mouseClick(window.summary.report_btn, Qt.MouseButton.LeftButton)
+    assert not window.summary.report_btn.isEnabled()  # working, window still responsive
+    qtbot.waitUntil(lambda: window.summary.note.text().startswith("Report saved"),
+                    timeout=60_000)
+    assert pdf.read_bytes().startswith(b"%PDF")
 
 
 def test_device_screen_connects_reads_force_tares_and_disconnects(

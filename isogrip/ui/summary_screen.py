@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+from PyQt6.QtCore import QProcess
 from PyQt6.QtWidgets import (
+    QComboBox,
     QFileDialog,
     QGridLayout,
     QHBoxLayout,
@@ -25,7 +28,7 @@ from PyQt6.QtWidgets import (
 )
 
 from isogrip.signal.units import Unit
-from isogrip.storage.export import export_session
+from isogrip.storage.export_formats import export
 from isogrip.storage.history import previous_mvc
 from isogrip.storage.store import HoldRow, MvcRow, SessionInfo, Store
 from isogrip.types import Hand
@@ -109,11 +112,18 @@ class SummaryScreen(Redraws, QWidget):
         self.plot_box = QWidget()
         self.plot_box.setLayout(self.plots)
         self.note = label("", "muted", wrap=True)
-        self.export_btn = button("Export (CSV)\u2026", slot=self.export_csv)
+        self.export_btn = button("Export\u2026", slot=self.export_files)
+        self.format = QComboBox()
+        for fmt, text in (("csv", "CSV + JSON"), ("parquet", "Parquet"), ("edf", "EDF+"),
+                          ("json", "JSON")):
+            self.format.addItem(text, fmt)
+        self.report_btn = button("Report (PDF)\u2026", slot=self.write_report)
         self.history_btn = button("History")
         self.done_btn = button("Done", "primary")
         buttons = QHBoxLayout()
+        buttons.addWidget(self.format)
         buttons.addWidget(self.export_btn)
+        buttons.addWidget(self.report_btn)
         buttons.addStretch(1)
         buttons.addWidget(self.history_btn)
         buttons.addWidget(self.done_btn)
@@ -128,6 +138,8 @@ class SummaryScreen(Redraws, QWidget):
         lay.addWidget(self.note)
         lay.addLayout(buttons)
         self.choose_folder = self._ask_folder
+        self.choose_pdf = self._ask_pdf
+        self._report: QProcess | None = None
 
     def load(self, store: Store, session_id: int) -> None:
         """Show a session (read in the background)."""
@@ -231,19 +243,53 @@ class SummaryScreen(Redraws, QWidget):
         folder = QFileDialog.getExistingDirectory(self, "Choose a folder for the export")
         return Path(folder) if folder else None
 
-    def export_csv(self) -> None:
-        """Export the session as CSV + JSON into a folder the user picks (in the background)."""
+    def _ask_pdf(self) -> Path | None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save the report", "", "PDF (*.pdf)")
+        return Path(path).with_suffix(".pdf") if path else None
+
+    def export_files(self) -> None:
+        """Export the session in the chosen format into a folder (in the background)."""
         if self.store is None or self.session_id is None:
             return
         folder = self.choose_folder()
         if folder is None:
             return
-        store, sid = self.store, self.session_id
+        store, sid, fmt = self.store, self.session_id, str(self.format.currentData())
         out = folder / f"isogrip-session-{sid}"
         self.export_btn.setEnabled(False)
         set_text(self.note, "Exporting\u2026")
-        run_task(self, lambda: export_session(store, sid, out), self._exported,
+        run_task(self, lambda: export(store, sid, out, fmt), self._exported,
                  self._export_failed)
+
+    def write_report(self) -> None:
+        """Write the one-page PDF report (in the background).
+
+        A separate process draws it: a page of Qt widgets cannot be drawn off the GUI
+        thread, and the window must stay responsive.
+        """
+        if self.store is None or self.session_id is None or self._report is not None:
+            return
+        path = self.choose_pdf()
+        if path is None:
+            return
+        proc = QProcess(self)
+        proc.setProcessChannelMode(QProcess.ProcessChannelMode.MergedChannels)
+        proc.finished.connect(lambda code, _status: self._reported(proc, code, path))
+        self._report = proc
+        self.report_btn.setEnabled(False)
+        set_text(self.note, "Writing the report\u2026")
+        proc.start(sys.executable, ["-m", "isogrip", "--data-dir",
+                                    str(self.store.path.parent), "report",
+                                    str(self.session_id), "--out", str(path)])
+
+    def _reported(self, proc: QProcess, code: int, path: Path) -> None:
+        self._report = None
+        self.report_btn.setEnabled(True)
+        if code == 0 and path.exists():
+            set_text(self.note, f"Report saved: {path}")
+        else:
+            out = bytes(proc.readAll().data()).decode("utf-8", "replace").strip()
+            set_text(self.note, f"The report could not be written: {out.splitlines()[-1:]}")
 
     def _exported(self, paths: list[Any]) -> None:
         self.export_btn.setEnabled(True)
