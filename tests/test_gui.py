@@ -291,9 +291,20 @@ def test_high_blood_pressure_advises_against_training(
     qtbot.mouseClick(page.begin_btn, Qt.MouseButton.LeftButton)  # deliberate second press
     assert started == [(150, 112, 70)]
     wait_summary(window, qtbot)
+    summary = window.summary
+    summary.post_sbp.setText("139")
+    summary.post_dbp.setText("")
+    qtbot.mouseClick(summary.post_btn, Qt.MouseButton.LeftButton)
+    assert summary.note.text().startswith("Not saved:")
+    summary.post_dbp.setText("86")
+    qtbot.mouseClick(summary.post_btn, Qt.MouseButton.LeftButton)
+    assert summary.note.text() == "Saved 139/86 mmHg after training."
+    sid = window.last_result.session_id  # type: ignore[union-attr]
     store = Store.open(tmp_path / "data")
-    [reading] = store.list_bp_readings()
-    assert (reading.sbp, reading.dbp, reading.pulse, reading.context) == (150, 112, 70, "pre")
+    pre, post = store.list_bp_readings()
+    assert (pre.sbp, pre.dbp, pre.pulse, pre.context) == (150, 112, 70, "pre")
+    assert (post.sbp, post.dbp, post.context) == (139, 86, "post")
+    assert pre.session_id == post.session_id == sid  # both linked to the session
     store.close()
 
 

@@ -1460,6 +1460,15 @@ class Store:
             )
         return int(cur.lastrowid or 0)
 
+    def set_bp_session(self, reading_id: int, session_id: int) -> None:
+        """Link a reading to the session it was taken for.
+
+        A ``pre`` reading is entered before its session exists.
+        """
+        self._exec("link a blood-pressure reading",
+                   "UPDATE bp_readings SET session_id = ? WHERE id = ?",
+                   (int(session_id), int(reading_id)))
+
     def list_bp_readings(self, participant: str | None = None, *,
                          since: _dt.datetime | None = None) -> list[BpReading]:
         """Blood-pressure readings, oldest first.

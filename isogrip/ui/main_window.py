@@ -87,6 +87,7 @@ class MainWindow(QMainWindow):
         self.controller.finished.connect(self.on_finished)
         self.measuring_mvc = True
         self.holds_started = False
+        self.pre_bp_id: int | None = None
         self.pending_spec: str | None = None
         self.link_message: str | None = None
         self.last_result: SessionResult | None = None
@@ -279,10 +280,12 @@ class MainWindow(QMainWindow):
                       reuse: dict[Hand, float] | None) -> None:
         """Record the blood pressure, release the preview and start the session."""
         s = self.settings
+        self.pre_bp_id = None
         if bp is not None:
             try:
-                self.store.add_bp_reading(sbp=bp[0], dbp=bp[1], pulse=bp[2],
-                                          participant=s.participant or None, context="pre")
+                self.pre_bp_id = self.store.add_bp_reading(
+                    sbp=bp[0], dbp=bp[1], pulse=bp[2], participant=s.participant or None,
+                    context="pre")
             except IsogripError as exc:
                 self.before._error(str(exc))
                 return
@@ -357,6 +360,9 @@ class MainWindow(QMainWindow):
         self.nav_bar.setEnabled(True)
         if isinstance(outcome, SessionResult):
             self.last_result = outcome
+            if self.pre_bp_id is not None:
+                self.store.set_bp_session(self.pre_bp_id, outcome.session_id)
+                self.pre_bp_id = None
             self.summary.load(self.store, outcome.session_id)
             self.show_page("summary")
             return

@@ -22,16 +22,19 @@ from PyQt6.QtWidgets import (
     QFileDialog,
     QGridLayout,
     QHBoxLayout,
+    QLineEdit,
     QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
 
+from isogrip.errors import IsogripError
 from isogrip.signal.units import Unit
 from isogrip.storage.export_formats import export
 from isogrip.storage.history import previous_mvc
 from isogrip.storage.store import HoldRow, MvcRow, SessionInfo, Store
 from isogrip.types import Hand
+from isogrip.ui.before_screen import parse_optional_int
 from isogrip.ui.common import (
     Redraws,
     button,
@@ -112,6 +115,20 @@ class SummaryScreen(Redraws, QWidget):
         self.plot_box = QWidget()
         self.plot_box.setLayout(self.plots)
         self.note = label("", "muted", wrap=True)
+        self.post_sbp = QLineEdit()
+        self.post_dbp = QLineEdit()
+        self.post_pulse = QLineEdit()
+        for w, hint in ((self.post_sbp, "upper"), (self.post_dbp, "lower"),
+                        (self.post_pulse, "pulse")):
+            w.setPlaceholderText(hint)
+            w.setMaximumWidth(90)
+        self.post_btn = button("Save", slot=self.save_post_bp)
+        post_row = QHBoxLayout()
+        post_row.addWidget(label("Blood pressure after training (optional):"))
+        for item in (self.post_sbp, label("/"), self.post_dbp, self.post_pulse,
+                     self.post_btn):
+            post_row.addWidget(item)
+        post_row.addStretch(1)
         self.export_btn = button("Export\u2026", slot=self.export_files)
         self.format = QComboBox()
         for fmt, text in (("csv", "CSV + JSON"), ("parquet", "Parquet"), ("edf", "EDF+"),
@@ -135,6 +152,7 @@ class SummaryScreen(Redraws, QWidget):
         lay.addWidget(panel(label("Your maximum (MVC)", "heading"), self.mvc_text))
         lay.addWidget(self.table)
         lay.addWidget(self.plot_box, 1)
+        lay.addLayout(post_row)
         lay.addWidget(self.note)
         lay.addLayout(buttons)
         self.choose_folder = self._ask_folder
@@ -237,6 +255,26 @@ class SummaryScreen(Redraws, QWidget):
                               top if math.isfinite(top) else h.band_high_n * 1.6 * per_unit)
             plot.show_whole(t, f * per_unit)
             self.plots.addWidget(plot, i // 2, i % 2)
+
+    def save_post_bp(self) -> None:
+        """Store the blood pressure typed after the session (context ``post``)."""
+        if self.store is None or self.session_id is None:
+            return
+        try:
+            sbp = parse_optional_int(self.post_sbp.text(), "The upper number")
+            dbp = parse_optional_int(self.post_dbp.text(), "The lower number")
+            pulse = parse_optional_int(self.post_pulse.text(), "The pulse")
+            if sbp is None or dbp is None:
+                raise ValueError("Type both numbers of the reading, e.g. 128 / 82.")
+            participant = self.data.info.participant if self.data is not None else None
+            self.store.add_bp_reading(sbp=sbp, dbp=dbp, pulse=pulse, context="post",
+                                      participant=participant, session_id=self.session_id)
+        except (ValueError, IsogripError) as exc:
+            set_text(self.note, f"Not saved: {exc}")
+            return
+        for w in (self.post_sbp, self.post_dbp, self.post_pulse):
+            w.clear()
+        set_text(self.note, f"Saved {sbp}/{dbp} mmHg after training.")
 
     # ------------------------------------------------------------------ export
     def _ask_folder(self) -> Path | None:
