@@ -10,6 +10,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from isogrip.ble_device.bp_monitor import BpMeasurement
 from isogrip.errors import BpValueError, IsogripError
 from isogrip.storage.history import parse_bp
 from isogrip.storage.store import Store
@@ -64,6 +65,28 @@ def import_bp_csv(store: Store, path: Path, participant: str | None) -> int:
     return len(parsed)
 
 
+def store_readings(store: Store, readings: list[BpMeasurement], *,
+                   participant: str | None, context: str | None) -> int:
+    """Add readings from a cuff to the log (in mmHg, at the cuff's time stamps).
+
+    Readings without a time stamp are taken as now. A reading the log refuses (an
+    implausible value) stops the whole batch: nothing is added.
+
+    Returns:
+        The number added.
+    """
+    now = _dt.datetime.now(_dt.UTC)
+    with store.transaction():
+        for r in readings:
+            mm = r.to_mmhg()
+            when = r.timestamp.astimezone() if r.timestamp else now
+            store.add_bp_reading(
+                sbp=round(mm.systolic), dbp=round(mm.diastolic),
+                pulse=None if mm.pulse_bpm is None else round(mm.pulse_bpm),
+                taken_at=when, participant=participant, context=context, source="ble")
+    return len(readings)
+
+
 def run_bp(args: argparse.Namespace, store: Store, console: Console) -> int:
     """Run ``isogrip bp add|list|import``."""
     if args.bp_command == "add":
@@ -75,16 +98,32 @@ def run_bp(args: argparse.Namespace, store: Store, console: Console) -> int:
             advice = " This is high: do not train today, and talk to your doctor if it stays high."
         console.print(f"Saved {sbp}/{dbp} mmHg." + advice, highlight=False)
         return 0
+    if args.bp_command == "read":
+        import asyncio
+
+        from isogrip.ble_device.bp_monitor import read_monitor
+
+        console.print("Waiting for the cuff: switch it on or take a measurement...")
+        readings = asyncio.run(read_monitor(args.address, timeout_s=args.timeout))
+        n = store_readings(store, readings, participant=args.participant,
+                           context=args.context)
+        for reading in readings:
+            mm = reading.to_mmhg()
+            console.print(f"{mm.systolic:.0f}/{mm.diastolic:.0f} mmHg"
+                          + (f", pulse {mm.pulse_bpm:.0f}" if mm.pulse_bpm else ""),
+                          highlight=False)
+        console.print(f"Added {n} readings from the cuff.", highlight=False)
+        return 0 if n else 1
     if args.bp_command == "import":
         n = import_bp_csv(store, args.file, args.participant)
         console.print(f"Added {n} readings.", highlight=False)
         return 0
-    readings = store.list_bp_readings(args.participant)
-    if not readings:
+    log = store.list_bp_readings(args.participant)
+    if not log:
         console.print("No blood-pressure readings yet. Add one with 'isogrip bp add 128/82'.")
         return 0
     table = Table("taken (local time)", "mmHg", "pulse", "context", "participant", "source")
-    for r in readings:
+    for r in log:
         when = _dt.datetime.fromisoformat(r.taken_at).astimezone().strftime("%Y-%m-%d %H:%M")
         table.add_row(when, f"{r.sbp}/{r.dbp}", "" if r.pulse is None else str(r.pulse),
                       r.context or "", r.participant or "", r.source)

@@ -141,6 +141,14 @@ def build_parser() -> argparse.ArgumentParser:
     bp_add.add_argument("--participant", default=None, metavar="ID")
     bp_add.add_argument("--context", choices=("pre", "post", "rest"), default="rest",
                         help="before or after a session, or at rest (default: rest)")
+    bp_read = bp_sub.add_parser("read", help="read a Bluetooth blood-pressure cuff "
+                                "(standard 0x1810) and add its readings")
+    bp_read.add_argument("--address", default=None, help="the cuff's address (default: "
+                         "the first cuff found)")
+    bp_read.add_argument("--timeout", type=float, default=15.0, metavar="S",
+                         help="stop after this long without a new reading")
+    bp_read.add_argument("--participant", default=None, metavar="ID")
+    bp_read.add_argument("--context", choices=("pre", "post", "rest"), default="rest")
     bp_list = bp_sub.add_parser("list", help="list the readings")
     bp_list.add_argument("--participant", default=None, metavar="ID")
     bp_csv = bp_sub.add_parser("import", help="add readings from a CSV file with columns "

@@ -1,6 +1,7 @@
 """Virtual BLE world for tests: bleak's public API over bumble's in-process controllers."""
 
 from .backend import VirtualBleakClient, VirtualBleakScanner, parse_advertising_data
+from .bp_monitor import BpCuffPeripheral
 from .peripheral import CharSpec, VirtualPeripheral, normalize_uuid
 from .progressor import (
     CONTROL_UUID,
@@ -15,6 +16,7 @@ __all__ = [
     "CONTROL_UUID",
     "DATA_UUID",
     "SERVICE_UUID",
+    "BpCuffPeripheral",
     "CharSpec",
     "ProgressorPeripheral",
     "VirtualBleWorld",
