@@ -164,6 +164,10 @@ class SessionRuntime:
         if self._spec.driver not in ("sim", "replay") and config.speed != 1.0:
             raise IsogripError("only the simulated device and replays can run faster than "
                                "real time")
+        if config.participant:
+            from isogrip.settings import check_value
+
+            check_value("participant", config.participant)  # an ID, never a name
         if config.lsl:
             from isogrip.lsl_outlet import check_available
 

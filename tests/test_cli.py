@@ -144,3 +144,12 @@ def test_demo_without_a_display_runs_the_terminal_session(
     _no_display(monkeypatch)
     code, out, _ = cli(capsys, "--data-dir", str(tmp_path), "demo", "--speed", "max")
     assert code == 0 and "complete" in out
+
+
+def test_a_name_is_refused_as_participant_id(tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = cli(capsys, "--data-dir", str(tmp_path), "run", "--speed", "max",
+                       "--headless", "--participant", "Jane Doe")
+    assert code == 2 and "not a name" in err
+    assert not (tmp_path / "isogrip.sqlite3").exists() or \
+        "Jane" not in (tmp_path / "isogrip.sqlite3").read_bytes().decode("latin-1")
