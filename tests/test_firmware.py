@@ -125,3 +125,16 @@ def test_uncalibrated_save_is_refused(bridge: Path) -> None:
     out = run(bridge, ["C 6a", "C 6904" + struct.pack("<f", 5.0).hex(), "C 6a"])
     assert notifications(out) == [bytes([0, 1, 0]), bytes([0, 1, 0])]
     assert not [x for x in out if x.startswith("SAVE")]
+
+
+@pytest.mark.parametrize("adc", ["-DFORCEGAUGE_ADC_HX711=1",
+                                 "-DFORCEGAUGE_ADC_NAU7802=1 -DFORCEGAUGE_RATE_HZ=320"])
+def test_sketch_type_checks_against_api_stand_ins(adc: str) -> None:
+    # The ESP32 toolchain is not on this machine: the sketch is checked against small
+    # stand-ins declaring the Arduino, NimBLE, HX711 and NAU7802 calls it uses
+    # (firmware/host_test/stubs), so a typo or a wrong call shape fails here.
+    assert CXX
+    result = subprocess.run(
+        [CXX, *FLAGS, "-fsyntax-only", *adc.split(), f"-I{HOST / 'stubs'}", "-x", "c++",
+         str(SRC / "esp32_forcegauge.ino")], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr

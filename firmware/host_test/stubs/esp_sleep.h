@@ -1,0 +1,2 @@
+#pragma once
+inline void esp_deep_sleep_start() {}
