@@ -53,6 +53,19 @@ def _speed(text: str) -> float | None:
     return value
 
 
+def _mvc_pair(text: str) -> dict[Hand, float]:
+    from isogrip.signal.units import KGF_N
+
+    try:
+        left, right = (float(x) for x in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"give the left and right maximum in kg, e.g. 30.5,32; got {text!r}") from None
+    if not (0 < left < 200 and 0 < right < 200):
+        raise argparse.ArgumentTypeError(f"maxima must be between 0 and 200 kg, got {text!r}")
+    return {Hand.LEFT: left * KGF_N, Hand.RIGHT: right * KGF_N}
+
+
 def _unit(text: str) -> Unit:
     try:
         return Unit.parse(text)
@@ -87,6 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
                        "(simulated device only; default: %(default)s)")
         p.add_argument("--headless", action="store_true",
                        help="no live view; print the summary at the end")
+        p.add_argument("--reuse-mvc", type=_mvc_pair, default=None, metavar="LEFT,RIGHT",
+                       help="maximal grip per hand in kg from a recent session: skip the "
+                       "maximal squeezes (e.g. 30.5,32)")
         p.add_argument("--dominant", choices=[h.value for h in Hand], default="right",
                        help="your dominant hand (for single-hand protocols)")
         p.add_argument("--units", type=_unit, default=Unit.KGF,
@@ -237,12 +253,14 @@ def _run(args: argparse.Namespace, console: Console) -> int:
         speed=args.speed,
         data_dir=args.data_dir,
         dominant=Hand(args.dominant),
+        known_mvc=args.reuse_mvc,
         tare=not args.no_tare,
         # Nobody can answer "resume or stop?" in a headless run.
         resume_after_reconnect=args.headless,
         lsl=args.lsl,
     )
     runtime = SessionRuntime(config)
+    tell_interrupted(runtime.interrupted_sessions)
     console.print(
         f"isogrip {__version__}: protocol [bold]{runtime.protocol.name}[/], device "
         f"[bold]{args.device}[/]. Not a medical device: stop if you feel unwell.",
@@ -371,8 +389,16 @@ def _open_store(args: argparse.Namespace) -> Store:
     from isogrip.storage.store import Store
 
     store = Store.open(args.data_dir)
-    store.mark_interrupted()  # sessions whose program died are no longer "running"
+    tell_interrupted(store.mark_interrupted())  # sessions whose program died
     return store
+
+
+def tell_interrupted(ids: Sequence[int]) -> None:
+    """Say which sessions were cut short by a crash and how to export them."""
+    for sid in ids:
+        print(f"isogrip: session {sid} was interrupted (isogrip stopped unexpectedly); "
+              f"everything saved up to then is kept. Export it with: isogrip export {sid} "
+              "--out FOLDER", file=sys.stderr)
 
 
 def _sessions(args: argparse.Namespace, console: Console) -> int:

@@ -174,7 +174,8 @@ class SessionRuntime:
             check_available()  # say so now, not after the session has started
         self._own_store = store is None
         self.store = store if store is not None else Store.open(config.data_dir)
-        self.store.mark_interrupted()
+        #: Sessions a crashed isogrip left "running", now marked interrupted (to tell).
+        self.interrupted_sessions = self.store.mark_interrupted()
         self.ring = RingBuffer(int(DISPLAY_WINDOW_S * 1000) + 1)
         self._snap = Snapshot(t=0.0, phase=Phase.IDLE, reps=self.protocol.reps)
         self._events: queue.SimpleQueue[Event] = queue.SimpleQueue()

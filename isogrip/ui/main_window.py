@@ -169,9 +169,17 @@ class MainWindow(QMainWindow):
         if device:
             self.device.select_spec(device)
         self.show_page("device" if self.settings.first_run_done else "welcome")
+        notes = []
         if problems:
-            self.device.message.setText("Some settings were not valid and the defaults are "
-                                        "used: " + "; ".join(problems))
+            notes.append("Some settings were not valid and the defaults are used: "
+                         + "; ".join(problems))
+        crashed = self.store.mark_interrupted()
+        if crashed:
+            ids = ", ".join(str(i) for i in crashed)
+            notes.append(f"isogrip stopped unexpectedly during session {ids}. Everything "
+                         "saved up to then is kept: open it from History to see or export it.")
+        if notes:
+            self.device.message.setText(" ".join(notes))
 
     # ------------------------------------------------------------------ plumbing
     def _open_store(self) -> Store:

@@ -1,0 +1,154 @@
+"""Killing isogrip (SIGKILL, like a power cut) loses at most about a second of data."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from isogrip.storage.store import Store, database_path
+
+PROTOCOL = """\
+[protocol]
+name = "crash-test"
+[holds]
+reps = 2
+duration_s = 60
+rest_s = 5
+[timing]
+prepare_s = 2
+rest_after_mvc_s = 2
+countdown_s = 1
+"""
+
+
+def _latest(db: Path) -> tuple[float | None, bool]:
+    """Newest stored sample time and whether a hold has started (read-only)."""
+    try:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)
+    except sqlite3.Error:
+        return None, False
+    try:
+        row = con.execute("SELECT t_first_s, n, t_s FROM samples ORDER BY rowid DESC "
+                          "LIMIT 1").fetchone()
+        hold = con.execute("SELECT 1 FROM phases WHERE phase = 'hold'").fetchone()
+    except sqlite3.Error:
+        return None, False
+    finally:
+        con.close()
+    if row is None:
+        return None, hold is not None
+    import numpy as np
+
+    t = np.frombuffer(row[2], "<f8")
+    return float(t[-1]), hold is not None
+
+
+def test_sigkill_in_a_hold_keeps_all_but_the_last_second(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    proto = tmp_path / "p.toml"
+    proto.write_text(PROTOCOL)
+    db = database_path(data)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "isogrip", "--data-dir", str(data), "run", "--device",
+         "sim:good?seed=1&rate=200", "--protocol", str(proto), "--headless",
+         "--reuse-mvc", "30,32"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        seen: list[tuple[float, float]] = []  # (wall time, newest stored sample time)
+        in_hold_since = None
+        while time.monotonic() < deadline:
+            t_last, hold = _latest(db)
+            now = time.monotonic()
+            if t_last is not None and (not seen or t_last > seen[-1][1]):
+                seen.append((now, t_last))
+            if hold and in_hold_since is None:
+                in_hold_since = now
+            if in_hold_since is not None and now - in_hold_since > 3.0:
+                break
+            time.sleep(0.05)
+        assert in_hold_since is not None, "the session never reached a hold"
+        kill_wall = time.monotonic()
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(10)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert child.returncode == -signal.SIGKILL
+    # Flushes happen at least once a second: the stored data kept growing that way.
+    gaps = [b[0] - a[0] for a, b in itertools.pairwise(seen)]
+    assert gaps and max(gaps) < 1.6
+    # The session clock runs at wall speed here, so the session time at the kill is
+    # about the newest time seen plus the wall time since it was seen.
+    w_seen, t_seen = seen[-1]
+    t_at_kill = t_seen + (kill_wall - w_seen)
+    with sqlite3.connect(db) as con:
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    with Store.open(data) as store:
+        [sid] = store.mark_interrupted()
+        info = store.get_session_info(sid)
+        t, _, force = store.load_samples(sid)
+        holds = store.load_holds(sid)
+    assert info.status == "interrupted" and "stopped unexpectedly" in (info.note or "")
+    assert t[-1] >= t_seen  # nothing that had been stored was lost
+    assert t[-1] >= t_at_kill - 1.3  # at most about a second (plus polling) missing
+    assert len(force) > 200 * 5  # seconds of 200 Hz data before the kill
+    assert holds == []  # the hold never ended, so no hold result, but its samples are kept
+    # The next start says so and says how to export it.
+    out = subprocess.run([sys.executable, "-m", "isogrip", "--data-dir", str(data),
+                          "sessions"], capture_output=True, text=True, timeout=60)
+    assert "interrupted" in out.stdout
+
+
+def test_next_start_offers_the_export(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with Store.open(data) as store:
+        from datetime import UTC, datetime
+
+        sid = store.create_session(started_at=datetime.now(UTC), protocol_name="p",
+                                   protocol={"name": "p"}, device="sim", participant=None,
+                                   app_version="t", t0_s=0.0)
+        store.write_samples(sid, 0, [0.0, 0.1], None, [1.0, 2.0])
+    with sqlite3.connect(database_path(data)) as con:  # as if its process had died
+        con.execute("UPDATE sessions SET pid = 999999999 WHERE id = ?", (sid,))
+    out = subprocess.run([sys.executable, "-m", "isogrip", "--data-dir", str(data),
+                          "sessions"], capture_output=True, text=True, timeout=60)
+    assert f"session {sid} was interrupted" in out.stderr
+    assert f"isogrip export {sid} --out FOLDER" in out.stderr
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_sigkill_during_an_export_leaves_no_half_file(tmp_path: Path, fmt: str) -> None:
+    data = tmp_path / "data"
+    subprocess.run([sys.executable, "-m", "isogrip", "--data-dir", str(data), "run",
+                    "--device", "sim:good?seed=2&rate=1000&per_packet=20", "--speed", "max",
+                    "--headless", "--reuse-mvc", "30,32"], check=True,
+                   capture_output=True, timeout=300)
+    out = tmp_path / "out"
+    # A first, complete export; then one killed part-way through.
+    subprocess.run([sys.executable, "-m", "isogrip", "--data-dir", str(data), "export",
+                    "last", "--format", fmt, "--out", str(out)], check=True,
+                   capture_output=True, timeout=300)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    killed = 0
+    for delay in (0.6, 0.9, 1.2, 1.5):
+        child = subprocess.Popen([sys.executable, "-m", "isogrip", "--data-dir", str(data),
+                                  "export", "last", "--format", fmt, "--out", str(out)],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        if child.poll() is None:
+            os.kill(child.pid, signal.SIGKILL)
+            killed += 1
+        child.wait(30)
+    # Whatever moment the kill hit, every export file is the complete one.
+    after = {p.name: p.read_bytes() for p in out.iterdir() if not p.name.startswith(".")}
+    assert after == before
+    with sqlite3.connect(database_path(data)) as con:
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
