@@ -36,7 +36,7 @@ from isogrip import __version__
 from isogrip.ble_device.base import DeviceStatus, ForceDevice, SampleBatch
 from isogrip.ble_device.registry import DeviceContext, DeviceSpec, open_device
 from isogrip.clock import Clock, VirtualClock, make_clock
-from isogrip.errors import DeviceError, DeviceErrorReason, IsogripError
+from isogrip.errors import DeviceError, DeviceErrorReason, IsogripError, StorageError
 from isogrip.protocols.engine import Engine
 from isogrip.protocols.events import Command, Event, EventKind, Phase, Snapshot
 from isogrip.protocols.loader import DEFAULT_PROTOCOL, load_protocol, protocol_to_dict
@@ -61,6 +61,8 @@ RECONNECT_PAUSE_S = 10.0
 STEP_TIMEOUT_S = 10.0
 #: Bound on shutdown steps (disconnect, thread join), s.
 SHUTDOWN_TIMEOUT_S = 5.0
+#: Wall seconds of failed database writes before a session is stopped.
+STORAGE_GRACE_S = 3.0
 
 
 @dataclass
@@ -195,6 +197,7 @@ class SessionRuntime:
         self._paused_by_drop = False
         self._early_events: list[Event] = []  # events before the recorder exists
         self._lsl: Any = None  # LslOutlet when config.lsl
+        self._storage_failing_since: float | None = None
         self._lsl_errors = 0
         self._batch_errors = 0
         self.session_id: int | None = None
@@ -406,6 +409,7 @@ class SessionRuntime:
                 if not self._fed:
                     self._recorder.maybe_flush()  # keep events durable while silent
                 self._fed = False
+                self._check_storage(engine)
             status = "complete" if engine.phase is Phase.COMPLETE else "aborted"
             if status == "aborted":
                 reason = self._abort_reason
@@ -418,7 +422,16 @@ class SessionRuntime:
             raise
         finally:
             await self._shutdown_device()
-            self._recorder.close(status, reason or None)
+            try:
+                self._recorder.close(status, reason or None)
+            except StorageError as exc:
+                # The end could not be written (disk still full): the session stays
+                # "running" on disk and is marked interrupted at the next start, with
+                # everything written before the failure.
+                log.error("could not record the end of the session: %s", exc)
+                status = "interrupted"
+                reason = (reason + "; " if reason else "") + \
+                    f"the end of the session could not be saved ({exc})"
             if self._lsl is not None:
                 self._lsl.close()
         return SessionResult(
@@ -465,6 +478,31 @@ class SessionRuntime:
                                   "recording continues.",
                                   {"status": "processing_error",
                                    "count": self._batch_errors})])
+
+    def _check_storage(self, engine: Engine) -> None:
+        """Stop the session if the database has refused writes for a while.
+
+        A disk that is full (or gone) does not heal by itself: after
+        :data:`STORAGE_GRACE_S` of failed writes the session stops, says why, and keeps
+        everything written before the failure.
+        """
+        rec = self._recorder
+        if rec is None or rec.error is None:
+            self._storage_failing_since = None
+            return
+        now = time.monotonic()
+        if self._storage_failing_since is None:
+            self._storage_failing_since = now
+            return
+        if now - self._storage_failing_since < STORAGE_GRACE_S or engine.finished:
+            return
+        saved = rec.samples_written
+        reason = (f"the data could not be saved ({rec.error}); the session was stopped. "
+                  f"The {saved} samples saved before that are kept. Free some disk space "
+                  "before the next session.")
+        t = self.clock.now()
+        self._emit([Event(t, EventKind.WARNING, reason, {"reason": "storage_failed"})])
+        self._emit(engine.stop(t, reason))
 
     def _stream(self, push: Any, *args: Any) -> None:
         """Send to the LSL outlet; a streaming failure never stops the recording."""

@@ -777,6 +777,18 @@ class Engine:
         out = [Event(t, EventKind.RESUMED, "Resumed.", {"phase": self._phase.value})]
         return out + self._advance(t)
 
+    def stop(self, t: float, reason: str) -> list[Event]:
+        """End the session at ``t`` for a reason other than the user's.
+
+        For example the disk is full. Does nothing once the session has ended.
+
+        Returns:
+            The events it caused (the hold in progress is recorded as incomplete).
+        """
+        if self.finished:
+            return []
+        return self._advance(t) + self._abort(t, reason)
+
     def _abort(self, t: float, reason: str) -> list[Event]:
         out: list[Event] = []
         if self._phase is Phase.HOLD and not self._paused:
