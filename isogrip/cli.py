@@ -85,6 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--data-dir", type=Path, default=None,
         help="data folder (default: $ISOGRIP_DATA_DIR or your user data folder)",
     )
+    parser.add_argument(
+        "--new-database", action="store_true",
+        help="move a damaged database aside (it is kept) and start a new, empty one")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def add_run_options(p: argparse.ArgumentParser, device: str, speed: str) -> None:
@@ -191,6 +194,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not console.is_terminal:
         console = Console(width=160)  # piped output: do not wrap tables at 80 columns
     try:
+        if args.new_database:
+            from isogrip.storage.paths import database_path, default_data_dir
+            from isogrip.storage.store import start_new_database
+
+            moved = start_new_database(database_path(args.data_dir or default_data_dir()))
+            if moved is not None:
+                print(f"isogrip: the old database was moved to {moved}; a new one is "
+                      "started.", file=sys.stderr)
         if args.command in (None, "gui") or (args.command == "demo" and not args.terminal
                                              and not args.headless):
             from isogrip.ui.app import display_available

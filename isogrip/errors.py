@@ -73,3 +73,18 @@ class SessionNotFoundError(IsogripError, LookupError):
 
 class BpValueError(IsogripError, ValueError):
     """A blood-pressure entry is not a plausible reading (the message says why)."""
+
+
+class DatabaseDamagedError(StorageError):
+    """The session database is damaged (corrupt or truncated).
+
+    Attributes:
+        path: The damaged database file.
+        backup: A copy of it made when the damage was found (kept for recovery), or
+            ``None`` if no copy could be made.
+    """
+
+    def __init__(self, message: str, path: str, backup: str | None) -> None:
+        self.path = path
+        self.backup = backup
+        super().__init__(message)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 from isogrip.protocols.events import EventKind
 from isogrip.runtime import SessionConfig, SessionRuntime
@@ -42,3 +43,89 @@ def test_disk_full_stops_cleanly_keeps_what_was_written_and_says_so(tmp_path: Pa
         assert again.count_samples(result.session_id) == saved
         with sqlite3.connect(again.path) as con:
             assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def _recorded(folder: Path) -> int:
+    with Store.open(folder) as store:
+        result = SessionRuntime(SessionConfig(device="sim:good?seed=3", speed=None,
+                                              known_mvc=KNOWN), store).run()
+    return result.session_id
+
+
+def test_truncated_database_is_refused_backed_up_and_replaced(tmp_path: Path,
+                                                              capsys: Any) -> None:
+    from isogrip.cli import main
+    from isogrip.errors import DatabaseDamagedError
+
+    _recorded(tmp_path)
+    db = tmp_path / "isogrip.sqlite3"
+    whole = db.read_bytes()
+    db.write_bytes(whole[: len(whole) // 2])  # a copy cut off half-way
+    try:
+        Store.open(tmp_path)
+    except DatabaseDamagedError as exc:
+        assert "is damaged" in str(exc) and exc.backup is not None
+        assert Path(exc.backup).read_bytes() == whole[: len(whole) // 2]  # backup kept
+    else:
+        raise AssertionError("a truncated database was opened")
+    assert main(["--data-dir", str(tmp_path), "sessions"]) == 2
+    err = capsys.readouterr().err
+    assert "is damaged" in err and "--new-database" in err and "A copy is kept at" in err
+    assert main(["--data-dir", str(tmp_path), "--new-database", "sessions"]) == 0
+    assert "moved to" in capsys.readouterr().err
+    backups = sorted(p.name for p in tmp_path.iterdir() if ".damaged-" in p.name
+                     or ".replaced-" in p.name)
+    assert len(backups) == 2  # the copy made on discovery and the moved original
+    with Store.open(tmp_path) as fresh:
+        assert fresh.list_sessions() == []
+
+
+def test_garbage_database_file_is_damage_not_a_crash(tmp_path: Path, capsys: Any) -> None:
+    from isogrip.cli import main
+
+    (tmp_path / "isogrip.sqlite3").write_bytes(b"\x00garbage" * 1000)
+    assert main(["--data-dir", str(tmp_path), "sessions"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "is damaged" in err
+
+
+def test_gui_offers_a_new_database(qtbot: Any, tmp_path: Path) -> None:
+    from isogrip.settings import Settings, save_settings
+    from isogrip.ui.main_window import MainWindow
+
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "isogrip.sqlite3").write_bytes(b"not sqlite at all" * 300)
+    save_settings(Settings(first_run_done=True), tmp_path / "s.json")
+    asked: list[str] = []
+    w = MainWindow(settings_file=tmp_path / "s.json", data_dir=tmp_path / "data",
+                   confirm=lambda title, text: asked.append(title) or True)
+    qtbot.addWidget(w)
+    assert asked == ["The database is damaged"]
+    assert w.store.list_sessions() == []
+    kept = [p for p in (tmp_path / "data").iterdir() if ".replaced-" in p.name]
+    assert kept and kept[0].read_bytes().startswith(b"not sqlite")
+    w.close()
+
+
+def test_unreadable_data_folder_is_a_clear_error(tmp_path: Path, capsys: Any) -> None:
+    import os
+
+    from isogrip.cli import main
+
+    # A data folder that is really a file: refused with one clear line.
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert main(["--data-dir", str(blocker), "sessions"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("isogrip: error:") and str(blocker) in err and err.count("\n") == 1
+    # A folder without permission (only meaningful when not running as root, since
+    # root may write anywhere; CI machines may be either).
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    os.chmod(locked, 0o500)
+    try:
+        if not os.access(locked, os.W_OK):
+            assert main(["--data-dir", str(locked / "inner"), "sessions"]) == 2
+            assert str(locked) in capsys.readouterr().err
+    finally:
+        os.chmod(locked, 0o700)

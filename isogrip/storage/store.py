@@ -24,6 +24,7 @@ import enum
 import json
 import math
 import os
+import shutil
 import socket
 import sqlite3
 import sys
@@ -36,8 +37,19 @@ from typing import Any, Final
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from isogrip.errors import BpValueError, SessionNotFoundError, StorageError
-from isogrip.storage.paths import FILE_MODE, database_path, default_data_dir, prepare_data_dir
+from isogrip.errors import (
+    BpValueError,
+    DatabaseDamagedError,
+    SessionNotFoundError,
+    StorageError,
+)
+from isogrip.storage.paths import (
+    DB_FILENAME,
+    FILE_MODE,
+    database_path,
+    default_data_dir,
+    prepare_data_dir,
+)
 
 #: Version of the database layout, kept in ``PRAGMA user_version``.
 SCHEMA_VERSION: Final = 2
@@ -624,7 +636,11 @@ class Store:
             version = int(conn.execute("PRAGMA user_version").fetchone()[0])
             n_objects = int(conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0])
         except sqlite3.DatabaseError as exc:
+            if path.name == DB_FILENAME:
+                # Our own file name in our data folder: damage, not someone else's file.
+                raise _damaged(path, str(exc)) from exc
             raise StorageError(f"{path} is not an isogrip database ({exc}); {hint}") from exc
+        self._check_not_truncated(conn)
         if app_id not in (0, APPLICATION_ID) or (app_id == 0 and n_objects > 0):
             raise StorageError(
                 f"{path} is not an isogrip database (it belongs to another program); {hint}"
@@ -645,6 +661,25 @@ class Store:
                 self._create_schema(conn)
         except sqlite3.Error as exc:
             raise StorageError(f"cannot prepare database {path}: {exc}") from exc
+
+    def _check_not_truncated(self, conn: sqlite3.Connection) -> None:
+        """Refuse a database file shorter than its own header says (a cut-off copy).
+
+        Only checked when no write-ahead log exists: with one, recent pages may live in
+        the log rather than the main file.
+        """
+        path = self.path
+        if path.with_name(path.name + "-wal").exists():
+            return
+        try:
+            pages = int(conn.execute("PRAGMA page_count").fetchone()[0])
+            size = int(conn.execute("PRAGMA page_size").fetchone()[0])
+        except sqlite3.DatabaseError as exc:
+            raise _damaged(path, str(exc)) from exc
+        actual = path.stat().st_size
+        if actual < pages * size:
+            raise _damaged(path, f"the file has {actual} bytes, its header says "
+                                 f"{pages * size}: it was cut off")
 
     def _create_schema(self, conn: sqlite3.Connection) -> None:
         conn.execute("BEGIN IMMEDIATE")
@@ -702,6 +737,8 @@ class Store:
         return self._conn
 
     def _fail(self, action: str, exc: sqlite3.Error) -> StorageError:
+        if "malformed" in str(exc) or "not a database" in str(exc):
+            return _damaged(self.path, f"could not {action}: {exc}")
         return StorageError(f"database {self.path}: could not {action}: {exc}")
 
     def _exec(self, action: str, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
@@ -1491,6 +1528,42 @@ class Store:
         return [BpReading(int(r[0]), r[1], r[2], int(r[3]), int(r[4]),
                           None if r[5] is None else int(r[5]), r[6],
                           None if r[7] is None else int(r[7]), r[8], r[9]) for r in rows]
+
+
+def _damaged(path: Path, detail: str) -> DatabaseDamagedError:
+    """Make a backup copy of a damaged database and the error that explains it."""
+    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    backup: Path | None = path.with_name(f"{path.name}.damaged-{stamp}")
+    assert backup is not None
+    try:
+        if not backup.exists():
+            shutil.copy2(path, backup)
+            os.chmod(backup, FILE_MODE)
+    except OSError:
+        backup = None
+    kept = f"A copy is kept at {backup}. " if backup else ""
+    return DatabaseDamagedError(
+        f"the database {path} is damaged ({detail}). {kept}Start a new, empty database "
+        "with --new-database (the damaged file stays for recovery), or choose another "
+        "data folder with --data-dir.", str(path), None if backup is None else str(backup))
+
+
+def start_new_database(path: Path | str) -> Path | None:
+    """Move a damaged database (and its log files) aside so a new one can be created.
+
+    Returns:
+        Where the damaged file now is, or ``None`` if there was none.
+    """
+    path = Path(path)
+    if not path.exists():
+        return None
+    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    moved = path.with_name(f"{path.name}.replaced-{stamp}")
+    for suffix in ("", "-wal", "-shm"):
+        side = path.with_name(path.name + suffix)
+        if side.exists():
+            os.replace(side, moved.with_name(moved.name + suffix))
+    return moved
 
 
 def _is_number(x: Any) -> bool:

@@ -28,14 +28,14 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from isogrip.errors import IsogripError
+from isogrip.errors import DatabaseDamagedError, IsogripError
 from isogrip.protocols.events import Command, Event, EventKind, Phase, Snapshot
 from isogrip.protocols.loader import load_protocol
 from isogrip.protocols.model import Protocol
 from isogrip.runtime import SessionConfig, SessionResult
 from isogrip.settings import Settings, SettingsError, apply_band, load_settings, save_settings
 from isogrip.storage.history import last_measured_mvc
-from isogrip.storage.store import Store
+from isogrip.storage.store import Store, start_new_database
 from isogrip.types import Hand
 from isogrip.ui.audio import CuePlayer, default_sink
 from isogrip.ui.before_screen import BeforeScreen
@@ -67,11 +67,14 @@ class MainWindow(QMainWindow):
         data_dir: Data folder overriding the one in Settings (``--data-dir``).
         speed: Session clock speed (1 = real time; tests and demos run faster).
         device: Device spec to preselect (``make demo`` passes ``sim``).
+        confirm: Asks the user a yes/no question (default: a message box; tests
+            answer for the user).
         runtime_kwargs: Passed to every SessionRuntime (tests inject BLE backends).
     """
 
     def __init__(self, *, settings_file: Path | None = None, data_dir: Path | None = None,
                  speed: float | None = 1.0, device: str | None = None,
+                 confirm: Callable[[str, str], bool] | None = None,
                  **runtime_kwargs: Any) -> None:
         super().__init__()
         self.setWindowTitle("isogrip \u2014 handgrip training")
@@ -79,6 +82,7 @@ class MainWindow(QMainWindow):
         self.settings, problems = load_settings(settings_file)
         self.data_dir_override = data_dir
         self.speed = speed
+        self.confirm: Callable[[str, str], bool] = confirm or self._ask
         self.store = self._open_store()
         self.audio = CuePlayer(default_sink(), enabled=self.settings.audio,
                                volume=self.settings.volume)
@@ -92,7 +96,6 @@ class MainWindow(QMainWindow):
         self.link_message: str | None = None
         self.last_result: SessionResult | None = None
         self.last_error: BaseException | None = None
-        self.confirm: Callable[[str, str], bool] = self._ask
         self.screen_log: list[str] = []  # every page shown, in order (tests, debugging)
 
         self.welcome = WelcomeScreen()
@@ -185,7 +188,15 @@ class MainWindow(QMainWindow):
     def _open_store(self) -> Store:
         folder = self.data_dir_override or (
             Path(self.settings.data_dir) if self.settings.data_dir else None)
-        return Store.open(folder)
+        try:
+            return Store.open(folder)
+        except DatabaseDamagedError as exc:
+            if not self.confirm("The database is damaged",
+                                f"{exc}\n\nStart a new, empty database now? The damaged "
+                                "file is kept for recovery."):
+                raise
+            start_new_database(Path(exc.path))
+            return Store.open(folder)
 
     def _ask(self, title: str, text: str) -> bool:
         answer = QMessageBox.question(self, title, text,
