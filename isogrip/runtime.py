@@ -534,12 +534,16 @@ class SessionRuntime:
         attempts = 0
         down_since = self.clock.now()
         self._paused_by_drop = False
+        pause_checked = False
         while not self._stopping and self._engine is not None and not self._engine.finished:
             wake = self.clock.now() + delay
             pause_at = down_since + RECONNECT_PAUSE_S
-            if not self._paused_by_drop and pause_at < wake:
+            # Checked once: if no effort was running at that moment (a rest), there is
+            # nothing to pause, and checking again would spin without reconnecting.
+            if not pause_checked and pause_at < wake:
                 await self.clock.sleep_until(pause_at)
                 self._pause_for_drop()
+                pause_checked = True
                 continue
             await self.clock.sleep_until(wake)
             attempts += 1
