@@ -140,6 +140,44 @@ def bench_memory() -> None:
     RESULTS["db_size_2h_1khz_mb"] = round(db_mb)
 
 
+def bench_long_session() -> None:
+    """A simulated 2-hour session at 1 kHz through the whole stack, on the virtual clock."""
+    import resource
+
+    protocol = replace(load_protocol("ihg-4x2-30-alternating"), reps=40, rest_s=60.0)
+    with tempfile.TemporaryDirectory() as d:
+        store = Store.open(Path(d))
+        rt = SessionRuntime(SessionConfig(device="sim:good?seed=1&rate=1000&per_packet=20",
+                                          protocol=protocol, speed=None,
+                                          known_mvc={Hand.LEFT: 300.0, Hand.RIGHT: 320.0}),
+                            store)
+        marks: list[tuple[float, float]] = []
+        cpu0 = time.process_time()
+        wall0 = time.perf_counter()
+        rt.start()
+        while not rt.done:
+            time.sleep(0.5)
+            marks.append((rt.snapshot().t, rss_mb()))
+        result = rt.wait()
+        cpu = time.process_time() - cpu0
+        wall = time.perf_counter() - wall0
+        db_mb = sum(f.stat().st_size for f in Path(d).iterdir()) / 1e6
+        store.close()
+    session_s = result.session_s
+    early = [m for t, m in marks if t - marks[0][0] >= 600] or [marks[-1][1]]
+    growth = marks[-1][1] - early[0]
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"2-hour session at 1 kHz (whole stack, virtual clock): {session_s / 3600:.2f} h "
+          f"of session in {wall:.1f} s wall; {result.samples:,} samples; CPU "
+          f"{cpu / result.samples * 1e6:.2f} us/sample; RSS growth after 10 min "
+          f"{growth:+.1f} MB (peak {peak:.0f} MB); database {db_mb:.0f} MB")
+    RESULTS["long_session_2h_1khz"] = {
+        "session_h": round(session_s / 3600, 2), "wall_s": round(wall, 1),
+        "samples": result.samples, "cpu_us_per_sample": round(cpu / result.samples * 1e6, 2),
+        "rss_growth_mb": round(growth, 1), "db_mb": round(db_mb),
+    }
+
+
 def bench_exports() -> None:
     """Export time of a one-hour 1 kHz session (3.6 M samples) in each format."""
     from isogrip.storage.export import export_session
@@ -265,6 +303,7 @@ def main() -> None:
     bench_memory()
     bench_ble_latency()
     bench_exports()
+    bench_long_session()
     from bench.gui import bench_gui  # Qt is loaded last: it must not slow the others
 
     bench_gui(RESULTS)
