@@ -139,7 +139,9 @@ def test_device_drop_shows_reconnecting_and_the_session_completes(
         if window.train.banner.isVisible() else None)
     skip_rests(window, qtbot)
     known = {Hand.LEFT: 30 * KGF_N, Hand.RIGHT: 32 * KGF_N}
-    window.pending_spec = "sim:good?seed=3&disconnect_at=30&disconnect_s=3"
+    # 8 s away (80 ms of wall time at this speed): long enough for several frames to
+    # show the banner on a busy machine, shorter than the 10 s that pauses a hold.
+    window.pending_spec = "sim:good?seed=3&disconnect_at=30&disconnect_s=8"
     window.begin_session(None, known)
     assert window.current_page() == "train"
     wait_summary(window, qtbot)

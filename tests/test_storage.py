@@ -142,11 +142,19 @@ def test_pragmas(store: Store) -> None:
 
 def test_corrupt_file_is_rejected(tmp_path: Path) -> None:
     db = tmp_path / "isogrip.sqlite3"
-    db.write_bytes(np.random.default_rng(1).bytes(8192))
-    with pytest.raises(StorageError, match="is not an isogrip database"):
+    junk = np.random.default_rng(1).bytes(8192)
+    db.write_bytes(junk)
+    # Our own file name in our data folder: damaged, with a backup copy kept.
+    with pytest.raises(StorageError, match="is damaged") as info:
         Store(db)
-    with pytest.raises(StorageError, match="is not an isogrip database"):
+    assert Path(info.value.backup).read_bytes() == junk  # type: ignore[attr-defined]
+    with pytest.raises(StorageError, match="is damaged"):
         Store.open(tmp_path)
+    # Any other random file is simply not an isogrip database.
+    other = tmp_path / "other.bin"
+    other.write_bytes(junk)
+    with pytest.raises(StorageError, match="is not an isogrip database"):
+        Store(other)
 
 
 def test_foreign_sqlite_file_is_rejected(tmp_path: Path) -> None:
