@@ -78,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="isogrip",
         description="Isometric handgrip training: measure your maximal grip, then hold "
-        "30 %% of it for 4 x 2 minutes with live feedback. Not a medical device.",
+        "30 % of it for 4 x 2 minutes with live feedback. Not a medical device.",
     )
     parser.add_argument("--version", action="version", version=f"isogrip {__version__}")
     parser.add_argument(
