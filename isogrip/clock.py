@@ -53,6 +53,37 @@ class ScaledClock:
         await asyncio.sleep(max(0.0, delay))
 
 
+class LoopClock:
+    """The clock of the event loop the session runs on (``loop.time()``).
+
+    asyncio's default loop reads :func:`time.monotonic`, so in a live session this is
+    the same timeline as ``ScaledClock(1)``. It is for programs that run a session on a
+    loop of their own (:meth:`SessionRuntime.run_here`) whose time is not the wall
+    clock, such as a test loop that jumps forward whenever every task is waiting: then
+    the device's sample stamps, bleak's and bumble's timeouts and the session's ticks
+    all read one timeline, and a 15-minute BLE session runs in seconds.
+
+    Calls made before the loop runs, or from another thread, read the loop seen last
+    (or :func:`time.monotonic` before any).
+    """
+
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def now(self) -> float:
+        """Current loop time, s."""
+        try:
+            self._loop = asyncio.get_running_loop()
+        except RuntimeError:
+            if self._loop is None or self._loop.is_closed():
+                return time.monotonic()
+        return self._loop.time()
+
+    async def sleep_until(self, t: float) -> None:
+        """Sleep on the running loop until its clock reaches ``t``."""
+        await asyncio.sleep(max(0.0, t - self.now()))
+
+
 class VirtualClock:
     """A discrete-event clock that jumps straight to the next waiter's deadline.
 
@@ -118,10 +149,14 @@ class _TwoTurns:
         return self._flip
 
 
-def make_clock(speed: float | None) -> ScaledClock | VirtualClock:
+def make_clock(speed: float | None) -> LoopClock | ScaledClock | VirtualClock:
     """A clock for a session speed: ``None`` means as fast as possible.
 
     Args:
         speed: 1 for real time, N for N times faster, ``None`` for flat out.
     """
-    return VirtualClock(start=0.0) if speed is None else ScaledClock(speed)
+    if speed is None:
+        return VirtualClock(start=0.0)
+    # Real time is the loop's own clock (time.monotonic on asyncio's loops), so a
+    # session run on a caller's fake-time loop keeps one timeline with bleak's timers.
+    return LoopClock() if speed == 1.0 else ScaledClock(speed)

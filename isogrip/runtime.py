@@ -138,6 +138,9 @@ class SessionRuntime:
         store: An open store to record into (default: open the data folder's).
         ble_backend: bleak client backend for BLE devices (tests inject a virtual one).
         ble_scanner_backend: bleak scanner backend, likewise.
+        clock: The session clock, instead of the one ``config.speed`` picks. Tests
+            that run BLE sessions on a fake-time event loop pass a
+            :class:`~isogrip.clock.LoopClock`.
     """
 
     def __init__(
@@ -147,6 +150,7 @@ class SessionRuntime:
         *,
         ble_backend: type | None = None,
         ble_scanner_backend: type | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.config = config
         self.protocol = (
@@ -157,7 +161,7 @@ class SessionRuntime:
         self._spec = DeviceSpec.parse(config.device)
         if config.speed is not None and not (config.speed > 0 and math.isfinite(config.speed)):
             raise IsogripError(f"speed must be a positive number, got {config.speed}")
-        self.clock: Clock = make_clock(config.speed)
+        self.clock: Clock = clock if clock is not None else make_clock(config.speed)
         self.device: ForceDevice = open_device(
             self._spec,
             DeviceContext(clock=self.clock, feedback=self.snapshot,

@@ -19,6 +19,7 @@ from virtual_ble import (
     WeightScalePeripheral,
     Whc06Advertiser,
 )
+from virtual_ble.fake_time import FAKE_TIME
 
 from isogrip.ble_device.advert import AdvertisementDevice
 from isogrip.ble_device.base import DeviceStatus, SampleBatch
@@ -36,6 +37,9 @@ from isogrip.runtime import SessionConfig, SessionRuntime
 from isogrip.signal.units import KGF_N
 from isogrip.storage.store import Store
 from isogrip.types import Hand
+
+# Sessions and streams run on fake loop time (see virtual_ble.fake_time).
+pytestmark = FAKE_TIME
 
 KG = 23.45
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from virtual_ble import DATA_UUID, ProgressorPeripheral, VirtualBleWorld
+from virtual_ble.fake_time import FAKE_TIME
 
 from isogrip.ble_device.base import DeviceStatus, SampleBatch
 from isogrip.ble_device.gatt import GattDevice
@@ -22,6 +23,9 @@ from isogrip.runtime import SessionConfig, SessionRuntime
 from isogrip.signal.units import KGF_N
 from isogrip.storage.store import Store
 from isogrip.types import Hand
+
+# Sessions and streams run on fake loop time (see virtual_ble.fake_time).
+pytestmark = FAKE_TIME
 
 
 def driver(world: VirtualBleWorld, address: str | None = None, **kw: float) -> GattDevice:
@@ -143,8 +147,11 @@ async def test_not_found_is_a_clear_device_error() -> None:
     assert "Switch the device on" in str(exc.value)
 
 
+@pytest.mark.looptime(False)
 async def test_session_survives_a_drop_in_the_middle_of_a_hold(tmp_path: Path) -> None:
-    # A short protocol so the session runs in real time in a few seconds.
+    # The one BLE session left on real time (the wall clock, the loop's real timers),
+    # so fake time cannot hide a fault of the live path; a short protocol keeps it to
+    # a few seconds.
     protocol = replace(
         load_protocol("ihg-4x2-30-alternating"), reps=2, hold_s=4.0, rest_s=0.5,
         prepare_s=0.2, countdown_s=0.5, ramp_s=0.5, rest_after_mvc_s=0.2,

@@ -23,8 +23,16 @@ Clock = Callable[[], float]
 
 
 def monotonic_clock() -> float:
-    """The host monotonic clock used by real devices."""
-    return time.monotonic()
+    """The host monotonic clock used by real devices.
+
+    On an event loop this is the loop's clock (which is :func:`time.monotonic` on
+    asyncio's loops), so a driver run on a fake-time test loop stamps its samples on
+    the same timeline as the loop's timers.
+    """
+    try:
+        return asyncio.get_running_loop().time()
+    except RuntimeError:
+        return time.monotonic()
 
 
 @dataclass(frozen=True, slots=True)
