@@ -1,0 +1,228 @@
+"""Device faults over the virtual BLE path: bleak's Progressor driver, a real ATT/GATT
+stack (bumble), the runtime, the engine and the store, on fake loop time.
+
+The same matrix as tests/test_fault_matrix.py (which runs it on the simulated device),
+here with the faults made by a virtual Progressor on the far side of the radio link:
+link drops of 1 s, 9 s and 30 s (the device out of reach, then advertising again) in a
+hold, in a maximal squeeze and in a rest; bursts of damaged notifications; notifications
+lost on air; a jump of the device clock; the u32 microsecond wrap; a load cell at full
+scale; a device that accepts "start" and sends nothing. Every case must end in a defined
+state, tell the user what happened, and store every sample the device put on air.
+
+The event loop's time is fake (looptime): it jumps ahead whenever every task waits, so
+bumble's and bleak's timers, the driver's stamps and the session clock share one
+timeline and a 5-minute session runs in about two seconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from virtual_ble import VirtualBleWorld
+from virtual_ble.fake_time import FAKE_TIME, new_fake_time_loop
+from virtual_ble.faulty_progressor import FaultyProgressor, ProgressorFaults
+
+from isogrip.ble_device.participant import make_participant
+from isogrip.protocols.events import Event, EventKind
+from isogrip.protocols.loader import load_protocol
+from isogrip.protocols.model import Protocol
+from isogrip.runtime import SessionConfig, SessionResult, SessionRuntime
+from isogrip.signal.units import KGF_N
+from isogrip.storage.store import Store
+from isogrip.types import Hand
+
+pytestmark = FAKE_TIME
+
+KNOWN = {Hand.LEFT: 30 * KGF_N, Hand.RIGHT: 32 * KGF_N}
+SEED = 4
+#: The standard session with two holds (one per hand) instead of four: every phase
+#: the faults are placed in is there, in half the time.
+PROTOCOL: Protocol = replace(load_protocol("ihg-4x2-30-alternating"), reps=2)
+
+
+@dataclass
+class Run:
+    result: SessionResult
+    store: Store
+    events: list[Event]
+    received: int
+    device: FaultyProgressor
+    decode_errors: int
+
+
+async def run(tmp: Path, faults: ProgressorFaults, known: dict[Hand, float] | None = KNOWN,
+              **participant: float) -> Run:
+    async with VirtualBleWorld() as world:
+        p = FaultyProgressor(make_participant("good", SEED, **participant), faults,
+                             seed=SEED, per_notification=4)
+        await world.add(p)
+        store = Store.open(tmp)
+        rt = SessionRuntime(
+            SessionConfig(device="progressor", protocol=PROTOCOL, data_dir=tmp,
+                          known_mvc=known, resume_after_reconnect=True),
+            store=store, ble_backend=world.client_backend,
+            ble_scanner_backend=world.scanner_backend)
+        p.feedback = rt.snapshot
+        result = await rt.run_here()
+    stats = rt.device.stats  # type: ignore[attr-defined]
+    return Run(result, store, rt.drain_events(), rt.samples, p, stats.errors)
+
+
+def phase_times(r: Run, name: str) -> dict[str, float]:
+    """Phase starts, s after the first sample (what the device's fault timer counts)."""
+    sid = r.result.session_id
+    info = r.store.get_session_info(sid)
+    t_first = float(r.store.load_samples(sid)[0][0]) - info.t0_s
+    out: dict[str, float] = {}
+    for p in r.store.load_phases(sid):
+        out.setdefault(f"{name}:{p.phase}:{p.rep or p.trial or 0}",
+                       (p.t_s or 0.0) - info.t0_s - t_first)
+    return out
+
+
+def check_every_sample_kept(r: Run) -> None:
+    sid = r.result.session_id
+    assert r.device.samples_sent > 0
+    # Every sample put on air in an intact notification arrived, and all are stored.
+    assert r.store.count_samples(sid) == r.received == r.result.samples == r.device.samples_sent
+
+
+@pytest.fixture(scope="module")
+def timeline(tmp_path_factory: pytest.TempPathFactory) -> dict[str, float]:
+    loop = new_fake_time_loop()
+    out: dict[str, float] = {}
+    try:
+        for name, known in (("known", KNOWN), ("full", None)):
+            r = loop.run_until_complete(run(tmp_path_factory.mktemp(name),
+                                            ProgressorFaults(), known))
+            assert r.result.status == "complete", r.result.reason
+            check_every_sample_kept(r)
+            assert r.decode_errors == 0
+            out.update(phase_times(r, name))
+            r.store.close()
+    finally:
+        loop.close()
+    return out
+
+
+CASES = [(where, secs) for where in ("hold", "mvc", "rest") for secs in (1, 9, 30)]
+
+
+@pytest.mark.parametrize(("where", "secs"), CASES)
+async def test_link_drops(tmp_path: Path, timeline: dict[str, float], where: str,
+                          secs: int) -> None:
+    if where == "hold":
+        at, known = timeline["known:hold:1"] + 30.0, KNOWN
+    elif where == "rest":
+        at, known = timeline["known:rest:2"] + 10.0, KNOWN
+    else:
+        at, known = timeline["full:mvc_effort:1"] + 1.0, None
+    r = await run(tmp_path, ProgressorFaults(outage_at=at, outage_s=secs), known)
+    sid = r.result.session_id
+    kinds = [e.kind for e in r.events]
+    assert r.result.status == "complete", r.result.reason
+    assert len(r.device.outages) == 1 and r.device.outages[0][1] is not None
+    down, up = r.device.outages[0]
+    assert up - down == pytest.approx(secs)
+    assert EventKind.DEVICE_DISCONNECTED in kinds and EventKind.DEVICE_RECONNECTED in kinds
+    back = next(e for e in r.events if e.kind is EventKind.DEVICE_RECONNECTED)
+    # Back within a reconnect step (backoff <= 2 s) of the device advertising again.
+    assert secs <= back.data["offline_s"] < secs + 2.5
+    check_every_sample_kept(r)
+    paused = any(e.kind is EventKind.DEVICE_DISCONNECTED and e.data.get("paused")
+                 for e in r.events)
+    holds = r.store.load_holds(sid)
+    assert sum(h.completed for h in holds) == PROTOCOL.reps
+    if where == "hold":
+        first = [h for h in holds if h.rep == 1]
+        if secs >= 10:  # away too long in an effort: paused, the hold is repeated
+            assert paused
+            assert [(h.attempt, h.completed) for h in first] == [(1, False), (2, True)]
+        else:  # the hold goes on; the silence is a gap, not time in band
+            assert not paused and len(first) == 1
+            # The silence is one gap of the outage plus the reconnect; gap_s counts
+            # what exceeds the normal sample spacing threshold.
+            assert secs <= first[0].metrics["max_gap_s"] < secs + 2.5
+            assert first[0].gap_s == pytest.approx(
+                first[0].metrics["max_gap_s"] - first[0].metrics["gap_threshold_s"], abs=0.1)
+    elif where == "mvc":
+        trials = r.store.load_mvc_trials(sid)
+        assert {m.hand for m in r.store.load_mvc(sid)} == {"left", "right"}
+        assert len(trials) >= 6
+        # The squeeze is 5 s: even a 30 s drop is over by the rest, so there is
+        # nothing to pause; the cut-short trial does not pull the MVC down (best of).
+        assert not paused
+        mvc = {m.hand: m.mvc_n for m in r.store.load_mvc(sid)}
+        assert mvc["right"] > 0.85 * 40 * KGF_N and mvc["left"] > 0.85 * 37 * KGF_N
+    else:  # a rest just keeps counting down
+        assert not paused
+        assert all((h.gap_s or 0) < 0.5 for h in holds)
+    r.store.close()
+
+
+async def test_bursts_of_damaged_notifications(tmp_path: Path) -> None:
+    r = await run(tmp_path, ProgressorFaults(burst_every_s=20.0, burst=5))
+    assert r.result.status == "complete", r.result.reason
+    check_every_sample_kept(r)
+    assert r.device.damaged_sent >= 5 * 10
+    assert r.decode_errors == r.device.damaged_sent  # each one seen, counted, skipped
+    notices = [e for e in r.events if e.kind is EventKind.DEVICE_STATUS
+               and e.data.get("status") == "malformed"]
+    assert notices and "damaged packet" in notices[0].message
+    assert len(notices) < 20  # rate-limited, not one per packet
+    r.store.close()
+
+
+async def test_notifications_lost_on_air(tmp_path: Path) -> None:
+    r = await run(tmp_path, ProgressorFaults(drop=0.05))
+    assert r.result.status == "complete", r.result.reason
+    check_every_sample_kept(r)
+    assert r.device.lost > 100
+    holds = [h for h in r.store.load_holds(r.result.session_id) if h.completed]
+    assert len(holds) == PROTOCOL.reps and all(h.time_in_band_pct is not None for h in holds)
+    r.store.close()
+
+
+@pytest.mark.parametrize("case", ["jump", "wrap"])
+async def test_device_clock_jump_and_u32_wrap(tmp_path: Path, case: str) -> None:
+    faults = (ProgressorFaults(clock_jump_at=150.0, clock_jump_s=7.0) if case == "jump"
+              # The microsecond counter wraps 100 s into the stream.
+              else ProgressorFaults(clock_start_us=2**32 - 100_000_000))
+    r = await run(tmp_path, faults)
+    assert r.result.status == "complete", r.result.reason
+    check_every_sample_kept(r)
+    t, t_dev, _ = r.store.load_samples(r.result.session_id)
+    assert (np.diff(t) >= 0).all()  # the session timeline never runs backwards
+    # ... and never jumps: the device clock's leap is not taken for a leap in time.
+    assert np.diff(t).max() < 0.2
+    if case == "wrap":
+        assert t_dev[-1] > 2**32 * 1e-6  # device time unwrapped past the wrap
+    else:
+        assert np.diff(t_dev).max() == pytest.approx(7.0, abs=0.05)
+    r.store.close()
+
+
+async def test_a_load_cell_at_full_scale(tmp_path: Path) -> None:
+    # A hand stronger than the 200 kg Progressor: the squeezes read flat at full scale.
+    r = await run(tmp_path, ProgressorFaults(saturate_kg=200.0), None,
+                  mvc_right_n=230 * KGF_N, mvc_left_n=220 * KGF_N)
+    assert r.result.status == "complete", r.result.reason
+    check_every_sample_kept(r)
+    warnings = [e for e in r.events if e.kind is EventKind.WARNING
+                and e.data.get("reason") == "saturated"]
+    assert warnings and "limit (200 kg)" in warnings[0].message
+    assert "higher than measured" in warnings[0].message
+    r.store.close()
+
+
+async def test_a_device_that_streams_nothing(tmp_path: Path) -> None:
+    r = await run(tmp_path, ProgressorFaults(silent=True), None)
+    assert r.received == 0 and r.store.count_samples(r.result.session_id) == 0
+    assert r.result.status == "aborted"
+    assert "no maximal effort was measured" in r.result.reason.lower()
+    gaps = [e for e in r.events if e.kind is EventKind.GAP]
+    assert gaps and "no force data" in gaps[0].message.lower()
+    r.store.close()
