@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -129,3 +130,44 @@ def test_unreadable_data_folder_is_a_clear_error(tmp_path: Path, capsys: Any) ->
             assert str(locked) in capsys.readouterr().err
     finally:
         os.chmod(locked, 0o700)
+
+
+def test_a_really_full_file_system(tmp_path: Path) -> None:
+    """The same through the operating system: ``isogrip run`` on a 2 MiB tmpfs.
+
+    The tmpfs is mounted in a private user and mount namespace (``unshare``), so no
+    privileges are needed and nothing outside the test sees it; the database is copied
+    out before the namespace (and its tmpfs) goes away.
+    """
+    import re
+    import shlex
+    import subprocess
+    import sys
+
+    data, after = tmp_path / "data", tmp_path / "after"
+    data.mkdir()
+    after.mkdir()
+    isogrip = Path(sys.executable).with_name("isogrip")
+    run = [str(isogrip), "--data-dir", str(data), "run", "--headless", "--speed", "20",
+           "--device", "sim:good?seed=1&rate=1000&per_packet=20", "--reuse-mvc", "30,32"]
+    script = (f"mount -t tmpfs -o size=2m tmpfs {shlex.quote(str(data))} || exit 90; "
+              f"{shlex.join(run)}; code=$?; "
+              f"cp -a {shlex.quote(str(data))}/. {shlex.quote(str(after))}/; exit $code")
+    proc = subprocess.run(["unshare", "--user", "--map-root-user", "--mount", "sh", "-c",
+                           script], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "COLUMNS": "200"})
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 90, f"could not mount a tmpfs here: {out}"
+    assert "database or disk is full" in out and "Free some disk space" in out, out
+    assert "session was stopped" in out
+    saved = int(re.search(r"The (\d+) samples saved before that are kept", out)[1])  # type: ignore[index]
+    assert saved > 10_000
+    with sqlite3.connect(after / "isogrip.sqlite3") as con:
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    with Store.open(after) as store:  # the next start, with the space freed
+        (info,) = store.list_sessions()
+        assert store.count_samples(info.id) == saved  # exactly what it said it kept
+    nxt = subprocess.run([str(isogrip), "--data-dir", str(after), "sessions"],
+                         capture_output=True, text=True, timeout=60)
+    assert nxt.returncode == 0
+    assert "was interrupted" in nxt.stderr and "isogrip export" in nxt.stderr
