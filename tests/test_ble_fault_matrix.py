@@ -7,7 +7,8 @@ link drops of 1 s, 9 s and 30 s (the device out of reach, then advertising again
 hold, in a maximal squeeze and in a rest; bursts of damaged notifications; notifications
 lost on air; a jump of the device clock; the u32 microsecond wrap; a load cell at full
 scale; a device that accepts "start" and sends nothing. Every case must end in a defined
-state, tell the user what happened, and store every sample the device put on air.
+state, tell the user what happened, and store every sample the device put on air. And
+with two devices in range, only the one the user chose is ever connected, drop or not.
 
 The event loop's time is fake (looptime): it jumps ahead whenever every task waits, so
 bumble's and bleak's timers, the driver's stamps and the session clock share one
@@ -21,7 +22,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from virtual_ble import VirtualBleWorld
+from fault_cases import DROP_CASES, check_drop, drop_moment, phase_times
+from virtual_ble import ProgressorPeripheral, VirtualBleWorld
 from virtual_ble.fake_time import FAKE_TIME, new_fake_time_loop
 from virtual_ble.faulty_progressor import FaultyProgressor, ProgressorFaults
 
@@ -71,18 +73,6 @@ async def run(tmp: Path, faults: ProgressorFaults, known: dict[Hand, float] | No
     return Run(result, store, rt.drain_events(), rt.samples, p, stats.errors)
 
 
-def phase_times(r: Run, name: str) -> dict[str, float]:
-    """Phase starts, s after the first sample (what the device's fault timer counts)."""
-    sid = r.result.session_id
-    info = r.store.get_session_info(sid)
-    t_first = float(r.store.load_samples(sid)[0][0]) - info.t0_s
-    out: dict[str, float] = {}
-    for p in r.store.load_phases(sid):
-        out.setdefault(f"{name}:{p.phase}:{p.rep or p.trial or 0}",
-                       (p.t_s or 0.0) - info.t0_s - t_first)
-    return out
-
-
 def check_every_sample_kept(r: Run) -> None:
     sid = r.result.session_id
     assert r.device.samples_sent > 0
@@ -101,65 +91,30 @@ def timeline(tmp_path_factory: pytest.TempPathFactory) -> dict[str, float]:
             assert r.result.status == "complete", r.result.reason
             check_every_sample_kept(r)
             assert r.decode_errors == 0
-            out.update(phase_times(r, name))
+            out.update(phase_times(r.store, r.result.session_id, name))
             r.store.close()
     finally:
         loop.close()
     return out
 
 
-CASES = [(where, secs) for where in ("hold", "mvc", "rest") for secs in (1, 9, 30)]
-
-
-@pytest.mark.parametrize(("where", "secs"), CASES)
+@pytest.mark.parametrize(("where", "secs"), DROP_CASES)
 async def test_link_drops(tmp_path: Path, timeline: dict[str, float], where: str,
                           secs: int) -> None:
-    if where == "hold":
-        at, known = timeline["known:hold:1"] + 30.0, KNOWN
-    elif where == "rest":
-        at, known = timeline["known:rest:2"] + 10.0, KNOWN
-    else:
-        at, known = timeline["full:mvc_effort:1"] + 1.0, None
-    r = await run(tmp_path, ProgressorFaults(outage_at=at, outage_s=secs), known)
-    sid = r.result.session_id
-    kinds = [e.kind for e in r.events]
+    at, measure_mvc = drop_moment(timeline, where)
+    r = await run(tmp_path, ProgressorFaults(outage_at=at, outage_s=secs),
+                  None if measure_mvc else KNOWN)
     assert r.result.status == "complete", r.result.reason
     assert len(r.device.outages) == 1 and r.device.outages[0][1] is not None
     down, up = r.device.outages[0]
-    assert up - down == pytest.approx(secs)
-    assert EventKind.DEVICE_DISCONNECTED in kinds and EventKind.DEVICE_RECONNECTED in kinds
-    back = next(e for e in r.events if e.kind is EventKind.DEVICE_RECONNECTED)
-    # Back within a reconnect step (backoff <= 2 s) of the device advertising again.
-    assert secs <= back.data["offline_s"] < secs + 2.5
+    assert up - down == pytest.approx(secs)  # out of reach that long, then advertising
     check_every_sample_kept(r)
-    paused = any(e.kind is EventKind.DEVICE_DISCONNECTED and e.data.get("paused")
-                 for e in r.events)
-    holds = r.store.load_holds(sid)
-    assert sum(h.completed for h in holds) == PROTOCOL.reps
-    if where == "hold":
-        first = [h for h in holds if h.rep == 1]
-        if secs >= 10:  # away too long in an effort: paused, the hold is repeated
-            assert paused
-            assert [(h.attempt, h.completed) for h in first] == [(1, False), (2, True)]
-        else:  # the hold goes on; the silence is a gap, not time in band
-            assert not paused and len(first) == 1
-            # The silence is one gap of the outage plus the reconnect; gap_s counts
-            # what exceeds the normal sample spacing threshold.
-            assert secs <= first[0].metrics["max_gap_s"] < secs + 2.5
-            assert first[0].gap_s == pytest.approx(
-                first[0].metrics["max_gap_s"] - first[0].metrics["gap_threshold_s"], abs=0.1)
-    elif where == "mvc":
-        trials = r.store.load_mvc_trials(sid)
-        assert {m.hand for m in r.store.load_mvc(sid)} == {"left", "right"}
-        assert len(trials) >= 6
-        # The squeeze is 5 s: even a 30 s drop is over by the rest, so there is
-        # nothing to pause; the cut-short trial does not pull the MVC down (best of).
-        assert not paused
-        mvc = {m.hand: m.mvc_n for m in r.store.load_mvc(sid)}
+    # Back within a reconnect step (backoff <= 2 s) of the device advertising again.
+    check_drop(r.store, r.result.session_id, r.events, where, secs, PROTOCOL.reps,
+               reconnect_s=2.5)
+    if where == "mvc":  # the cut-short squeeze does not pull the MVC down (best of)
+        mvc = {m.hand: m.mvc_n for m in r.store.load_mvc(r.result.session_id)}
         assert mvc["right"] > 0.85 * 40 * KGF_N and mvc["left"] > 0.85 * 37 * KGF_N
-    else:  # a rest just keeps counting down
-        assert not paused
-        assert all((h.gap_s or 0) < 0.5 for h in holds)
     r.store.close()
 
 
@@ -226,3 +181,36 @@ async def test_a_device_that_streams_nothing(tmp_path: Path) -> None:
     gaps = [e for e in r.events if e.kind is EventKind.GAP]
     assert gaps and "no force data" in gaps[0].message.lower()
     r.store.close()
+
+
+@pytest.mark.parametrize("how", ["by address", "nearest"])
+async def test_only_the_selected_device_is_connected_even_after_a_drop(
+        tmp_path: Path, how: str) -> None:
+    # Two Progressors in range. The user picked one (by its address, here the farther
+    # one; or "progressor", the nearest). It drops out for 9 s mid-hold: isogrip waits
+    # for that one and never takes the other instead.
+    chosen_rssi, other_rssi = (-80, -40) if how == "by address" else (-40, -80)
+    async with VirtualBleWorld() as world:
+        other = ProgressorPeripheral(name="Progressor_OTHER", rssi=other_rssi)
+        await world.add(other)
+        chosen = FaultyProgressor(make_participant("good", SEED),
+                                  ProgressorFaults(outage_at=60.0, outage_s=9.0),
+                                  name="Progressor_CHOSEN", rssi=chosen_rssi,
+                                  per_notification=4)
+        address = await world.add(chosen)
+        store = Store.open(tmp_path)
+        spec = f"progressor:{address}" if how == "by address" else "progressor"
+        rt = SessionRuntime(
+            SessionConfig(device=spec, protocol=PROTOCOL, data_dir=tmp_path,
+                          known_mvc=KNOWN),
+            store=store, ble_backend=world.client_backend,
+            ble_scanner_backend=world.scanner_backend)
+        chosen.feedback = rt.snapshot
+        result = await rt.run_here()
+    assert result.status == "complete", result.reason
+    assert chosen.connection_count == 2 and len(chosen.outages) == 1
+    assert other.connection_count == 0 and other.writes == []
+    info = store.get_session_info(result.session_id).device_info
+    assert info is not None and info["address"] == address
+    assert store.count_samples(result.session_id) == chosen.samples_sent
+    store.close()

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from fault_cases import DROP_CASES, check_drop, drop_moment, phase_times
 
 from isogrip.protocols.events import Event, EventKind
 from isogrip.runtime import SessionConfig, SessionResult, SessionRuntime
@@ -38,54 +39,21 @@ def timeline(tmp_path_factory: pytest.TempPathFactory) -> dict[str, float]:
     for name, known in (("known", KNOWN), ("full", None)):
         result, store, _, _ = run(tmp_path_factory.mktemp(name), f"sim:good?seed={SEED}",
                                   known)
-        info = store.get_session_info(result.session_id)
-        t_first = float(store.load_samples(result.session_id)[0][0]) - info.t0_s
-        for p in store.load_phases(result.session_id):
-            key = f"{name}:{p.phase}:{p.rep or p.trial or 0}"
-            out.setdefault(key, (p.t_s or 0.0) - info.t0_s - t_first)
+        out.update(phase_times(store, result.session_id, name))
         store.close()
     return out
 
 
-CASES = [(where, secs) for where in ("hold", "mvc", "rest") for secs in (1, 9, 30)]
-
-
-@pytest.mark.parametrize(("where", "secs"), CASES)
+@pytest.mark.parametrize(("where", "secs"), DROP_CASES)
 def test_link_drops(tmp_path: Path, timeline: dict[str, float], where: str,
                     secs: int) -> None:
-    if where == "hold":
-        at, known = timeline["known:hold:1"] + 30.0, KNOWN
-    elif where == "rest":
-        at, known = timeline["known:rest:2"] + 10.0, KNOWN
-    else:
-        at, known = timeline["full:mvc_effort:1"] + 1.0, None
+    at, measure_mvc = drop_moment(timeline, where)
     result, store, events, received = run(
-        tmp_path, f"sim:good?seed={SEED}&disconnect_at={at}&disconnect_s={secs}", known)
-    sid = result.session_id
-    kinds = [e.kind for e in events]
+        tmp_path, f"sim:good?seed={SEED}&disconnect_at={at}&disconnect_s={secs}",
+        None if measure_mvc else KNOWN)
     assert result.status == "complete", result.reason
-    assert EventKind.DEVICE_DISCONNECTED in kinds and EventKind.DEVICE_RECONNECTED in kinds
-    assert store.count_samples(sid) == received == result.samples  # every sample kept
-    paused = any(e.kind is EventKind.DEVICE_DISCONNECTED and e.data.get("paused")
-                 for e in events)
-    holds = store.load_holds(sid)
-    assert sum(h.completed for h in holds) == 4
-    if where == "hold":
-        first = [h for h in holds if h.rep == 1]
-        if secs >= 10:  # away too long in an effort: paused, the hold is repeated
-            assert paused
-            assert [(h.attempt, h.completed) for h in first] == [(1, False), (2, True)]
-        else:  # the hold goes on; the silence is a gap, not time in band
-            assert not paused and len(first) == 1
-            assert first[0].gap_s == pytest.approx(secs, abs=1.0)
-    elif where == "mvc":
-        # A 30 s drop outlasts the 5 s squeeze: the trial ends as a gap, no pause needed.
-        trials = store.load_mvc_trials(sid)
-        assert {m.hand for m in store.load_mvc(sid)} == {"left", "right"}
-        assert len(trials) >= 6
-    else:  # a rest just keeps counting down
-        assert not paused
-        assert all((h.gap_s or 0) < 0.5 for h in holds)
+    assert store.count_samples(result.session_id) == received == result.samples
+    check_drop(store, result.session_id, events, where, secs, reps=4, reconnect_s=1.0)
     store.close()
 
 
