@@ -30,7 +30,7 @@ from isogrip.errors import IsogripError
 from isogrip.protocols.loader import DEFAULT_PROTOCOL, protocol_from_dict, protocol_to_dict
 from isogrip.protocols.model import Protocol
 from isogrip.signal.units import Unit
-from isogrip.storage.paths import FILE_MODE, make_private_dirs
+from isogrip.storage.paths import FILE_MODE, durable_replace, make_private_dirs
 from isogrip.types import Hand
 
 #: Environment variable that overrides the settings folder.
@@ -249,7 +249,7 @@ def save_settings(settings: Settings, path: Path | None = None) -> Path:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 json.dump(settings.to_json(), fh, indent=2, sort_keys=True)
                 fh.write("\n")
-            os.replace(tmp, path)
+            durable_replace(tmp, path)
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)

@@ -152,3 +152,51 @@ def test_sigkill_during_an_export_leaves_no_half_file(tmp_path: Path, fmt: str) 
     assert after == before
     with sqlite3.connect(database_path(data)) as con:
         assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_every_file_is_on_disk_before_it_gets_its_name(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """A power cut, unlike SIGKILL, also loses what the OS had not yet written.
+
+    So each export, report and settings file must be flushed to the disk before the
+    rename that makes it visible, and the folder entry after it: then a power cut at any
+    moment leaves the earlier file or the whole new one, never an empty or cut-off one
+    under the real name.
+    """
+    from isogrip.protocols.loader import load_protocol
+    from isogrip.runtime import SessionConfig, SessionRuntime
+    from isogrip.settings import Settings, save_settings
+    from isogrip.storage.export_formats import export
+    from isogrip.types import Hand
+    from isogrip.ui.report import session_report
+
+    data = tmp_path / "data"
+    with Store.open(data) as store:
+        sid = SessionRuntime(SessionConfig(
+            device="sim:good?seed=3", speed=None, protocol=load_protocol("ihg-4x2-30-workplace"),
+            known_mvc={Hand.LEFT: 300.0, Hand.RIGHT: 320.0}), store).run().session_id
+        log: list[tuple[str, ...]] = []
+        real_fsync, real_replace = os.fsync, os.replace
+
+        def fsync(fd: int) -> None:
+            log.append(("fsync", os.readlink(f"/proc/self/fd/{fd}")))
+            real_fsync(fd)
+
+        def replace(src: str | Path, dst: str | Path) -> None:
+            log.append(("replace", str(Path(src).resolve()), str(Path(dst).resolve())))
+            real_replace(src, dst)
+
+        monkeypatch.setattr(os, "fsync", fsync)
+        monkeypatch.setattr(os, "replace", replace)
+        out = tmp_path / "out"
+        for fmt in ("csv", "parquet", "edf", "json"):
+            export(store, sid, out, fmt)
+        session_report(store, sid, out / "report.pdf")
+        save_settings(Settings(), tmp_path / "settings.json")
+    renames = [(i, e[1], e[2]) for i, e in enumerate(log) if e[0] == "replace"]
+    names = sorted(Path(dst).name for _i, _src, dst in renames)
+    assert names == sorted(["samples.csv", "events.csv", "summary.json", "samples.parquet",
+                            "session.edf", "session.json", "report.pdf", "settings.json"])
+    for i, src, dst in renames:
+        assert ("fsync", src) in log[:i], f"{dst} renamed before its data was flushed"
+        assert ("fsync", str(Path(dst).parent)) in log[i + 1:], f"{dst}: folder not flushed"

@@ -37,7 +37,7 @@ from numpy.typing import NDArray
 
 from isogrip.errors import StorageError
 from isogrip.signal.units import KGF_N
-from isogrip.storage.paths import make_private_dirs
+from isogrip.storage.paths import durable_replace, make_private_dirs
 from isogrip.storage.store import PhaseRow, SessionInfo, Store, to_jsonable
 
 #: Identifies the summary file format.
@@ -233,7 +233,11 @@ _HOLD_BASE: Final = ("rep", "attempt", "hand", "t_go_s", "t_end_s", "target_n",
 
 # ---------------------------------------------------------------------------- files
 def write_atomic(path: Path, write: Callable[[IO[bytes]], None]) -> Path:
-    """Write a file through a temporary file in the same folder, then rename it."""
+    """Write a file through a temporary file in the same folder, then rename it.
+
+    Neither a crash nor a power cut leaves a half-written file under ``path``: it holds
+    the earlier version or the whole new one (see :func:`durable_replace`).
+    """
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
@@ -242,7 +246,7 @@ def write_atomic(path: Path, write: Callable[[IO[bytes]], None]) -> Path:
         with os.fdopen(fd, "wb") as fh:
             write(fh)
         os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
+        durable_replace(tmp, path)
     except OSError as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)

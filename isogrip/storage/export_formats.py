@@ -35,7 +35,7 @@ from isogrip.storage.export import (
     session_summary,
     write_atomic,
 )
-from isogrip.storage.paths import make_private_dirs
+from isogrip.storage.paths import durable_replace, make_private_dirs
 from isogrip.storage.store import Store, to_jsonable
 
 #: What ``isogrip export --format`` accepts.
@@ -227,7 +227,7 @@ def write_edf(store: Store, session_id: int, out_dir: Path | str) -> list[Path]:
         finally:
             w.close()
         tmp.chmod(0o600)
-        tmp.replace(path)
+        durable_replace(tmp, path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise StorageError(f"cannot write {path}: {exc.strerror or exc}") from exc

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -112,3 +113,34 @@ def prepare_data_dir(path: Path | str) -> Path:
 def _reason(exc: OSError) -> str:
     """A short human reason for an OS error (without the file name repeated)."""
     return (exc.strerror or str(exc) or type(exc).__name__).rstrip(".")
+
+
+def durable_replace(tmp: Path | str, path: Path | str) -> None:
+    """Give a finished temporary file its final name so that a power cut cannot tear it.
+
+    The file's data is flushed to the disk before the rename, and the rename itself
+    (the folder entry) after it. Renaming alone is atomic against a crash of the
+    program, but after a power cut some file systems keep the new name with the old
+    (or no) data: then an export or the settings would be empty or cut off. With this
+    a power cut leaves either the earlier file or the whole new one.
+
+    Raises:
+        OSError: The file could not be flushed or renamed.
+    """
+    _fsync_path(Path(tmp), directory=False)
+    os.replace(tmp, path)
+    if sys.platform != "win32":  # Windows cannot open a folder to flush it
+        _fsync_path(Path(path).parent, directory=True)
+
+
+def _fsync_path(path: Path, *, directory: bool) -> None:
+    fd = os.open(path, os.O_RDONLY if directory else os.O_RDWR)
+    try:
+        if sys.platform == "darwin":  # plain fsync stops at the drive's cache there
+            import fcntl
+
+            fcntl.fcntl(fd, fcntl.F_FULLFSYNC)
+        else:
+            os.fsync(fd)
+    finally:
+        os.close(fd)

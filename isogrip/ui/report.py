@@ -18,6 +18,7 @@ import numpy as np
 
 from isogrip.errors import IsogripError
 from isogrip.signal.units import KGF_N
+from isogrip.storage.paths import durable_replace
 from isogrip.storage.store import Store
 
 #: A4 at 96 px per inch: the layout size of a page, px.
@@ -88,7 +89,7 @@ def _render(page: Any, out: Path) -> Path:
             raise ReportError(f"could not write {out}")
     page.close()
     tmp.chmod(0o600)
-    tmp.replace(out)
+    durable_replace(tmp, out)
     return out
 
 
