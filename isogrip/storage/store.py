@@ -4,8 +4,10 @@ One database file (``isogrip.sqlite3`` in the data folder) holds every session: 
 metadata, phase changes, events, MVC trials and results, hold results and the raw
 force samples. ``docs/data-formats.md`` documents the schema column by column.
 
-The connection runs in WAL mode with ``synchronous=NORMAL``: a commit is durable
-against a crash of the program, and writers never block readers. Samples are stored
+The connection runs in WAL mode with ``synchronous=FULL``: a commit is durable against
+a crash of the program and against a power cut (the write-ahead log is flushed to the
+disk at each commit; the recorder commits about once a second, so this costs one flush
+a second), and writers never block readers. Samples are stored
 in chunks (one row per recorder flush) of little-endian float64 arrays, which keeps
 writing far faster than any force device and the file compact.
 
@@ -656,7 +658,9 @@ class Store:
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             if str(mode).lower() != "wal":  # e.g. a file system without shared memory
                 conn.execute("PRAGMA journal_mode = DELETE")
-            conn.execute("PRAGMA synchronous = NORMAL")
+            # FULL, not NORMAL: NORMAL may lose the last commits (seconds of a session)
+            # in a power cut; FULL costs one WAL flush per commit, about one a second.
+            conn.execute("PRAGMA synchronous = FULL")
             if version < SCHEMA_VERSION:
                 self._create_schema(conn)
         except sqlite3.Error as exc:
