@@ -55,8 +55,15 @@ TICK_S = 0.05
 DISPLAY_WINDOW_S = 60.0
 #: Connection attempts give up after this long, s.
 CONNECT_TIMEOUT_S = 20.0
-#: A device away this long during an effort pauses the session, s.
+#: No force data this long during an effort (device away or silent) pauses the session, s.
 RECONNECT_PAUSE_S = 10.0
+#: Connected but no force data this long: ask the device to stream again, s.
+SILENCE_RESTART_S = 3.0
+#: No force data at all this long after the stream was started: stop the session, s.
+NO_DATA_AT_START_S = 30.0
+#: No force data this long at any point: stop the session, s (headless runs would
+#: otherwise wait for ever for a device that is gone).
+NO_DATA_STOP_S = 120.0
 #: Bound on each device step after connecting (battery, tare, start), s.
 STEP_TIMEOUT_S = 10.0
 #: Bound on shutdown steps (disconnect, thread join), s.
@@ -198,7 +205,12 @@ class SessionRuntime:
         self._fed = False
         self._abort_reason = "stopped"
         self._abort_requested = False
-        self._paused_by_drop = False
+        self._paused_by_drop = False  # paused because no data came (away or silent)
+        self._last_data_t: float | None = None  # session time of the last batch
+        self._ever_data = False
+        self._silence_noted = False
+        self._next_restart_s = SILENCE_RESTART_S
+        self._restart_task: asyncio.Task[None] | None = None
         self._early_events: list[Event] = []  # events before the recorder exists
         self._lsl: Any = None  # LslOutlet when config.lsl
         self._storage_failing_since: float | None = None
@@ -400,6 +412,7 @@ class SessionRuntime:
             if cfg.tare:
                 await self._step(device.tare(), STEP_TIMEOUT_S, "the device did not zero")
             await self._step(device.start(), STEP_TIMEOUT_S, "the device did not start")
+            self._last_data_t = self.clock.now()  # silence is counted from here
             self._emit(engine.command(Command.START, self.clock.now()))
             if self._abort_requested:  # stop() arrived while connecting
                 self._emit(engine.command(Command.ABORT, self.clock.now()))
@@ -414,6 +427,7 @@ class SessionRuntime:
                     self._recorder.maybe_flush()  # keep events durable while silent
                 self._fed = False
                 self._check_storage(engine)
+                self._check_silence(engine)
             status = "complete" if engine.phase is Phase.COMPLETE else "aborted"
             if status == "aborted":
                 reason = self._abort_reason
@@ -451,8 +465,9 @@ class SessionRuntime:
 
     async def _shutdown_device(self) -> None:
         self._stopping = True
-        if self._reconnect_task is not None:
-            self._reconnect_task.cancel()
+        for task in (self._reconnect_task, self._restart_task):
+            if task is not None:
+                task.cancel()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.device.stop(), SHUTDOWN_TIMEOUT_S)
         with contextlib.suppress(Exception):
@@ -465,6 +480,7 @@ class SessionRuntime:
         if engine is None or tb is None or rec is None or len(batch) == 0:
             return
         try:
+            self._data_arrived()
             t, tdev = tb.map(batch.host_rx_s, len(batch), batch.device_t_s)
             rec.add_samples(t, tdev, batch.force_n)  # recorded before anything else
             self.ring.append(t, batch.force_n)
@@ -529,27 +545,15 @@ class SessionRuntime:
     async def _reconnect(self) -> None:
         """Reconnect with backoff until the device is back or the session ends.
 
-        If an effort is running and the device stays away for
-        :data:`RECONNECT_PAUSE_S`, the session pauses: the interrupted hold (or MVC
-        squeeze) is recorded as incomplete and repeated on resume, or the user ends
-        the session.
+        Pausing (when the device stays away through an effort) is the silence
+        watchdog's job (:meth:`_check_silence`), so it applies alike to a device that is
+        away and one that is connected but sends nothing.
         """
         delay = 0.25
         attempts = 0
         down_since = self.clock.now()
-        self._paused_by_drop = False
-        pause_checked = False
         while not self._stopping and self._engine is not None and not self._engine.finished:
-            wake = self.clock.now() + delay
-            pause_at = down_since + RECONNECT_PAUSE_S
-            # Checked once: if no effort was running at that moment (a rest), there is
-            # nothing to pause, and checking again would spin without reconnecting.
-            if not pause_checked and pause_at < wake:
-                await self.clock.sleep_until(pause_at)
-                self._pause_for_drop()
-                pause_checked = True
-                continue
-            await self.clock.sleep_until(wake)
+            await self.clock.sleep_until(self.clock.now() + delay)
             attempts += 1
             try:
                 await asyncio.wait_for(self.device.connect(), CONNECT_TIMEOUT_S)
@@ -561,23 +565,99 @@ class SessionRuntime:
             t = self.clock.now()
             self._emit([Event(t, EventKind.DEVICE_RECONNECTED, "The device is back.",
                               {"attempts": attempts, "offline_s": t - down_since})])
-            if self._paused_by_drop and self.config.resume_after_reconnect:
-                self._emit(self._engine.command(Command.RESUME, t))
             return
 
-    def _pause_for_drop(self) -> None:
+    # ------------------------------------------------------------------ silence
+    def _data_arrived(self) -> None:
+        """A batch arrived: end any silence (and the pause it caused, when unattended)."""
+        now = self.clock.now()
+        if self._silence_noted:
+            self._silence_noted = False
+            silent_s = now - (self._last_data_t or now)
+            self._emit([Event(now, EventKind.DEVICE_STATUS,
+                              "Force readings are arriving again.",
+                              {"status": "data_resumed", "silent_s": silent_s})])
+        self._last_data_t = now
+        self._ever_data = True
+        self._next_restart_s = SILENCE_RESTART_S
+        engine = self._engine
+        if self._paused_by_drop and engine is not None and not engine.finished:
+            self._paused_by_drop = False
+            if self.config.resume_after_reconnect and engine.snapshot().paused:
+                self._emit(engine.command(Command.RESUME, now))
+
+    def _check_silence(self, engine: Engine) -> None:
+        """Act on a device that sends no force data, whether it is away or connected.
+
+        Connected but silent for :data:`SILENCE_RESTART_S`: ask it to stream again.
+        Silent for :data:`RECONNECT_PAUSE_S` during an effort: pause (the effort is
+        repeated). Nothing at all :data:`NO_DATA_AT_START_S` after the start, or nothing
+        for :data:`NO_DATA_STOP_S` at any point: stop the session and say why.
+        """
+        if engine.finished or self._last_data_t is None:
+            return
+        now = self.clock.now()
+        silent_s = now - self._last_data_t
+        connected = self.device.is_connected
+        if not self._ever_data and silent_s >= NO_DATA_AT_START_S:
+            self._stop_for_silence(engine, now, "no_data", (
+                f"the device connected but sent no force readings in "
+                f"{NO_DATA_AT_START_S:g} s. Check that it is switched on (and, for a DIY "
+                "device, that the load cell is wired), then start again"))
+            return
+        if silent_s >= NO_DATA_STOP_S:
+            self._stop_for_silence(engine, now, "no_data", (
+                f"no force readings from the device for {NO_DATA_STOP_S / 60:g} minutes. "
+                "Everything recorded up to then is kept"))
+            return
+        if silent_s >= RECONNECT_PAUSE_S:
+            self._pause_for_silence(connected)
+        reconnecting = self._reconnect_task is not None and not self._reconnect_task.done()
+        restarting = self._restart_task is not None and not self._restart_task.done()
+        # A replay plays what was recorded, its silences included: never restart it.
+        live = self._spec.driver != "replay"
+        if live and connected and not reconnecting and not restarting \
+                and silent_s >= self._next_restart_s:
+            self._next_restart_s = silent_s + RECONNECT_PAUSE_S
+            if not self._silence_noted:
+                self._silence_noted = True
+                self._emit([Event(now, EventKind.DEVICE_STATUS,
+                                  "The device is connected but sends no force readings; "
+                                  "asking it to start again.",
+                                  {"status": "no_data", "silent_s": silent_s})])
+            self._restart_task = asyncio.get_running_loop().create_task(
+                self._restart_stream())
+        elif not connected:
+            self._silence_noted = True  # say so when data comes back
+
+    async def _restart_stream(self) -> None:
+        """Send stop and start again (firmwares can miss a start or stall)."""
+        try:
+            await asyncio.wait_for(self.device.stop(), STEP_TIMEOUT_S)
+            await asyncio.wait_for(self.device.start(), STEP_TIMEOUT_S)
+        except Exception as exc:  # the watchdog tries again later
+            log.debug("restarting the stream failed: %s", exc)
+
+    def _pause_for_silence(self, connected: bool) -> None:
         engine = self._engine
         if engine is None or engine.finished or engine.snapshot().paused:
             return
         if engine.phase not in (Phase.HOLD, Phase.MVC_EFFORT, Phase.COUNTDOWN):
-            return  # a rest just keeps counting down while we reconnect
+            return  # a rest just keeps counting down while we wait
         t = self.clock.now()
         self._paused_by_drop = True
+        what = ("has sent no force readings" if connected else "has been away")
         self._emit([Event(t, EventKind.DEVICE_DISCONNECTED,
-                          f"The device has been away for {RECONNECT_PAUSE_S:g} s, so the "
+                          f"The device {what} for {RECONNECT_PAUSE_S:g} s, so the "
                           "session is paused. When it is back, resume to repeat this "
-                          "effort, or stop the session.", {"paused": True})])
+                          "effort, or stop the session.",
+                          {"paused": True, "connected": connected})])
         self._emit(engine.command(Command.PAUSE, t))
+
+    def _stop_for_silence(self, engine: Engine, t: float, why: str, reason: str) -> None:
+        self._emit([Event(t, EventKind.WARNING, reason[0].upper() + reason[1:] + ".",
+                          {"reason": why})])
+        self._emit(engine.stop(t, reason))
 
     def _on_status(self, status: DeviceStatus) -> None:
         self._emit([Event(self.clock.now(), EventKind.DEVICE_STATUS, status.message,

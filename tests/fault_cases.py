@@ -7,7 +7,12 @@ from __future__ import annotations
 import pytest
 
 from isogrip.protocols.events import Event, EventKind
-from isogrip.runtime import RECONNECT_PAUSE_S
+from isogrip.runtime import (
+    NO_DATA_AT_START_S,
+    NO_DATA_STOP_S,
+    RECONNECT_PAUSE_S,
+    SessionResult,
+)
 from isogrip.storage.store import Store
 
 #: (where, seconds): link drops of 1, 9 and 30 s in a hold, a maximal squeeze and a rest.
@@ -74,11 +79,54 @@ def check_drop(store: Store, session_id: int, events: list[Event], where: str, s
             assert first[0].gap_s == pytest.approx(
                 metrics["max_gap_s"] - metrics["gap_threshold_s"], abs=0.1)
     elif where == "mvc":
-        # The squeeze lasts 5 s: even a 30 s drop is over by the rest, so there is
-        # nothing to pause; each hand still gets its MVC from its squeezes.
-        assert not paused
+        # The squeeze lasts 5 s and the rest after it 20 s: a 1 or 9 s drop is over
+        # before the next squeeze, a 30 s one still runs when it starts, so that one is
+        # paused and repeated. Either way each hand gets its MVC from its squeezes.
+        if secs >= 30:
+            assert paused
+            assert any(e.kind is EventKind.PHASE and "squeeze will be repeated" in e.message
+                       for e in events)
+        else:
+            assert not paused
         assert {m.hand for m in store.load_mvc(session_id)} == {"left", "right"}
         assert len(store.load_mvc_trials(session_id)) >= 6
     else:  # a rest just keeps counting down
         assert not paused
         assert all((h.gap_s or 0) < 0.5 for h in holds)
+
+
+def check_silent_device(result: SessionResult, store: Store, events: list[Event],
+                        received: int, *, mid_session: bool = False) -> None:
+    """Assert what a device that is connected but sends nothing must lead to.
+
+    The session asks it to stream again, pauses an effort it cannot measure, and stops
+    with the reason once nothing has come for long enough (``NO_DATA_AT_START_S``
+    when nothing ever came, else ``NO_DATA_STOP_S``); it never calls holds without
+    data complete.
+    """
+    sid = result.session_id
+    assert store.count_samples(sid) == received == result.samples
+    assert result.status == "aborted"
+    statuses = [e for e in events if e.kind is EventKind.DEVICE_STATUS
+                and e.data.get("status") == "no_data"]
+    assert statuses and "sends no force readings" in statuses[0].message
+    stop = next(e for e in events if e.kind is EventKind.WARNING
+                and e.data.get("reason") == "no_data")
+    if mid_session:
+        assert received > 0
+        assert "for 2 minutes" in result.reason and "recorded up to then is kept" in result.reason
+        t_last = float(store.load_samples(sid)[0][-1])
+        assert stop.t - t_last == pytest.approx(NO_DATA_STOP_S, abs=0.3)
+        paused = [e for e in events if e.kind is EventKind.DEVICE_DISCONNECTED
+                  and e.data.get("paused")]
+        assert paused and "has sent no force readings" in paused[0].message
+        assert paused[0].t - t_last == pytest.approx(RECONNECT_PAUSE_S, abs=0.3)
+        holds = store.load_holds(sid)
+        assert holds and not any(h.completed for h in holds)  # hold 1 cut short, no more
+    else:
+        assert received == 0
+        assert "sent no force readings in 30 s" in result.reason
+        assert "switched on" in result.reason
+        t0 = store.get_session_info(sid).t0_s
+        assert stop.t - t0 == pytest.approx(NO_DATA_AT_START_S, abs=1.0)
+        assert not any(h.completed for h in store.load_holds(sid))

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from fault_cases import DROP_CASES, check_drop, drop_moment, phase_times
+from fault_cases import DROP_CASES, check_drop, check_silent_device, drop_moment, phase_times
 from virtual_ble import ProgressorPeripheral, VirtualBleWorld
 from virtual_ble.fake_time import FAKE_TIME, new_fake_time_loop
 from virtual_ble.faulty_progressor import FaultyProgressor, ProgressorFaults
@@ -173,14 +173,51 @@ async def test_a_load_cell_at_full_scale(tmp_path: Path) -> None:
     r.store.close()
 
 
-async def test_a_device_that_streams_nothing(tmp_path: Path) -> None:
-    r = await run(tmp_path, ProgressorFaults(silent=True), None)
-    assert r.received == 0 and r.store.count_samples(r.result.session_id) == 0
-    assert r.result.status == "aborted"
-    assert "no maximal effort was measured" in r.result.reason.lower()
-    gaps = [e for e in r.events if e.kind is EventKind.GAP]
-    assert gaps and "no force data" in gaps[0].message.lower()
+@pytest.mark.parametrize("known", [None, KNOWN], ids=["measure MVC", "reuse MVC"])
+async def test_a_device_that_streams_nothing(tmp_path: Path,
+                                             known: dict[Hand, float] | None) -> None:
+    r = await run(tmp_path, ProgressorFaults(silent=True), known)
+    check_silent_device(r.result, r.store, r.events, r.received)
+    assert start_commands(r.device) >= 2  # it was asked to stream again
     r.store.close()
+
+
+async def test_a_device_that_falls_silent_mid_session(tmp_path: Path,
+                                                      timeline: dict[str, float]) -> None:
+    at = timeline["known:hold:1"] + 30.0
+    r = await run(tmp_path, ProgressorFaults(silent_from=at))
+    check_silent_device(r.result, r.store, r.events, r.received, mid_session=True)
+    assert r.received == r.device.samples_sent
+    assert start_commands(r.device) >= 2
+    r.store.close()
+
+
+@pytest.mark.parametrize("case", ["missed start", "stall in a hold"])
+async def test_a_stalled_stream_is_started_again(tmp_path: Path, timeline: dict[str, float],
+                                                 case: str) -> None:
+    # The link stays up but no data comes: the first start command was lost, or the
+    # firmware stalls 30 s into hold 1. Asking it to start again brings the data back.
+    faults = (ProgressorFaults(ignore_starts=1) if case == "missed start"
+              else ProgressorFaults(stall_at=timeline["known:hold:1"] + 30.0))
+    r = await run(tmp_path, faults)
+    assert r.result.status == "complete", r.result.reason
+    check_every_sample_kept(r)
+    statuses = [e.data.get("status") for e in r.events if e.kind is EventKind.DEVICE_STATUS]
+    assert statuses.count("no_data") == 1 and statuses.count("data_resumed") == 1
+    assert not any(e.kind is EventKind.DEVICE_DISCONNECTED for e in r.events)
+    holds = r.store.load_holds(r.result.session_id)
+    assert [(h.rep, h.attempt, h.completed) for h in holds] == [(1, 1, True), (2, 1, True)]
+    if case == "stall in a hold":  # a gap of the 3 s watchdog plus the restart
+        assert 3.0 <= holds[0].metrics["max_gap_s"] < 3.5
+    else:
+        assert r.device.starts_ignored == 1
+        assert all(h.metrics["max_gap_s"] < 0.1 for h in holds)
+    r.store.close()
+
+
+def start_commands(p: FaultyProgressor) -> int:
+    """How often the device was told to start streaming (opcode 0x65)."""
+    return sum(1 for _uuid, data in p.writes if data[:1] == b"\x65")
 
 
 @pytest.mark.parametrize("how", ["by address", "nearest"])

@@ -158,6 +158,25 @@ def test_device_drop_shows_reconnecting_and_the_session_completes(
     store.close()
 
 
+def test_a_device_that_falls_silent_pauses_then_stops_and_says_why(
+        window: MainWindow, qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # Connected, but nothing from 30 s on (hold 1): the hold pauses after 10 s of
+    # silence with a banner saying so, and after 2 minutes the session stops.
+    banners: list[str] = []
+    window.controller.frame.connect(
+        lambda *_: banners.append(window.train.banner.text())
+        if window.train.banner.isVisible() else None)
+    known = {Hand.LEFT: 30 * KGF_N, Hand.RIGHT: 32 * KGF_N}
+    window.pending_spec = "sim:good?seed=3&silent_from=30"
+    window.begin_session(None, known)
+    wait_summary(window, qtbot)
+    assert any("has sent no force readings for 10 s, so the session is paused" in b
+               for b in banners)
+    assert window.summary.title.text() == "Session stopped early"
+    assert "No force readings from the device for 2 minutes." in window.summary.subtitle.text()
+    assert "(stopped)" in window.summary.table.item(0, 0).text()
+
+
 def test_escape_stops_after_confirmation_and_keeps_the_recording(
         window: MainWindow, qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     answers: list[str] = []

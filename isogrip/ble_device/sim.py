@@ -29,6 +29,8 @@ clock_start_s       device clock at stream start, s (4294 tests the wrap)    0
 clock_jump_at       the device clock jumps this many s after stream start
 clock_jump_s        ... by this much, s                                      5
 silent              1 = connect and accept start but never send data         0
+silent_from         stays connected but sends nothing from this many s after
+                    the stream first starts (a stalled firmware)
 ==================  =======================================================  =========
 """
 
@@ -79,6 +81,7 @@ class SimOptions:
     clock_jump_at: float | None = None
     clock_jump_s: float = 5.0
     silent: int = 0
+    silent_from: float | None = None
 
 
 # option -> (type, low, high) for validation
@@ -101,6 +104,7 @@ _LIMITS: dict[str, tuple[type, float, float]] = {
     "clock_jump_at": (float, 0, 1e6),
     "clock_jump_s": (float, -1e6, 1e6),
     "silent": (int, 0, 1),
+    "silent_from": (float, 0, 1e6),
 }
 
 
@@ -259,7 +263,7 @@ class SimDevice(DriverBase):
             feedback = self._feedback() if self._feedback is not None else None
             self.participant.observe(deliver, feedback)
             force = self.participant.forces(t) + (self._offset_n - self._tare_n)
-            if o.silent:
+            if o.silent or (o.silent_from is not None and elapsed >= o.silent_from):
                 continue
             self._deliver(t - t0, force, deliver)
 

@@ -371,7 +371,9 @@ class MainWindow(QMainWindow):
             self.calibrate.add_result(ev.data)
         elif ev.kind is EventKind.DEVICE_DISCONNECTED:
             self.link_message = (ev.message if ev.data.get("paused") else RECONNECTING)
-        elif ev.kind is EventKind.DEVICE_RECONNECTED:
+        elif ev.kind is EventKind.DEVICE_RECONNECTED or (
+                ev.kind is EventKind.DEVICE_STATUS
+                and ev.data.get("status") == "data_resumed"):
             self.link_message = None
 
     def on_finished(self, outcome: object) -> None:

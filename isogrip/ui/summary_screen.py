@@ -190,8 +190,9 @@ class SummaryScreen(Redraws, QWidget):
         sub = f"{started_words(info.started_at)} \u00b7 {info.protocol_name}"
         if info.participant:
             sub += f" \u00b7 participant {info.participant}"
-        if info.note:
-            sub += f"\n{info.note}"
+        if info.note:  # why it ended early, as a sentence
+            note = info.note.strip()
+            sub += "\n" + note[:1].upper() + note[1:] + ("" if note.endswith(".") else ".")
         set_text(self.subtitle, sub)
         hide = bool(info.protocol.get("hide_intensity"))
         lines = []

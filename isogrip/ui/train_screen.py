@@ -34,6 +34,9 @@ TRACE_WINDOW_S = 20.0
 SCALE_HEADROOM = 1.6
 
 
+#: A force reading older than this (s) is not shown as the current force.
+STALE_S = 1.0
+
 class TrainScreen(QWidget):
     """Holds, their countdowns and the rests between them."""
 
@@ -150,10 +153,14 @@ class TrainScreen(QWidget):
 
         zone = snap.zone if phase is Phase.HOLD and not snap.in_gap else Zone.NONE
         colour = zone_colour(self.pal, zone) if zone is not Zone.NONE else self.pal.muted
-        force = snap.force_n * scale if snap.force_n is not None else None
+        # A reading older than a second is not "now" (device away or silent): the
+        # gauge shows none, and the trace keeps scrolling so the silence shows.
+        now = max(float(t[-1]), snap.t) if len(t) else snap.t
+        fresh = len(t) > 0 and now - float(t[-1]) <= STALE_S
+        force = snap.force_n * scale if snap.force_n is not None and fresh else None
         self.gauge.set_force(force if in_hold or phase is Phase.REST else None, colour)
         if len(t):
-            self.trace.show_window(t, force_n * scale, float(t[-1]))
+            self.trace.show_window(t, force_n * scale, now)
 
         # Cue: shape + words + colour.
         if snap.paused:

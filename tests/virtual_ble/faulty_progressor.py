@@ -47,6 +47,11 @@ class ProgressorFaults:
         clock_start_us: The microsecond counter's value at stream start.
         saturate_kg: The load cell's full scale: larger forces read as this.
         silent: Accept "start" but never send a sample.
+        silent_from: Stay connected but send nothing from this moment on (a stalled
+            firmware: "stop" and "start" do not revive it).
+        stall_at: The stream stops at this moment (the link stays up) until the next
+            "start" command revives it.
+        ignore_starts: Ignore this many "start" commands first (a missed command).
     """
 
     outage_at: float | None = None
@@ -59,6 +64,9 @@ class ProgressorFaults:
     clock_start_us: int = 0
     saturate_kg: float | None = None
     silent: bool = False
+    silent_from: float | None = None
+    stall_at: float | None = None
+    ignore_starts: int = 0
 
 
 def damage(packet: bytes, how: int) -> bytes:
@@ -105,10 +113,18 @@ class FaultyProgressor(ProgressorPeripheral):
         self._outage_task: asyncio.Task[None] | None = None
         self._next_burst: float | None = faults.burst_every_s
         self._burst_left = 0
+        self._stalled = False
+        self.starts_ignored = 0
         self.samples_sent = 0
         self.damaged_sent = 0
         self.lost = 0
         self.outages: list[tuple[float, float | None]] = []
+
+    def _on_control(self, data: bytes) -> None:
+        if data[:1] == b"\x65" and self.starts_ignored < self.faults.ignore_starts:
+            self.starts_ignored += 1
+            return
+        super()._on_control(data)
 
     def _elapsed(self) -> float:
         """Seconds since the stream first started."""
@@ -133,10 +149,13 @@ class FaultyProgressor(ProgressorPeripheral):
             if self._outage_due():
                 self._outage_task = self.spawn(self._outage())
                 return
+            if f.stall_at is not None and not self._stalled and self._elapsed() >= f.stall_at:
+                self._stalled = True
+                return  # stuck until told to start again
             feedback = self.feedback() if self.feedback is not None else None
             self.participant.observe(loop.time(), feedback)
             kg = self.participant.forces(t0 + rel) / _KGF_N - self.tare_offset_kg
-            if f.silent:
+            if f.silent or (f.silent_from is not None and self._elapsed() >= f.silent_from):
                 continue
             if f.saturate_kg is not None:
                 kg = np.minimum(kg, f.saturate_kg)
