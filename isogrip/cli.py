@@ -266,8 +266,9 @@ def _run(args: argparse.Namespace, console: Console) -> int:
         dominant=Hand(args.dominant),
         known_mvc=args.reuse_mvc,
         tare=not args.no_tare,
-        # Nobody can answer "resume or stop?" in a headless run.
-        resume_after_reconnect=args.headless,
+        # Nobody can answer "resume or stop?" without the live view (headless, or
+        # output not to a terminal, so no keys are read).
+        resume_after_reconnect=args.headless or not console.is_terminal,
         lsl=args.lsl,
     )
     runtime = SessionRuntime(config)

@@ -563,6 +563,9 @@ class SessionRuntime:
                 delay = min(delay * 2, 2.0)
                 continue
             t = self.clock.now()
+            # The stream was just started: give it the usual grace before the silence
+            # watchdog asks for it again.
+            self._next_restart_s = t - (self._last_data_t or t) + SILENCE_RESTART_S
             self._emit([Event(t, EventKind.DEVICE_RECONNECTED, "The device is back.",
                               {"attempts": attempts, "offline_s": t - down_since})])
             return
@@ -594,7 +597,9 @@ class SessionRuntime:
         repeated). Nothing at all :data:`NO_DATA_AT_START_S` after the start, or nothing
         for :data:`NO_DATA_STOP_S` at any point: stop the session and say why.
         """
-        if engine.finished or self._last_data_t is None:
+        # A replay plays what was recorded, its silences included (and a short capture
+        # simply ends): nothing to restart, pause or stop.
+        if engine.finished or self._last_data_t is None or self._spec.driver == "replay":
             return
         now = self.clock.now()
         silent_s = now - self._last_data_t
@@ -614,9 +619,7 @@ class SessionRuntime:
             self._pause_for_silence(connected)
         reconnecting = self._reconnect_task is not None and not self._reconnect_task.done()
         restarting = self._restart_task is not None and not self._restart_task.done()
-        # A replay plays what was recorded, its silences included: never restart it.
-        live = self._spec.driver != "replay"
-        if live and connected and not reconnecting and not restarting \
+        if connected and not reconnecting and not restarting \
                 and silent_s >= self._next_restart_s:
             self._next_restart_s = silent_s + RECONNECT_PAUSE_S
             if not self._silence_noted:

@@ -108,6 +108,8 @@ async def test_link_drops(tmp_path: Path, timeline: dict[str, float], where: str
     assert len(r.device.outages) == 1 and r.device.outages[0][1] is not None
     down, up = r.device.outages[0]
     assert up - down == pytest.approx(secs)  # out of reach that long, then advertising
+    # Started again once, by the reconnect (the silence watchdog leaves a fresh link be).
+    assert len([t for t in r.device.start_times if t >= up]) == 1
     check_every_sample_kept(r)
     # Back within a reconnect step (backoff <= 2 s) of the device advertising again.
     check_drop(r.store, r.result.session_id, r.events, where, secs, PROTOCOL.reps,
@@ -192,24 +194,40 @@ async def test_a_device_that_falls_silent_mid_session(tmp_path: Path,
     r.store.close()
 
 
-@pytest.mark.parametrize("case", ["missed start", "stall in a hold"])
+@pytest.mark.parametrize("case", ["missed start", "stall in a hold", "long stall in a hold"])
 async def test_a_stalled_stream_is_started_again(tmp_path: Path, timeline: dict[str, float],
                                                  case: str) -> None:
     # The link stays up but no data comes: the first start command was lost, or the
     # firmware stalls 30 s into hold 1. Asking it to start again brings the data back.
-    faults = (ProgressorFaults(ignore_starts=1) if case == "missed start"
-              else ProgressorFaults(stall_at=timeline["known:hold:1"] + 30.0))
+    # The long stall also swallows the first retry (at 3 s of silence): the second (at
+    # 13 s) works, after the hold was paused at 10 s; unattended, the session resumes
+    # when the data is back and the hold is repeated.
+    stall = timeline["known:hold:1"] + 30.0
+    faults = {"missed start": ProgressorFaults(ignore_starts=1),
+              "stall in a hold": ProgressorFaults(stall_at=stall),
+              "long stall in a hold": ProgressorFaults(stall_at=stall, stall_ignores=1)}[case]
     r = await run(tmp_path, faults)
     assert r.result.status == "complete", r.result.reason
     check_every_sample_kept(r)
     statuses = [e.data.get("status") for e in r.events if e.kind is EventKind.DEVICE_STATUS]
     assert statuses.count("no_data") == 1 and statuses.count("data_resumed") == 1
-    assert not any(e.kind is EventKind.DEVICE_DISCONNECTED for e in r.events)
+    paused = [e for e in r.events if e.kind is EventKind.DEVICE_DISCONNECTED]
     holds = r.store.load_holds(r.result.session_id)
-    assert [(h.rep, h.attempt, h.completed) for h in holds] == [(1, 1, True), (2, 1, True)]
+    done = [(h.rep, h.attempt, h.completed) for h in holds]
+    if case == "long stall in a hold":
+        assert len(paused) == 1 and paused[0].data == {"paused": True, "connected": True}
+        assert "has sent no force readings for 10 s" in paused[0].message
+        assert done == [(1, 1, False), (1, 2, True), (2, 1, True)]
+        began = r.device.stalled_at
+        assert began is not None
+        asked = [t - began for t in r.device.start_times if t > began]
+        assert asked == [pytest.approx(3.0, abs=0.2), pytest.approx(13.0, abs=0.2)]
+    else:
+        assert not paused
+        assert done == [(1, 1, True), (2, 1, True)]
     if case == "stall in a hold":  # a gap of the 3 s watchdog plus the restart
         assert 3.0 <= holds[0].metrics["max_gap_s"] < 3.5
-    else:
+    elif case == "missed start":
         assert r.device.starts_ignored == 1
         assert all(h.metrics["max_gap_s"] < 0.1 for h in holds)
     r.store.close()

@@ -197,6 +197,41 @@ def test_every_file_is_on_disk_before_it_gets_its_name(tmp_path: Path,
     names = sorted(Path(dst).name for _i, _src, dst in renames)
     assert names == sorted(["samples.csv", "events.csv", "summary.json", "samples.parquet",
                             "session.edf", "session.json", "report.pdf", "settings.json"])
-    for i, src, dst in renames:
-        assert ("fsync", src) in log[:i], f"{dst} renamed before its data was flushed"
-        assert ("fsync", str(Path(dst).parent)) in log[i + 1:], f"{dst}: folder not flushed"
+    ends = [i for i, _src, _dst in renames[1:]] + [len(log)]
+    for (i, src, dst), end in zip(renames, ends, strict=True):
+        # Its own data, since the previous rename; its own folder entry, before the next.
+        start = max([j for j, _s, _d in renames if j < i], default=-1) + 1
+        assert ("fsync", src) in log[start:i], f"{dst} renamed before its data was flushed"
+        assert ("fsync", str(Path(dst).parent)) in log[i + 1:end], \
+            f"{dst}: folder not flushed after the rename"
+
+
+def test_a_folder_that_cannot_be_flushed_still_gets_the_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Network shares and FUSE file systems may refuse to flush a folder (EINVAL): by then
+    # the file is complete under its name, so that is no reason to call it a failure.
+    import errno
+
+    from isogrip.storage import paths
+
+    real = paths._fsync_path
+
+    def refuse_folders(path: Path, *, directory: bool) -> None:
+        if directory:
+            raise OSError(errno.EINVAL, "Invalid argument")
+        real(path, directory=directory)
+
+    monkeypatch.setattr(paths, "_fsync_path", refuse_folders)
+    tmp = tmp_path / ".x.tmp"
+    tmp.write_bytes(b"complete")
+    paths.durable_replace(tmp, tmp_path / "x.csv")
+    assert (tmp_path / "x.csv").read_bytes() == b"complete" and not tmp.exists()
+
+    def refuse_files(path: Path, *, directory: bool) -> None:
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(paths, "_fsync_path", refuse_files)
+    tmp.write_bytes(b"new")
+    with pytest.raises(OSError):  # the data itself could not be made durable: say so
+        paths.durable_replace(tmp, tmp_path / "x.csv")
+    assert (tmp_path / "x.csv").read_bytes() == b"complete"  # the earlier file stays

@@ -177,6 +177,31 @@ def test_a_device_that_falls_silent_pauses_then_stops_and_says_why(
     assert "(stopped)" in window.summary.table.item(0, 0).text()
 
 
+def test_when_the_data_is_back_the_gui_says_so_and_resume_repeats_the_hold(
+        window: MainWindow, qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # Silent from 30 s (in hold 1) for 15 s: paused at 10 s of silence; when the data
+    # is back the banner says so and waits for the user, and P repeats the hold.
+    from isogrip.ui.main_window import BACK_WHILE_PAUSED
+
+    skip_rests(window, qtbot)
+    known = {Hand.LEFT: 30 * KGF_N, Hand.RIGHT: 32 * KGF_N}
+    window.pending_spec = "sim:good?seed=3&silent_from=30&silent_s=15"
+    window.begin_session(None, known)
+    qtbot.waitUntil(lambda: window.train.banner.isVisible()
+                    and window.train.banner.text() == BACK_WHILE_PAUSED,
+                    timeout=SESSION_TIMEOUT_MS)
+    assert window.controller.snapshot is not None and window.controller.snapshot.paused
+    qtbot.keyClick(window, Qt.Key.Key_P)
+    qtbot.waitUntil(lambda: not window.train.banner.isVisible(), timeout=SESSION_TIMEOUT_MS)
+    wait_summary(window, qtbot)
+    store = Store.open(tmp_path / "data")
+    sid = window.last_result.session_id  # type: ignore[union-attr]
+    assert store.get_session_info(sid).status == "complete"
+    first = [(h.attempt, h.completed) for h in store.load_holds(sid) if h.rep == 1]
+    assert first == [(1, False), (2, True)]
+    store.close()
+
+
 def test_escape_stops_after_confirmation_and_keeps_the_recording(
         window: MainWindow, qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     answers: list[str] = []

@@ -30,7 +30,8 @@ clock_jump_at       the device clock jumps this many s after stream start
 clock_jump_s        ... by this much, s                                      5
 silent              1 = connect and accept start but never send data         0
 silent_from         stays connected but sends nothing from this many s after
-                    the stream first starts (a stalled firmware)
+                    the stream first starts (a stalled firmware)...
+silent_s            ... for this long, s (for ever when not given)
 ==================  =======================================================  =========
 """
 
@@ -82,6 +83,7 @@ class SimOptions:
     clock_jump_s: float = 5.0
     silent: int = 0
     silent_from: float | None = None
+    silent_s: float | None = None
 
 
 # option -> (type, low, high) for validation
@@ -105,6 +107,7 @@ _LIMITS: dict[str, tuple[type, float, float]] = {
     "clock_jump_s": (float, -1e6, 1e6),
     "silent": (int, 0, 1),
     "silent_from": (float, 0, 1e6),
+    "silent_s": (float, 0, 1e6),
 }
 
 
@@ -263,7 +266,8 @@ class SimDevice(DriverBase):
             feedback = self._feedback() if self._feedback is not None else None
             self.participant.observe(deliver, feedback)
             force = self.participant.forces(t) + (self._offset_n - self._tare_n)
-            if o.silent or (o.silent_from is not None and elapsed >= o.silent_from):
+            if o.silent or (o.silent_from is not None and elapsed >= o.silent_from and (
+                    o.silent_s is None or elapsed < o.silent_from + o.silent_s)):
                 continue
             self._deliver(t - t0, force, deliver)
 

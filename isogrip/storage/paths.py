@@ -12,6 +12,7 @@ files inside get ``0o600``. Health data stays readable only by the user.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sys
 import tempfile
@@ -20,6 +21,8 @@ from pathlib import Path
 import platformdirs
 
 from isogrip.errors import StorageError
+
+_log = logging.getLogger(__name__)
 
 #: Environment variable that overrides the default data folder.
 DATA_DIR_ENV = "ISOGRIP_DATA_DIR"
@@ -124,13 +127,20 @@ def durable_replace(tmp: Path | str, path: Path | str) -> None:
     (or no) data: then an export or the settings would be empty or cut off. With this
     a power cut leaves either the earlier file or the whole new one.
 
+    Flushing the folder is best effort: some file systems (network shares, FUSE)
+    refuse it, and by then the file is complete under its name.
+
     Raises:
         OSError: The file could not be flushed or renamed.
     """
     _fsync_path(Path(tmp), directory=False)
     os.replace(tmp, path)
-    if sys.platform != "win32":  # Windows cannot open a folder to flush it
+    if sys.platform == "win32":  # Windows cannot open a folder to flush it
+        return
+    try:
         _fsync_path(Path(path).parent, directory=True)
+    except OSError as exc:
+        _log.debug("could not flush folder %s: %s", Path(path).parent, exc)
 
 
 def _fsync_path(path: Path, *, directory: bool) -> None:
@@ -139,8 +149,11 @@ def _fsync_path(path: Path, *, directory: bool) -> None:
         if sys.platform == "darwin":  # plain fsync stops at the drive's cache there
             import fcntl
 
-            fcntl.fcntl(fd, fcntl.F_FULLFSYNC)
-        else:
-            os.fsync(fd)
+            try:
+                fcntl.fcntl(fd, fcntl.F_FULLFSYNC)
+                return
+            except OSError:  # not supported by this file system
+                pass
+        os.fsync(fd)
     finally:
         os.close(fd)

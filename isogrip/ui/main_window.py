@@ -55,6 +55,8 @@ log = logging.getLogger(__name__)
 #: Pages that belong to the "Train" tab of the top bar.
 SESSION_PAGES = ("device", "before", "calibrate", "train", "summary")
 PAGES = ("welcome", "device", "before", "calibrate", "train", "summary", "history", "settings")
+BACK_WHILE_PAUSED = ("The device is back. Resume (P) to repeat this effort, "
+                     "or stop the session.")
 RECONNECTING = ("Connection to the device lost. Reconnecting\u2026 "
                 "Keep holding if you can; the timer keeps running.")
 
@@ -369,12 +371,17 @@ class MainWindow(QMainWindow):
             self.calibrate.add_trial(ev.data)
         elif ev.kind is EventKind.MVC_RESULT:
             self.calibrate.add_result(ev.data)
+        elif ev.kind is EventKind.RESUMED and self.link_message == BACK_WHILE_PAUSED:
+            self.link_message = None
         elif ev.kind is EventKind.DEVICE_DISCONNECTED:
             self.link_message = (ev.message if ev.data.get("paused") else RECONNECTING)
         elif ev.kind is EventKind.DEVICE_RECONNECTED or (
                 ev.kind is EventKind.DEVICE_STATUS
                 and ev.data.get("status") == "data_resumed"):
-            self.link_message = None
+            snap = self.controller.snapshot
+            # Still paused for the drop: say what to do now that the device is back.
+            self.link_message = BACK_WHILE_PAUSED if snap is not None and snap.paused \
+                else None
 
     def on_finished(self, outcome: object) -> None:
         """The session ended: show its summary, or why it could not run."""

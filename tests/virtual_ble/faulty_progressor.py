@@ -52,6 +52,8 @@ class ProgressorFaults:
         stall_at: The stream stops at this moment (the link stays up) until the next
             "start" command revives it.
         ignore_starts: Ignore this many "start" commands first (a missed command).
+        stall_ignores: After the stall, ignore this many "start" commands before one
+            revives the stream.
     """
 
     outage_at: float | None = None
@@ -67,6 +69,7 @@ class ProgressorFaults:
     silent_from: float | None = None
     stall_at: float | None = None
     ignore_starts: int = 0
+    stall_ignores: int = 0
 
 
 def damage(packet: bytes, how: int) -> bytes:
@@ -93,7 +96,7 @@ class FaultyProgressor(ProgressorPeripheral):
 
     Attributes (for assertions): ``samples_sent`` (samples in intact notifications put
     on air), ``damaged_sent``, ``lost``, ``outages`` (loop times the link went down and
-    came back).
+    came back), ``start_times`` (loop times of every "start" command received).
     """
 
     def __init__(
@@ -114,16 +117,24 @@ class FaultyProgressor(ProgressorPeripheral):
         self._next_burst: float | None = faults.burst_every_s
         self._burst_left = 0
         self._stalled = False
+        self.stalled_at: float | None = None
         self.starts_ignored = 0
+        self.stall_starts_ignored = 0
+        self.start_times: list[float] = []
         self.samples_sent = 0
         self.damaged_sent = 0
         self.lost = 0
         self.outages: list[tuple[float, float | None]] = []
 
     def _on_control(self, data: bytes) -> None:
-        if data[:1] == b"\x65" and self.starts_ignored < self.faults.ignore_starts:
-            self.starts_ignored += 1
-            return
+        if data[:1] == b"\x65":
+            self.start_times.append(asyncio.get_running_loop().time())
+            if self.starts_ignored < self.faults.ignore_starts:
+                self.starts_ignored += 1
+                return
+            if self._stalled and self.stall_starts_ignored < self.faults.stall_ignores:
+                self.stall_starts_ignored += 1
+                return
         super()._on_control(data)
 
     def _elapsed(self) -> float:
@@ -151,6 +162,7 @@ class FaultyProgressor(ProgressorPeripheral):
                 return
             if f.stall_at is not None and not self._stalled and self._elapsed() >= f.stall_at:
                 self._stalled = True
+                self.stalled_at = loop.time()
                 return  # stuck until told to start again
             feedback = self.feedback() if self.feedback is not None else None
             self.participant.observe(loop.time(), feedback)
