@@ -150,6 +150,16 @@ def test_sigkill_during_an_export_leaves_no_half_file(tmp_path: Path, fmt: str) 
     # Whatever moment the kill hit, every export file is the complete one.
     after = {p.name: p.read_bytes() for p in out.iterdir() if not p.name.startswith(".")}
     assert after == before
+    # The killed exports' temporary files are hidden; once old, the next export of the
+    # same files removes them (young ones may belong to an export still running).
+    left = [p for p in out.iterdir() if p.name.startswith(".") and p.name.endswith(".tmp")]
+    hour_ago = time.time() - 2 * 3600
+    for p in left:
+        os.utime(p, (hour_ago, hour_ago))
+    subprocess.run([sys.executable, "-m", "isogrip", "--data-dir", str(data), "export",
+                    "last", "--format", fmt, "--out", str(out)], check=True,
+                   capture_output=True, timeout=300)
+    assert sorted(p.name for p in out.iterdir()) == sorted(before)
     with sqlite3.connect(database_path(data)) as con:
         assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
@@ -235,3 +245,20 @@ def test_a_folder_that_cannot_be_flushed_still_gets_the_file(
     with pytest.raises(OSError):  # the data itself could not be made durable: say so
         paths.durable_replace(tmp, tmp_path / "x.csv")
     assert (tmp_path / "x.csv").read_bytes() == b"complete"  # the earlier file stays
+
+
+def test_old_temporary_files_of_killed_exports_are_removed(tmp_path: Path) -> None:
+    from isogrip.storage.export import STALE_TEMP_S, write_atomic
+
+    old, young, other = (tmp_path / ".samples.csv.k1x.tmp", tmp_path / ".samples.csv.k2y.tmp",
+                         tmp_path / ".events.csv.k3z.tmp")
+    for p in (old, young, other):
+        p.write_bytes(b"half")
+    long_ago = time.time() - STALE_TEMP_S - 60
+    for p in (old, other):
+        os.utime(p, (long_ago, long_ago))
+    write_atomic(tmp_path / "samples.csv", lambda fh: fh.write(b"whole"))
+    assert (tmp_path / "samples.csv").read_bytes() == b"whole"
+    assert not old.exists()  # left by a killed writer of this file
+    assert young.exists()  # may be an export still running
+    assert other.exists()  # another file's: its own next export cleans it

@@ -24,10 +24,12 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import glob
 import io
 import json
 import os
 import tempfile
+import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import IO, Any, Final
@@ -232,12 +234,19 @@ _HOLD_BASE: Final = ("rep", "attempt", "hand", "t_go_s", "t_end_s", "target_n",
 
 
 # ---------------------------------------------------------------------------- files
+#: A temporary export file this old (s) was left by a writer that was killed.
+STALE_TEMP_S = 3600.0
+
+
 def write_atomic(path: Path, write: Callable[[IO[bytes]], None]) -> Path:
     """Write a file through a temporary file in the same folder, then rename it.
 
     Neither a crash nor a power cut leaves a half-written file under ``path``: it holds
-    the earlier version or the whole new one (see :func:`durable_replace`).
+    the earlier version or the whole new one (see :func:`durable_replace`). Temporary
+    files of ``path`` that a killed writer left behind (older than
+    :data:`STALE_TEMP_S`) are removed.
     """
+    _remove_stale_temps(path)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
@@ -256,6 +265,16 @@ def write_atomic(path: Path, write: Callable[[IO[bytes]], None]) -> Path:
             os.unlink(tmp)
         raise
     return path
+
+
+def _remove_stale_temps(path: Path) -> None:
+    """Delete ``.NAME.*.tmp`` files of ``path`` old enough that no writer can own them."""
+    now = time.time()
+    with contextlib.suppress(OSError):
+        for old in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+            with contextlib.suppress(OSError):
+                if now - old.stat().st_mtime > STALE_TEMP_S:
+                    old.unlink()
 
 
 # ---------------------------------------------------------------------------- samples.csv
