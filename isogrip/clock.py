@@ -57,11 +57,12 @@ class LoopClock:
     """The clock of the event loop the session runs on (``loop.time()``).
 
     asyncio's default loop reads :func:`time.monotonic`, so in a live session this is
-    the same timeline as ``ScaledClock(1)``. It is for programs that run a session on a
-    loop of their own (:meth:`SessionRuntime.run_here`) whose time is not the wall
-    clock, such as a test loop that jumps forward whenever every task is waiting: then
-    the device's sample stamps, bleak's and bumble's timeouts and the session's ticks
-    all read one timeline, and a 15-minute BLE session runs in seconds.
+    the same timeline as ``ScaledClock(1)``, and :func:`make_clock` gives it for real
+    time. It matters for programs that run a session on a loop of their own
+    (:meth:`SessionRuntime.run_here`) whose time is not the wall clock, such as a test
+    loop that jumps forward whenever every task is waiting: then the device's sample
+    stamps, bleak's and bumble's timeouts and the session's ticks all read one
+    timeline, and a 15-minute BLE session runs in seconds.
 
     Calls made before the loop runs, or from another thread, read the loop seen last
     (or :func:`time.monotonic` before any).

@@ -145,9 +145,6 @@ class SessionRuntime:
         store: An open store to record into (default: open the data folder's).
         ble_backend: bleak client backend for BLE devices (tests inject a virtual one).
         ble_scanner_backend: bleak scanner backend, likewise.
-        clock: The session clock, instead of the one ``config.speed`` picks. Tests
-            that run BLE sessions on a fake-time event loop pass a
-            :class:`~isogrip.clock.LoopClock`.
     """
 
     def __init__(
@@ -157,7 +154,6 @@ class SessionRuntime:
         *,
         ble_backend: type | None = None,
         ble_scanner_backend: type | None = None,
-        clock: Clock | None = None,
     ) -> None:
         self.config = config
         self.protocol = (
@@ -168,7 +164,7 @@ class SessionRuntime:
         self._spec = DeviceSpec.parse(config.device)
         if config.speed is not None and not (config.speed > 0 and math.isfinite(config.speed)):
             raise IsogripError(f"speed must be a positive number, got {config.speed}")
-        self.clock: Clock = clock if clock is not None else make_clock(config.speed)
+        self.clock: Clock = make_clock(config.speed)
         self.device: ForceDevice = open_device(
             self._spec,
             DeviceContext(clock=self.clock, feedback=self.snapshot,
@@ -205,9 +201,8 @@ class SessionRuntime:
         self._fed = False
         self._abort_reason = "stopped"
         self._abort_requested = False
-        self._paused_by_drop = False  # paused because no data came (away or silent)
+        self._paused_for_silence = False  # paused because no data came (away or silent)
         self._last_data_t: float | None = None  # session time of the last batch
-        self._ever_data = False
         self._silence_noted = False
         self._next_restart_s = SILENCE_RESTART_S
         self._restart_task: asyncio.Task[None] | None = None
@@ -581,11 +576,10 @@ class SessionRuntime:
                               "Force readings are arriving again.",
                               {"status": "data_resumed", "silent_s": silent_s})])
         self._last_data_t = now
-        self._ever_data = True
         self._next_restart_s = SILENCE_RESTART_S
         engine = self._engine
-        if self._paused_by_drop and engine is not None and not engine.finished:
-            self._paused_by_drop = False
+        if self._paused_for_silence and engine is not None and not engine.finished:
+            self._paused_for_silence = False
             if self.config.resume_after_reconnect and engine.snapshot().paused:
                 self._emit(engine.command(Command.RESUME, now))
 
@@ -604,7 +598,7 @@ class SessionRuntime:
         now = self.clock.now()
         silent_s = now - self._last_data_t
         connected = self.device.is_connected
-        if not self._ever_data and silent_s >= NO_DATA_AT_START_S:
+        if self.samples == 0 and silent_s >= NO_DATA_AT_START_S:
             self._stop_for_silence(engine, now, "no_data", (
                 f"the device connected but sent no force readings in "
                 f"{NO_DATA_AT_START_S:g} s. Check that it is switched on (and, for a DIY "
@@ -648,7 +642,7 @@ class SessionRuntime:
         if engine.phase not in (Phase.HOLD, Phase.MVC_EFFORT, Phase.COUNTDOWN):
             return  # a rest just keeps counting down while we wait
         t = self.clock.now()
-        self._paused_by_drop = True
+        self._paused_for_silence = True
         what = ("has sent no force readings" if connected else "has been away")
         self._emit([Event(t, EventKind.DEVICE_DISCONNECTED,
                           f"The device {what} for {RECONNECT_PAUSE_S:g} s, so the "

@@ -60,6 +60,15 @@ def start_session(window: MainWindow, qtbot, spec: str | None = None) -> None:  
     qtbot.mouseClick(window.before.begin_btn, Qt.MouseButton.LeftButton)
 
 
+def banners_shown(window: MainWindow) -> list[str]:
+    """Every frame's device banner text while it is visible (a list that fills)."""
+    banners: list[str] = []
+    window.controller.frame.connect(
+        lambda *_: banners.append(window.train.banner.text())
+        if window.train.banner.isVisible() else None)
+    return banners
+
+
 def wait_summary(window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
     qtbot.waitUntil(lambda: window.current_page() == "summary" and window.summary.data
                     is not None, timeout=SESSION_TIMEOUT_MS)
@@ -133,10 +142,7 @@ def test_complete_session_through_the_gui(
 def test_device_drop_shows_reconnecting_and_the_session_completes(
         window: MainWindow, qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     # Reuse a known MVC so the holds start at once; the link drops during hold 1.
-    banners: list[str] = []
-    window.controller.frame.connect(
-        lambda *_: banners.append(window.train.banner.text())
-        if window.train.banner.isVisible() else None)
+    banners = banners_shown(window)
     skip_rests(window, qtbot)
     known = {Hand.LEFT: 30 * KGF_N, Hand.RIGHT: 32 * KGF_N}
     # 8 s away (80 ms of wall time at this speed): long enough for several frames to
@@ -162,10 +168,7 @@ def test_a_device_that_falls_silent_pauses_then_stops_and_says_why(
         window: MainWindow, qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     # Connected, but nothing from 30 s on (hold 1): the hold pauses after 10 s of
     # silence with a banner saying so, and after 2 minutes the session stops.
-    banners: list[str] = []
-    window.controller.frame.connect(
-        lambda *_: banners.append(window.train.banner.text())
-        if window.train.banner.isVisible() else None)
+    banners = banners_shown(window)
     known = {Hand.LEFT: 30 * KGF_N, Hand.RIGHT: 32 * KGF_N}
     window.pending_spec = "sim:good?seed=3&silent_from=30"
     window.begin_session(None, known)

@@ -32,10 +32,9 @@ from isogrip.ui.theme import NORMAL, ZONE_SYMBOLS, Palette, zone_colour
 TRACE_WINDOW_S = 20.0
 #: The gauge and the trace reach this multiple of the top of the amber band.
 SCALE_HEADROOM = 1.6
-
-
 #: A force reading older than this (s) is not shown as the current force.
 STALE_S = 1.0
+
 
 class TrainScreen(QWidget):
     """Holds, their countdowns and the rests between them."""

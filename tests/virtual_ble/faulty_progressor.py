@@ -23,12 +23,12 @@ from typing import Any
 import numpy as np
 
 from isogrip.ble_device.participant import VirtualParticipant
+from isogrip.signal.units import KGF_N
 
 from .progressor import DATA_UUID, ProgressorPeripheral
 
 __all__ = ["FaultyProgressor", "ProgressorFaults"]
 
-_KGF_N = 9.80665
 _U32 = 2**32
 
 
@@ -166,7 +166,7 @@ class FaultyProgressor(ProgressorPeripheral):
                 return  # stuck until told to start again
             feedback = self.feedback() if self.feedback is not None else None
             self.participant.observe(loop.time(), feedback)
-            kg = self.participant.forces(t0 + rel) / _KGF_N - self.tare_offset_kg
+            kg = self.participant.forces(t0 + rel) / KGF_N - self.tare_offset_kg
             if f.silent or (f.silent_from is not None and self._elapsed() >= f.silent_from):
                 continue
             if f.saturate_kg is not None:
