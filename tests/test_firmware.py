@@ -122,9 +122,126 @@ def test_replies_battery_firmware_id_low_battery_and_unknown_opcodes(bridge: Pat
 
 
 def test_uncalibrated_save_is_refused(bridge: Path) -> None:
-    out = run(bridge, ["C 6a", "C 6904" + struct.pack("<f", 5.0).hex(), "C 6a"])
+    # The second save arrives while its point is still being averaged: it is answered
+    # once the point is in, and one point cannot define a scale.
+    out = run(bridge, ["C 6a", "C 6904" + struct.pack("<f", 5.0).hex(), "C 6a",
+                       *still(900, 32)])
     assert notifications(out) == [bytes([0, 1, 0]), bytes([0, 1, 0])]
     assert not [x for x in out if x.startswith("SAVE")]
+
+
+def still(raw: int, n: int = 32) -> list[str]:
+    """``n`` raw ADC readings of a handle held still at ``raw`` counts."""
+    return [f"S {raw} {i}" for i in range(n)]
+
+
+def saved(out: list[str]) -> list[tuple[int, float]]:
+    """Every calibration the firmware wrote to flash: (zero_raw, kg per count)."""
+    return [(int(x.split()[1]), float(x.split()[2])) for x in out if x.startswith("SAVE")]
+
+
+def calibration_block(packet: bytes) -> tuple[float, float, float]:
+    """The reply to 0x72 as Grip Connect reads it: f32 slope, intercept, trim."""
+    assert packet[:2] == bytes([0, 12]), packet.hex()
+    slope, intercept, trim = struct.unpack("<3f", packet[2:])
+    return slope, intercept, trim
+
+
+def test_grip_connect_bare_calibration_flow(bridge: Path) -> None:
+    # Grip Connect's CLI "Add Calibration point" action, byte for byte: stop (66), read
+    # the calibration (72), capture (a bare 69), read it again (72); the second round
+    # ends with save (6a). It sends no weight: the zero point first, then the reference
+    # weight the builder set in config.h (here 12.5 kg).
+    zero, loaded = 84_000, 84_000 + 12.5 * 21_500
+    out = run(bridge, ["M 23 80", "R 12.5", "K", *still(zero, 16),
+                       "C 66", "C 72", "C 69", *still(zero), "C 72",
+                       "C 66", "C 72", "C 69", *still(round(loaded)), "C 72", "C 6a"])
+    [(zero_raw, scale)] = saved(out)
+    assert zero_raw == zero
+    assert abs(scale * 21_500 - 1) < 1e-6
+    replies = notifications(out)
+    assert [calibration_block(p) for p in replies[:4]] == [(0.0, 0.0, 0.0)] * 4
+    assert replies[4] == bytes([0, 1, 1])
+    # Read back after the save: kg = raw * slope + intercept + trim.
+    after = run(bridge, ["R 12.5", "K", "C 69", *still(zero), "C 69",
+                         *still(round(loaded)), "C 6a", "C 72"])
+    slope, intercept, trim = calibration_block(notifications(after)[-1])
+    assert trim == 0.0
+    assert abs(loaded * slope + intercept - 12.5) < 1e-3
+    assert abs(zero * slope + intercept) < 1e-3
+
+
+def test_grip_connect_app_saves_right_after_the_second_capture(bridge: Path) -> None:
+    # The example app's buttons: i, i, j with no wait; the save is answered when the
+    # point being averaged is complete, and uses it.
+    out = run(bridge, ["K", "C 69", *still(1_000), "C 69", "C 6a"])
+    assert notifications(out) == [] and saved(out) == []
+    out = run(bridge, ["K", "C 69", *still(1_000), "C 69", "C 6a", *still(401_000)])
+    [(zero_raw, scale)] = saved(out)  # default reference weight: 20 kg
+    assert zero_raw == 1_000 and abs(scale * 400_000 / 20 - 1) < 1e-6
+    assert notifications(out) == [bytes([0, 1, 1])]
+
+
+@pytest.mark.parametrize(("zero_cmd", "known_cmd", "known_kg"), [
+    # The hangman calibration guide's exact bytes: [69][f32 kg], no length byte. (The
+    # guide calls 0000f042 "100.0 kg"; as a little-endian f32 it is 120.0.)
+    ("C 6900000000", "C 690000f042", 120.0),
+    ("C 6900000000", "C 690000a041", 20.0),  # docs/diy.md's example
+    ("C 690400000000", "C 69040000a041", 20.0),  # [opcode][length][payload]
+])
+def test_calibration_with_the_weight_in_the_command(bridge: Path, zero_cmd: str,
+                                                    known_cmd: str, known_kg: float) -> None:
+    per_kg = 3_000.0
+    out = run(bridge, ["K", zero_cmd, *still(-5_000), known_cmd,
+                       *still(round(-5_000 + per_kg * known_kg)), "C 6a"])
+    [(zero_raw, scale)] = saved(out)
+    assert zero_raw == -5_000 and abs(scale * per_kg - 1) < 1e-6
+    assert notifications(out) == [bytes([0, 1, 1])]
+
+
+def test_calibration_points_do_not_survive_a_reconnect(bridge: Path) -> None:
+    # A zero point from one connection and a loaded one from the next (perhaps another
+    # weight, another day) never make a scale together.
+    out = run(bridge, ["K", "C 6900000000", *still(1_000), "D", "K", "C 690000a041",
+                       *still(401_000), "C 6a"])
+    assert saved(out) == [] and notifications(out) == [bytes([0, 1, 0])]
+
+
+def test_set_calibration_block_then_read_it_back(bridge: Path) -> None:
+    block = struct.pack("<3f", 5e-4, -0.5, 0.25)  # zero at (0.5 - 0.25) / 5e-4 = 500
+    out = run(bridge, ["K", "C 7100" + block.hex(), "C 72",
+                       "C 710c" + struct.pack("<3f", 1e-3, -2.0, 0.0).hex(), "C 72"])
+    assert saved(out) == [(500, pytest.approx(5e-4, rel=1e-7)),
+                          (2000, pytest.approx(1e-3, rel=1e-7))]
+    first, second = (calibration_block(p) for p in notifications(out))
+    assert first[0] == pytest.approx(5e-4, rel=1e-7)
+    assert first[1] == pytest.approx(-0.25, rel=1e-6) and first[2] == 0.0
+    assert second[:2] == (pytest.approx(1e-3, rel=1e-7), pytest.approx(-2.0, rel=1e-6))
+
+
+@pytest.mark.parametrize("bad", [
+    "7100" + struct.pack("<3f", 0.0, 1.0, 0.0).hex(),  # no scale
+    "7100" + struct.pack("<3f", float("nan"), 1.0, 0.0).hex(),
+    "7100" + struct.pack("<3f", 1e-3, float("inf"), 0.0).hex(),
+    "7100" + struct.pack("<3f", 1e-12, 1e6, 0.0).hex(),  # zero beyond the i32 range
+    "7105" + struct.pack("<3f", 1e-3, 1.0, 0.0).hex(),  # neither reserved nor length
+    "71" + struct.pack("<3f", 1e-3, 1.0, 0.0).hex(),  # no reserved byte
+    "71",
+])
+def test_implausible_calibration_blocks_are_refused(bridge: Path, bad: str) -> None:
+    out = run(bridge, ["K", f"C {bad}", "C 72"])
+    assert saved(out) == []
+    assert calibration_block(notifications(out)[-1]) == (0.0, 0.0, 0.0)
+
+
+def test_error_info_clear_and_reboot_get_their_defined_answers(bridge: Path) -> None:
+    out = run(bridge, ["K", "C 6c", "C 6d", "C 75", "C 750002", "C 74", "C 750001"])
+    # 6c: an empty crash log (Tindeq's client and Grip Connect decode it as text);
+    # 6d: no reply in the protocol; a bare or unconfirmed 75 and 74 are ignored;
+    # Grip Connect's reboot [75 00 01] restarts the board.
+    assert notifications(out) == [bytes([0, 0])]
+    assert out[-1] == "REBOOT" and out.count("REBOOT") == 1
+    assert progressor.decode(bytes([0, 0])) == progressor.CommandResponse(b"")
 
 
 @pytest.mark.parametrize("adc", ["-DFORCEGAUGE_ADC_HX711=1",

@@ -29,6 +29,14 @@
 #define FORCEGAUGE_RATE_HZ 80
 #endif
 
+// ---- Calibration -----------------------------------------------------------------------
+// Grip Connect calibrates with a bare 0x69 and sends no weight: its first capture is the
+// zero point, the next one stands for this weight, kg. Set it to the weight you hang
+// (docs/diy.md, "Calibration"). The [0x69][f32 kg] form carries its own weight instead.
+#ifndef FORCEGAUGE_REFERENCE_KG
+#define FORCEGAUGE_REFERENCE_KG 20.0f
+#endif
+
 // ---- Identity ---------------------------------------------------------------------------
 // Advertised as "Progressor_<id>"; the id is the last two bytes of the MAC unless set.
 // #define FORCEGAUGE_ID "0001"

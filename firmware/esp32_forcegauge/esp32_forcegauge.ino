@@ -74,6 +74,7 @@ class Esp32Platform : public progressor::Platform {
     NimBLEDevice::deinit(true);
     esp_deep_sleep_start();
   }
+  void reboot() override { ESP.restart(); }
 };
 
 static Esp32Platform platform;
@@ -153,6 +154,7 @@ void setup() {
   cal.kg_per_count = prefs.getFloat("scale", 0.0f);
   device = new progressor::Device(&platform, cal);
   device->configure(23, FORCEGAUGE_RATE_HZ);
+  device->set_reference_kg(FORCEGAUGE_REFERENCE_KG);
 
   uint8_t id[6];
   platform.device_id(id);

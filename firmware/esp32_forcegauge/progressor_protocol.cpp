@@ -156,6 +156,16 @@ void Device::configure(size_t mtu, float rate_hz) {
   size_t per = rate_hz > 80.0f ? static_cast<size_t>(lroundf(rate_hz / 80.0f)) : 1;
   per_packet_ = per;
   batcher_.configure(mtu, per);
+  // A calibration point averages up to 32 readings but never more than one second's
+  // worth: Grip Connect reads the calibration back 1.5 s after capturing a point, and
+  // at 10 SPS 32 readings would take 3.2 s.
+  size_t per_second = rate_hz > 0.0f ? static_cast<size_t>(lroundf(rate_hz)) : kCalibrationSamples;
+  cal_samples_ = per_second < kCalibrationSamples ? per_second : kCalibrationSamples;
+  if (cal_samples_ < kMinCalibrationSamples) cal_samples_ = kMinCalibrationSamples;
+}
+
+void Device::set_reference_kg(float kg) {
+  if (isfinite(kg) && kg > 0.0f && kg <= 1000.0f) reference_kg_ = kg;
 }
 
 void Device::on_connect() {
@@ -163,12 +173,18 @@ void Device::on_connect() {
   batcher_.clear();
   tare_left_ = kTareSamples;  // tare on connect (handle at rest)
   tare_sum_ = 0.0;
+  // A calibration is the work of one connection: points from an earlier one (perhaps
+  // with another weight on the handle) must not pair with this one's.
+  calibrator_.clear();
+  zero_captured_ = false;
+  save_pending_ = false;
 }
 
 void Device::on_disconnect() {
   streaming_ = false;
   batcher_.clear();
   cal_left_ = 0;
+  save_pending_ = false;
 }
 
 void Device::reply(const uint8_t* value, size_t n) {
@@ -183,12 +199,113 @@ void Device::flush() {
   if (len) platform_->notify(out, len);
 }
 
+// 0x69, in every shape a client sends it:
+//   [69]            Grip Connect (>= 0.10.4): capture at the current load, no weight sent.
+//                   The first bare capture since connect (or the last save) is the zero
+//                   point, later ones the reference weight (set_reference_kg).
+//   [69][f32 kg]    the hangman calibration guide (6900000000, 690000f042), crimpdeq,
+//                   Grip Connect <= 0.10.3.
+//   [69][04][f32]   the Progressor [opcode][length][payload] form.
+bool Device::add_calibration_point(const uint8_t* data, size_t n) {
+  float kg;
+  if (n == 1) {
+    kg = zero_captured_ ? reference_kg_ : 0.0f;
+  } else if (n == 5) {
+    kg = get_f32(data + 1);
+  } else if (n == 6 && data[1] == 4) {
+    kg = get_f32(data + 2);
+  } else {
+    return false;
+  }
+  if (!isfinite(kg) || kg < 0.0f || kg > 1000.0f) return false;
+  if (kg == 0.0f) zero_captured_ = true;
+  cal_known_kg_ = kg;
+  cal_left_ = cal_samples_;
+  cal_taken_ = cal_samples_;
+  cal_sum_ = 0.0;
+  return true;
+}
+
+// 0x71 (Grip Connect's setCalibration): [71][reserved 00, or the length 0C][f32 slope]
+// [f32 intercept][f32 trim], kg = raw * slope + intercept + trim. Restores a block read
+// with 0x72 from this firmware; no reply (the protocol has none, Grip Connect waits for
+// none): read it back with 0x72.
+bool Device::set_calibration_block(const uint8_t* data, size_t n) {
+  if (n != 2 + kCalibrationBlockBytes || (data[1] != 0 && data[1] != kCalibrationBlockBytes)) {
+    return false;
+  }
+  float slope = get_f32(data + 2);
+  double offset = static_cast<double>(get_f32(data + 6)) + get_f32(data + 10);
+  if (!isfinite(slope) || slope == 0.0f || !isfinite(offset)) return false;
+  double zero = -offset / slope;
+  if (!isfinite(zero) || fabs(zero) > 2147483647.0) return false;
+  cal_.kg_per_count = slope;
+  cal_.zero_raw = static_cast<int32_t>(lround(zero));
+  platform_->save_calibration(cal_);
+  tare_kg_ = 0.0f;  // a tare in the old scale means nothing in the new one
+  calibrator_.clear();
+  return true;
+}
+
+// 0x72: the stored line as Grip Connect reads it (slope, intercept, trim; f32 LE).
+// Trim is always 0 here: the tare is per connection and never stored.
+void Device::reply_calibration_block() {
+  uint8_t block[kCalibrationBlockBytes];
+  double intercept = -static_cast<double>(cal_.zero_raw) * cal_.kg_per_count;
+  put_f32(block, cal_.kg_per_count);
+  put_f32(block + 4, static_cast<float>(intercept));
+  put_f32(block + 8, 0.0f);
+  reply(block, sizeof block);
+}
+
+void Device::save_calibration() {
+  save_pending_ = false;
+  Calibration next;
+  uint8_t ok = calibrator_.solve(&next) ? 1 : 0;
+  if (ok) {
+    cal_ = next;
+    platform_->save_calibration(cal_);
+    tare_kg_ = 0.0f;  // the new zero replaces any tare
+    calibrator_.clear();
+    zero_captured_ = false;
+  }
+  reply(&ok, 1);
+}
+
+// 0x75 reboots only with its confirmation byte: [75][00][01] (Grip Connect) or the
+// [opcode][length][payload] form [75][01][01]. A bare 0x75 is refused: a stray byte must
+// not drop a training session.
+bool Device::reboot(const uint8_t* data, size_t n) {
+  if (n != 3 || data[2] != 1 || (data[1] != 0 && data[1] != 1)) return false;
+  flush();
+  streaming_ = false;
+  platform_->reboot();
+  return true;
+}
+
 void Device::on_write(const uint8_t* data, size_t n) {
-  Command c = parse_command(data, n);
-  if (!c.valid) {
+  if (data == nullptr || n == 0) {
     ++unknown_;
     return;
   }
+  bool ok = true;
+  switch (data[0]) {
+    case kAddCalibrationPoint: ok = add_calibration_point(data, n); break;
+    case kSetCalibration: ok = set_calibration_block(data, n); break;
+    case kReboot: ok = reboot(data, n); break;
+    default: {
+      Command c = parse_command(data, n);
+      if (c.valid) {
+        simple_command(c);
+      } else {
+        ok = false;
+      }
+    }
+  }
+  if (!ok) ++unknown_;  // refused writes are ignored: never guess what a client meant
+}
+
+void Device::simple_command(const Command& c) {
   uint8_t out[kMaxNotification];
   switch (c.opcode) {
     case kTare:
@@ -203,41 +320,27 @@ void Device::on_write(const uint8_t* data, size_t n) {
       flush();  // the samples already taken still go out
       streaming_ = false;
       break;
-    case kAddCalibrationPoint: {
-      if (c.length < 4) {
-        ++unknown_;
-        break;
-      }
-      float kg = get_f32(c.payload);
-      if (!isfinite(kg) || kg < 0.0f || kg > 1000.0f) {
-        ++unknown_;
-        break;
-      }
-      cal_known_kg_ = kg;
-      cal_left_ = kCalibrationSamples;
-      cal_sum_ = 0.0;
-      break;
-    }
-    case kSaveCalibration: {
-      Calibration next;
-      if (calibrator_.solve(&next)) {
-        cal_ = next;
-        platform_->save_calibration(cal_);
-        tare_kg_ = 0.0f;  // the new zero replaces any tare
-        calibrator_.clear();
-        uint8_t ok = 1;
-        reply(&ok, 1);
+    case kSaveCalibration:
+      // A point still being averaged belongs to this save: answer when it is in.
+      if (cal_left_) {
+        save_pending_ = true;
       } else {
-        uint8_t fail = 0;
-        reply(&fail, 1);
+        save_calibration();
       }
       break;
-    }
     case kFirmwareVersion: {
       const char* v = platform_->firmware_version();
       reply(reinterpret_cast<const uint8_t*>(v), strlen(v));
       break;
     }
+    case kGetErrorInfo:
+      reply(nullptr, 0);  // no crash log is kept: an empty one, so nobody waits
+      break;
+    case kClearErrorInfo:
+      break;  // nothing to clear; the protocol defines no reply
+    case kGetCalibration:
+      reply_calibration_block();
+      break;
     case kBattery:
       platform_->notify(out, encode_u32_response(platform_->battery_mv(), out));
       break;
@@ -252,7 +355,7 @@ void Device::on_write(const uint8_t* data, size_t n) {
       platform_->sleep();
       break;
     default:
-      ++unknown_;  // unknown opcodes are ignored: never guess what a client meant
+      ++unknown_;  // 0x68, 0x73, 0x74, 0x76...: meanings differ between firmwares
       break;
   }
 }
@@ -265,7 +368,8 @@ void Device::on_raw_sample(int32_t raw, uint32_t t_us) {
   if (cal_left_) {
     cal_sum_ += raw;
     if (--cal_left_ == 0) {
-      calibrator_.add_point(cal_known_kg_, static_cast<float>(cal_sum_ / kCalibrationSamples));
+      calibrator_.add_point(cal_known_kg_, static_cast<float>(cal_sum_ / cal_taken_));
+      if (save_pending_) save_calibration();
     }
   }
   if (!streaming_) return;

@@ -4,8 +4,8 @@
 // "N <hex>" on stdout:
 //   M <mtu> <rate_hz>   configure        K   connect       D   disconnect
 //   C <hex>             a control write  S <raw> <t_us>  a raw ADC sample
-//   B <mv> <t_us>       a battery reading
-// and "SAVE <zero_raw> <kg_per_count>" when a calibration is saved.
+//   B <mv> <t_us>       a battery reading      R <kg>  the bare-0x69 reference weight
+// and "SAVE <zero_raw> <kg_per_count>" when a calibration is saved, "SLEEP", "REBOOT".
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +32,7 @@ struct PrintPlatform : progressor::Platform {
     memcpy(out, id, 6);
   }
   void sleep() override { printf("SLEEP\n"); }
+  void reboot() override { printf("REBOOT\n"); }
 };
 
 int main() {
@@ -65,6 +66,10 @@ int main() {
       unsigned long t = 0;
       sscanf(rest, "%ld %lu", &raw, &t);
       device.on_raw_sample(static_cast<int32_t>(raw), static_cast<uint32_t>(t));
+    } else if (kind == 'R') {
+      double kg = 0;
+      sscanf(rest, "%lf", &kg);
+      device.set_reference_kg(static_cast<float>(kg));
     } else if (kind == 'B') {
       unsigned long mv = 0, t = 0;
       sscanf(rest, "%lu %lu", &mv, &t);

@@ -15,6 +15,7 @@ struct FakePlatform : progressor::Platform {
   progressor::Calibration saved;
   int saves = 0;
   int sleeps = 0;
+  int reboots = 0;
 
   void notify(const uint8_t* data, size_t n) override { sent.emplace_back(data, data + n); }
   uint32_t battery_mv() override { return mv; }
@@ -28,4 +29,5 @@ struct FakePlatform : progressor::Platform {
     for (int i = 0; i < 6; ++i) out[i] = id[i];
   }
   void sleep() override { ++sleeps; }
+  void reboot() override { ++reboots; }
 };

@@ -155,6 +155,44 @@ static void test_calibration_through_commands() {
   CHECK(p.saves == 1 && p.sent.back() == std::vector<uint8_t>({0, 1, 0}));
 }
 
+static void test_calibration_capture_lasts_at_most_a_second() {
+  // At 10 SPS a point averages 10 readings (1 s), not 32 (3.2 s): Grip Connect reads
+  // the calibration back 1.5 s after a capture. A save sent meanwhile waits for it.
+  FakePlatform p;
+  Device d(&p, Calibration());
+  d.configure(23, 10.0f);
+  d.on_connect();
+  const uint8_t bare[] = {kAddCalibrationPoint};
+  d.on_write(bare, 1);
+  for (int i = 0; i < 10; ++i) d.on_raw_sample(2000, i * 100000u);
+  CHECK(!d.calibration_capturing());
+  d.set_reference_kg(5.0f);
+  d.on_write(bare, 1);
+  const uint8_t save[] = {kSaveCalibration};
+  d.on_write(save, 1);
+  CHECK(p.saves == 0 && p.sent.empty());
+  for (int i = 0; i < 10; ++i) d.on_raw_sample(12000, i * 100000u);
+  CHECK(p.saves == 1 && p.saved.zero_raw == 2000);
+  CHECK(fabsf(p.saved.kg_per_count - 5.0f / 10000.0f) < 1e-9f);
+  CHECK(p.sent.size() == 1 && p.sent[0] == std::vector<uint8_t>({0, 1, 1}));
+  // After a save the next bare capture is a zero point again.
+  d.on_write(bare, 1);
+  for (int i = 0; i < 10; ++i) d.on_raw_sample(2100, i);
+  d.on_write(bare, 1);
+  for (int i = 0; i < 10; ++i) d.on_raw_sample(22100, i);
+  d.on_write(save, 1);
+  CHECK(p.saves == 2 && p.saved.zero_raw == 2100);
+  // Out-of-range reference weights are ignored (the last good one stays).
+  d.set_reference_kg(-1.0f);
+  d.set_reference_kg(NAN);
+  d.on_write(bare, 1);
+  for (int i = 0; i < 10; ++i) d.on_raw_sample(2100, i);
+  d.on_write(bare, 1);
+  for (int i = 0; i < 10; ++i) d.on_raw_sample(12100, i);
+  d.on_write(save, 1);
+  CHECK(p.saves == 3 && fabsf(p.saved.kg_per_count - 5.0f / 10000.0f) < 1e-9f);
+}
+
 int main() {
   test_parse_command();
   test_calibration_maths();
@@ -162,6 +200,7 @@ int main() {
   test_device_commands_and_stream();
   test_low_battery_rate_limited();
   test_calibration_through_commands();
+  test_calibration_capture_lasts_at_most_a_second();
   if (failures) {
     fprintf(stderr, "%d check(s) failed\n", failures);
     return 1;

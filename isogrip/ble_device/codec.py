@@ -12,7 +12,7 @@ Example:
     True
     >>> round(float(safe_decode(entralpi.decode, bytes.fromhex("04d2"), stats).force_n[0]), 3)
     121.014
-    >>> stats.as_dict()["malformed"], stats.as_dict()["decoded"]
+    >>> stats.as_dict()["truncated"], stats.as_dict()["decoded"]
     (1, 1)
 """
 
@@ -69,11 +69,14 @@ class ForceSamples:
             clock.
         saturated: At least one sample reached the device's full scale (or the largest
             value its field can hold): the true force may have been higher.
+        unknown_bytes: Bytes of the packet no public source explains, left undecoded
+            (not an error: counted, never read as force).
     """
 
     force_n: NDArray[np.float64]
     device_t_s: NDArray[np.float64] | None = None
     saturated: bool = False
+    unknown_bytes: int = 0
 
     def __len__(self) -> int:
         return int(self.force_n.shape[0])
@@ -92,6 +95,9 @@ class CodecStats:
         nonfinite: Packets holding NaN or infinity.
         bad_checksum: Frames whose checksum failed.
         skipped_bytes: Bytes thrown away while looking for the next frame start.
+        unknown_bytes: Bytes of decoded packets whose meaning is not known, left
+            undecoded (not an error; e.g. an Entralpi notification longer than its
+            force field).
         saturated: Decoded packets with a sample at full scale (not an error).
         internal_error: Exceptions other than :class:`DecodeError` (a codec bug).
     """
@@ -104,6 +110,7 @@ class CodecStats:
     nonfinite: int = 0
     bad_checksum: int = 0
     skipped_bytes: int = 0
+    unknown_bytes: int = 0
     saturated: int = 0
     internal_error: int = 0
 
@@ -165,7 +172,8 @@ def safe_decode(
     Args:
         decode_fn: A codec's decode function.
         data: The packet's bytes.
-        stats: Counters to update (``decoded``, ``saturated`` or the error's kind).
+        stats: Counters to update (``decoded``, ``saturated``, ``unknown_bytes`` or the
+            error's kind).
         log: Where rate-limited error reports go: a ``logging.Logger`` (warning level),
             any callable taking the message, or ``None`` for this module's logger.
 
@@ -185,6 +193,7 @@ def safe_decode(
         stats.record("decoded")
         if isinstance(result, ForceSamples) and result.saturated:
             stats.record("saturated")
+        _count_unknown(result, stats)
         return result
     n = stats.errors
     if report_due(n):
@@ -193,6 +202,21 @@ def safe_decode(
         except Exception:  # a broken log sink must not break decoding either
             _log.exception("error report failed")
     return None
+
+
+def _count_unknown(result: object, stats: CodecStats) -> None:
+    """Count a decoded packet's bytes of unknown meaning; say so once per stream.
+
+    Duck-typed on ``unknown_bytes`` so both :class:`ForceSamples` and the GATT layer's
+    own decoded type are counted.
+    """
+    n = getattr(result, "unknown_bytes", 0)
+    if not isinstance(n, int) or n <= 0:
+        return
+    if stats.unknown_bytes == 0:
+        _log.info("the device sends %d byte(s) per packet that no known format explains; "
+                  "they are counted (unknown_bytes) and never read as force", n)
+    stats.record("unknown_bytes", n)
 
 
 def report_saturation(

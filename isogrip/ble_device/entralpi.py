@@ -2,21 +2,27 @@
 
 The plate advertises the name :data:`LOCAL_NAME`. Most firmwares notify on
 :data:`DATA_UUID` (``FFF1``) in service 0x181D; some use :data:`ALT_DATA_UUID`
-(``FFF4``) in service ``FFF0``: subscribe to whichever exists. Each value is a signed
-16-bit big-endian number in 0.01 kg (negative after tare is normal). A notification
-usually holds one value, but any multiple of 2 bytes is accepted. The extreme codes
+(``FFF4``) in service ``FFF0``: subscribe to whichever exists.
+
+What is known: the first two bytes of a notification are the force, a 16-bit
+big-endian number in 0.01 kg. Every public client reads those two bytes and nothing
+else (docs/devices.md lists them). Nothing public says what longer notifications
+carry, so any bytes after the force are not decoded: they are counted
+(``unknown_bytes``), never read as more forces. The value is read as signed (negative
+after a tare is normal; the sources disagree, see docs/devices.md); the extreme codes
 (-32768 and 32767) are flagged as saturated. No device clock.
 
 Example:
-    >>> r = decode(bytes.fromhex("04d2 fff6".replace(" ", "")))
-    >>> [round(float(x) / 9.80665, 2) for x in r.force_n], r.device_t_s
-    ([12.34, -0.1], None)
+    >>> r = decode(bytes.fromhex("04d2"))
+    >>> [round(float(x) / 9.80665, 2) for x in r.force_n], r.device_t_s, r.unknown_bytes
+    ([12.34], None, 0)
+    >>> decode(bytes.fromhex("fff6 0102 03".replace(" ", ""))).unknown_bytes
+    3
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numpy.typing import ArrayLike
 
 from isogrip.ble_device.codec import DecodeError, ForceSamples
 from isogrip.signal.units import KGF_N
@@ -35,35 +41,45 @@ DATA_UUIDS = (DATA_UUID, ALT_DATA_UUID)
 
 #: Weight resolution, kg per count.
 KG_PER_COUNT = 0.01
+#: Bytes of a notification known to be force (the leading i16 BE).
+FORCE_BYTES = 2
 
-_VALUE = np.dtype(">i2")
+_I16_MIN, _I16_MAX = -(1 << 15), (1 << 15) - 1
 
 
 def decode(data: bytes) -> ForceSamples:
-    """Decode one notification of one or more i16 BE values.
+    """Decode one notification: its leading i16 BE force; later bytes stay unknown.
+
+    Args:
+        data: The notification's bytes.
+
+    Returns:
+        One sample, N; ``unknown_bytes`` says how many bytes followed the force.
 
     Raises:
-        DecodeError: Empty (kind ``truncated``) or an odd length (kind ``malformed``).
+        DecodeError: Fewer than 2 bytes (kind ``truncated``).
     """
-    if not data:
-        raise DecodeError("empty notification", "truncated")
-    if len(data) % _VALUE.itemsize:
-        raise DecodeError(f"length {len(data)} is not a multiple of 2", "malformed")
-    raw = np.frombuffer(data, dtype=_VALUE)
-    saturated = bool(np.any((raw == np.iinfo(np.int16).max) | (raw == np.iinfo(np.int16).min)))
-    return ForceSamples(force_n=raw.astype(np.float64) * (KG_PER_COUNT * KGF_N),
-                        saturated=saturated)
+    if len(data) < FORCE_BYTES:
+        raise DecodeError(f"notification of {len(data)} byte(s) holds no force (needs 2)",
+                          "truncated")
+    raw = int.from_bytes(data[:FORCE_BYTES], "big", signed=True)
+    return ForceSamples(force_n=np.array([raw * (KG_PER_COUNT * KGF_N)]),
+                        saturated=raw in (_I16_MIN, _I16_MAX),
+                        unknown_bytes=len(data) - FORCE_BYTES)
 
 
-def encode(force_n: ArrayLike) -> bytes:
-    """Encode forces as one notification (rounded to 0.01 kg, clipped to the i16 range).
+def encode(force_n: float) -> bytes:
+    """Encode one force as a notification (rounded to 0.01 kg, clipped to the i16 range).
+
+    Example:
+        >>> encode(12.34 * 9.80665).hex()
+        '04d2'
 
     Raises:
-        ValueError: ``force_n`` is not 1-D.
+        ValueError: ``force_n`` is not a finite number.
     """
-    f = np.asarray(force_n, dtype=np.float64)
-    if f.ndim != 1:
-        raise ValueError("force must be a 1-D array")
-    lim = np.iinfo(np.int16)
-    raw = np.clip(np.round(np.nan_to_num(f / KGF_N / KG_PER_COUNT)), lim.min, lim.max)
-    return raw.astype(_VALUE).tobytes()
+    f = float(force_n)
+    if not np.isfinite(f):
+        raise ValueError(f"force must be finite, got {f}")
+    raw = int(np.clip(round(f / KGF_N / KG_PER_COUNT), _I16_MIN, _I16_MAX))
+    return raw.to_bytes(FORCE_BYTES, "big", signed=True)

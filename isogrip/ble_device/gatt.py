@@ -56,6 +56,8 @@ class Decoded:
         response: A command response payload, if the notification was one.
         status: A notice for the user (e.g. low battery), if any.
         saturated: A sample reached the device's full scale.
+        unknown_bytes: Bytes of the notification left undecoded because their meaning
+            is not known (counted in the driver's ``stats.unknown_bytes``).
     """
 
     force_n: np.ndarray = field(default_factory=lambda: np.empty(0))
@@ -63,6 +65,7 @@ class Decoded:
     response: bytes | None = None
     status: DeviceStatus | None = None
     saturated: bool = False
+    unknown_bytes: int = 0
 
 
 @dataclass(frozen=True)

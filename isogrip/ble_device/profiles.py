@@ -98,7 +98,7 @@ PROGRESSOR = GattProfile(
 
 def _samples(fs: ForceSamples) -> Decoded:
     """Device-clock-less samples (a device clock is dropped when it is too coarse)."""
-    return Decoded(force_n=fs.force_n, saturated=fs.saturated)
+    return Decoded(force_n=fs.force_n, saturated=fs.saturated, unknown_bytes=fs.unknown_bytes)
 
 
 async def _read_battery_level(dev: GattDevice) -> float | None:

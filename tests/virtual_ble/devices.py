@@ -581,6 +581,8 @@ class EntralpiPeripheral(_SubscribedStreamer):
         rate_hz: notifications per second.
         force_kg: force in kg as a function of seconds since the connection.
         uuid_in_adv: advertise the service UUID (0x181D or 0xFFF0) as well as the name.
+        trailer: bytes sent after the force in every notification (a firmware whose
+            longer notifications carry fields no public source explains).
 
     Attributes (for assertions): ``data_uuid``, ``service_uuid``, ``writes``,
     ``streaming``, ``notifications_sent``.
@@ -595,6 +597,7 @@ class EntralpiPeripheral(_SubscribedStreamer):
         force_kg: ForceFn | None = None,
         uuid_in_adv: bool = True,
         rssi: int | None = None,
+        trailer: bytes = b"",
     ) -> None:
         if variant == "181d":
             service, data = WEIGHT_SCALE_SERVICE_UUID, ENTRALPI_181D_NOTIFY_UUID
@@ -614,11 +617,12 @@ class EntralpiPeripheral(_SubscribedStreamer):
         self._data_uuid = data
         self.rate_hz = rate_hz
         self.force_kg: ForceFn = force_kg or _zero
+        self.trailer = bytes(trailer)
         self._init_stream()
 
     def encode(self, kg: float) -> bytes:
-        """One notification: i16 BE centi-kg."""
-        return struct.pack(">h", _clamp(round(kg * 100), -32768, 32767))
+        """One notification: i16 BE centi-kg, then the trailer (if any)."""
+        return struct.pack(">h", _clamp(round(kg * 100), -32768, 32767)) + self.trailer
 
 
 # ====================================================================== SIG Weight Scale

@@ -20,5 +20,8 @@ inline int digitalRead(int) { return 0; }
 inline void delay(unsigned long) {}
 inline uint32_t micros() { return 0; }
 inline uint32_t analogReadMilliVolts(int) { return 0; }
-struct EspClass { uint64_t getEfuseMac() { return 0; } };
+struct EspClass {
+  uint64_t getEfuseMac() { return 0; }
+  void restart() {}
+};
 extern EspClass ESP;
