@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from bench.live_filter import bench_live_filter
 from isogrip.protocols.engine import Engine
 from isogrip.protocols.events import Command
 from isogrip.protocols.loader import load_protocol
@@ -298,12 +299,16 @@ def bench_codecs() -> None:
 def main() -> None:
     print("isogrip benchmarks (figures are medians; this machine is shared and noisy)")
     bench_codecs()
+    bench_live_filter(RESULTS)
     bench_throughput()
     bench_session()
     bench_memory()
     bench_ble_latency()
     bench_exports()
     bench_long_session()
+    from bench.sham import bench_sham
+
+    bench_sham(RESULTS)
     from bench.gui import bench_gui  # Qt is loaded last: it must not slow the others
 
     bench_gui(RESULTS)

@@ -1,23 +1,89 @@
-"""``isogrip bp``: add, list and import blood-pressure readings."""
+"""``isogrip bp``: add, list and import blood-pressure readings; the check before a run.
+
+The limits that advise against training come from the settings file, the same ones
+the desktop app uses, so ``isogrip run``, ``isogrip bp add`` and the app agree.
+"""
 
 from __future__ import annotations
 
 import argparse
 import csv
 import datetime as _dt
+from collections.abc import Callable
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
 from isogrip.ble_device.bp_monitor import BpMeasurement
+from isogrip.bp_check import BpCheck, BpEntry, BpLimits, high_bp_advice
 from isogrip.errors import BpValueError, IsogripError
+from isogrip.settings import load_settings
 from isogrip.storage.history import parse_bp
 from isogrip.storage.store import Store
 
 
 class BpCsvError(IsogripError, ValueError):
     """A blood-pressure CSV file cannot be imported (the message names the line)."""
+
+
+class HighBloodPressureError(IsogripError):
+    """The reading before a run is at or above the limits and training was not confirmed."""
+
+
+def settings_limits() -> BpLimits:
+    """The limits in force (the settings file; its defaults when it is missing)."""
+    settings, _ = load_settings()
+    return BpLimits(settings.sbp_limit, settings.dbp_limit)
+
+
+def entry_from_text(text: str, pulse: int | None) -> BpEntry:
+    """A reading typed as ``128/82`` (and an optional pulse), checked for typing errors.
+
+    Raises:
+        BpValueError: Not ``upper/lower``, or not a reading a person can have.
+    """
+    sbp, dbp = parse_bp(text)
+    return BpEntry.checked(sbp, dbp, pulse)
+
+
+def pre_session_check(text: str | None, pulse: int | None, *, limits: BpLimits,
+                      train_anyway: bool, ask: Callable[[str], str] | None,
+                      say: Callable[[str], None]) -> BpCheck | None:
+    """The optional blood-pressure check before ``isogrip run``, as in the desktop app.
+
+    With ``ask`` (a person at a terminal) an empty ``text`` asks for a reading, a
+    typing error asks again, and a high reading asks for a deliberate "train". Without
+    ``ask``, a high reading starts only with ``train_anyway``.
+
+    Returns:
+        The check to record with the session, or ``None`` when no reading was given.
+
+    Raises:
+        BpValueError: A reading given on the command line is a typing error.
+        HighBloodPressureError: High, and training was not confirmed.
+    """
+    entry = None if text is None else entry_from_text(text, pulse)
+    while entry is None and ask is not None:
+        typed = ask("Blood pressure before training (e.g. 128/82), or Enter to skip: ")
+        if not typed.strip():
+            return None
+        try:
+            entry = entry_from_text(typed, None)
+        except BpValueError as exc:
+            say(str(exc))
+    if entry is None:
+        return None
+    if not limits.too_high(entry):
+        return BpCheck(entry, limits)
+    say(high_bp_advice(entry, limits))
+    if not train_anyway and (ask is None or ask(
+            "Type 'train' only if your doctor has told you this is safe, or press Enter "
+            "to stop: ").strip().lower() != "train"):
+        raise HighBloodPressureError(
+                f"not starting: {entry} is at or above {limits}. Rest and measure again "
+                "later (use --train-anyway only if your doctor has told you this is safe).")
+    return BpCheck(entry, limits, trained_anyway=True)
 
 
 def _when(text: str, where: str) -> _dt.datetime:
@@ -90,13 +156,15 @@ def store_readings(store: Store, readings: list[BpMeasurement], *,
 def run_bp(args: argparse.Namespace, store: Store, console: Console) -> int:
     """Run ``isogrip bp add|list|import``."""
     if args.bp_command == "add":
-        sbp, dbp = parse_bp(args.reading)
-        store.add_bp_reading(sbp=sbp, dbp=dbp, pulse=args.pulse, participant=args.participant,
-                             context=args.context)
+        entry = entry_from_text(args.reading, args.pulse)
+        store.add_bp_reading(sbp=entry.sbp, dbp=entry.dbp, pulse=entry.pulse,
+                             participant=args.participant, context=args.context)
+        limits = settings_limits()
         advice = ""
-        if sbp >= 180 or dbp >= 110:
-            advice = " This is high: do not train today, and talk to your doctor if it stays high."
-        console.print(f"Saved {sbp}/{dbp} mmHg." + advice, highlight=False)
+        if limits.too_high(entry):
+            advice = (f" This is high (at or above {limits}): do not train today, and talk "
+                      "to your doctor if it stays high.")
+        console.print(f"Saved {entry}." + advice, highlight=False)
         return 0
     if args.bp_command == "read":
         import asyncio

@@ -30,6 +30,7 @@ from isogrip.terminal_keys import key_reader
 from isogrip.types import Hand
 
 if TYPE_CHECKING:
+    from isogrip.protocols.model import Protocol
     from isogrip.runtime import SessionRuntime
     from isogrip.storage.store import Store
 
@@ -115,6 +116,13 @@ def build_parser() -> argparse.ArgumentParser:
                        "(needs the 'lsl' extra: pip install 'isogrip[lsl]')")
         p.add_argument("--no-tare", action="store_true",
                        help="do not zero the device before starting")
+        p.add_argument("--bp", default=None, metavar="SBP/DBP",
+                       help="blood pressure measured before the session, e.g. 128/82 "
+                       "(asked for in the live view when not given)")
+        p.add_argument("--pulse", type=int, default=None, help="pulse with --bp, per minute")
+        p.add_argument("--train-anyway", action="store_true",
+                       help="train although --bp is at or above the limits in the "
+                       "settings (only if your doctor has told you this is safe)")
 
     run = sub.add_parser("run", help="run a training session")
     add_run_options(run, "sim", "1")
@@ -248,15 +256,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _gui(args: argparse.Namespace) -> int:
     from isogrip.ui.app import run_app  # Qt is imported only for the desktop app
 
-    device = getattr(args, "device", None)
-    if args.command == "demo":
-        device = "sim"
+    device = getattr(args, "device", None)  # demo: "sim:good" unless given
     return run_app(data_dir=args.data_dir, device=device, speed=getattr(args, "speed", 1.0))
 
 
 def _run(args: argparse.Namespace, console: Console) -> int:
+    from isogrip.bp_cli import pre_session_check, settings_limits
     from isogrip.runtime import SessionConfig, SessionRuntime  # heavy imports on demand
 
+    interactive = not args.headless and console.is_terminal and sys.stdin.isatty()
+    bp = pre_session_check(
+        args.bp, args.pulse, limits=settings_limits(), train_anyway=args.train_anyway,
+        ask=console.input if interactive else None,
+        say=lambda text: console.print(text, highlight=False))
     config = SessionConfig(
         device=args.device,
         protocol=args.protocol,
@@ -270,22 +282,33 @@ def _run(args: argparse.Namespace, console: Console) -> int:
         # output not to a terminal, so no keys are read).
         resume_after_reconnect=args.headless or not console.is_terminal,
         lsl=args.lsl,
+        bp_check=bp,
     )
     runtime = SessionRuntime(config)
     tell_interrupted(runtime.interrupted_sessions)
+    pre_bp_id = None
+    if bp is not None:  # kept even if the session cannot start, as in the desktop app
+        r = bp.reading
+        pre_bp_id = runtime.store.add_bp_reading(
+            sbp=r.sbp, dbp=r.dbp, pulse=r.pulse, participant=args.participant, context="pre")
     console.print(
-        f"isogrip {__version__}: protocol [bold]{runtime.protocol.name}[/], device "
+        # A sham is named as it looks: its own name and title say "sham".
+        f"isogrip {__version__}: protocol [bold]{_shown_name(runtime.protocol)}[/], device "
         f"[bold]{args.device}[/]. Not a medical device: stop if you feel unwell.",
         highlight=False,
     )
     with _signals_stop_session():
-        return _run_session(args, console, runtime)
+        return _run_session(args, console, runtime, pre_bp_id)
 
 
-def _run_session(args: argparse.Namespace, console: Console, runtime: SessionRuntime) -> int:
+def _run_session(args: argparse.Namespace, console: Console, runtime: SessionRuntime,
+                 pre_bp_id: int | None = None) -> int:
+    from isogrip.protocols.display import participant_title
     from isogrip.runtime import SessionCancelled
+    from isogrip.settings import load_settings
     from isogrip.storage.export import session_summary
-    from isogrip.terminal_view import holds_table, live_panel, mvc_table
+    from isogrip.storage.history import session_starter_advice
+    from isogrip.terminal_view import holds_table, live_panel, mvc_table, participant_summary
 
     unit: Unit = args.units
     live = not args.headless and console.is_terminal
@@ -293,7 +316,7 @@ def _run_session(args: argparse.Namespace, console: Console, runtime: SessionRun
     runtime.start()
     try:
         if live:
-            header = f"isogrip · {runtime.protocol.title or runtime.protocol.name}"
+            header = f"isogrip · {participant_title(runtime.protocol)}"
 
             def on_key(action: str) -> None:
                 if action == "stop":
@@ -342,7 +365,12 @@ def _run_session(args: argparse.Namespace, console: Console, runtime: SessionRun
             if ev.kind in (EventKind.WARNING, EventKind.DEVICE_DISCONNECTED,
                            EventKind.DEVICE_RECONNECTED, EventKind.DEVICE_STATUS):
                 console.print(f"  {ev.message}", highlight=False)
+    if pre_bp_id is not None:
+        runtime.store.set_bp_session(pre_bp_id, result.session_id)
     summary = session_summary(runtime.store, result.session_id)
+    if summary["protocol"].get("hide_intensity"):  # the participant reads these tables
+        t, _, f = runtime.store.load_samples(result.session_id)
+        summary = participant_summary(summary, t, f)
     console.print(mvc_table(summary, unit))
     console.print(holds_table(summary, unit))
     speed = "" if args.speed == 1 else f" in {result.wall_s:.2f} s wall time"
@@ -353,10 +381,23 @@ def _run_session(args: argparse.Namespace, console: Console, runtime: SessionRun
         + (f" Reason: {result.reason}." if result.reason else ""),
         highlight=False,
     )
+    # A study that locked the protocol decides on intensity itself (and advice only
+    # one arm could get would unblind it).
+    locked = load_settings()[0].protocol_locked
+    advice = "" if locked else session_starter_advice(runtime.store, result.session_id)
+    if advice:
+        console.print(advice, highlight=False)
     console.print(f"Export it with: isogrip export {result.session_id} --out <folder>",
                   highlight=False)
     runtime.close()
     return 0 if result.status == "complete" else 1
+
+
+def _shown_name(protocol: Protocol) -> str:
+    """The protocol's name, or for a blinded one the title it is shown under."""
+    from isogrip.protocols.display import participant_title
+
+    return participant_title(protocol) if protocol.hide_intensity else protocol.name
 
 
 @contextlib.contextmanager

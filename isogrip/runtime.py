@@ -35,6 +35,7 @@ from numpy.typing import NDArray
 from isogrip import __version__
 from isogrip.ble_device.base import DeviceStatus, ForceDevice, SampleBatch
 from isogrip.ble_device.registry import DeviceContext, DeviceSpec, open_device
+from isogrip.bp_check import BpCheck
 from isogrip.clock import Clock, VirtualClock, make_clock
 from isogrip.errors import DeviceError, DeviceErrorReason, IsogripError, StorageError
 from isogrip.protocols.engine import Engine
@@ -91,6 +92,8 @@ class SessionConfig:
         resume_after_reconnect: After a long device drop paused the session, resume
             by itself when the device is back (for unattended runs); otherwise the
             user chooses to resume (repeat the effort) or stop.
+        bp_check: The blood pressure entered before the session and the choice made
+            on it (recorded as a ``bp_check`` event), or ``None``.
     """
 
     device: str = "sim"
@@ -103,6 +106,7 @@ class SessionConfig:
     tare: bool = True
     resume_after_reconnect: bool = False
     lsl: bool = False
+    bp_check: BpCheck | None = None
 
 
 @dataclass
@@ -393,6 +397,8 @@ class SessionRuntime:
         for ev in self._early_events:
             _record_event(self._recorder, ev)
         self._early_events.clear()
+        if cfg.bp_check is not None:
+            self._emit([_bp_check_event(t0, cfg.bp_check)], refresh=False)
         for hand, mvc_n in (cfg.known_mvc or {}).items():
             # Carried over from an earlier session: recorded so this session's summary
             # shows the MVC it trained against, flagged so it is not counted as a new
@@ -413,7 +419,9 @@ class SessionRuntime:
                 self._emit(engine.command(Command.ABORT, self.clock.now()))
             # Flat out, ticks only matter for gap detection: fewer of them save time.
             tick_s = 2 * TICK_S if isinstance(self.clock, VirtualClock) else TICK_S
-            while not engine.finished:
+            # Recording goes on after the session has finished until the last hold's
+            # result has every sample stamped inside it (engine.results_pending).
+            while not engine.finished or engine.results_pending:
                 await self.clock.sleep_until(self.clock.now() + tick_s)
                 events = engine.tick(self.clock.now())
                 # Samples refresh the snapshot; ticks only need to when none came.
@@ -435,6 +443,11 @@ class SessionRuntime:
             raise
         finally:
             await self._shutdown_device()
+            if engine.results_pending:  # cut short: keep what was measured
+                try:
+                    self._emit(engine.settle())
+                except Exception:
+                    log.exception("could not record the last results")
             try:
                 self._recorder.close(status, reason or None)
             except StorageError as exc:
@@ -680,6 +693,16 @@ class SessionRuntime:
                 self._stream(self._lsl.push_event, ev)
         if refresh and self._engine is not None:
             self._snap = self._engine.snapshot()
+
+
+def _bp_check_event(t: float, check: BpCheck) -> Event:
+    """The pre-session blood-pressure check as an event (a clinician needs to see it)."""
+    r, lim = check.reading, check.limits
+    return Event(t, EventKind.BP_CHECK, check.note() or f"Blood pressure before: {r}.", {
+        "sbp": r.sbp, "dbp": r.dbp, "pulse": r.pulse,
+        "sbp_limit": lim.sbp, "dbp_limit": lim.dbp,
+        "too_high": check.too_high, "trained_anyway": check.trained_anyway,
+    })
 
 
 def _record_event(rec: Recorder, ev: Event) -> None:

@@ -264,18 +264,23 @@ def apply_band(protocol: Protocol, band_pct: float | None) -> Protocol:
     """The protocol with the user's green band half-width (``None``: unchanged).
 
     The amber margin keeps its width beyond the green band, and the result is checked
-    with the protocol file rules.
+    with the protocol file rules. The half-width is what the participant sees: in a
+    sham protocol (display scale above 1) it is divided by the scale, so the band on
+    screen has the width chosen, as in the active protocol.
 
     Raises:
         SettingsError: The band is as wide as the target itself.
         ProtocolFileError: The band breaks another protocol rule.
     """
-    if band_pct is None or band_pct == protocol.green_pct:
+    shown_band = band_pct
+    if band_pct is None or band_pct == protocol.green_pct * protocol.display_scale:
         return protocol
+    band_pct = band_pct / protocol.display_scale  # true % MVC
     if band_pct >= protocol.target_pct:
         raise SettingsError(
-            f"a green band of {band_pct:g} % either side is too wide for the protocol "
-            f"{protocol.name!r}, whose target is {protocol.target_pct:g} % of the maximum"
+            f"a green band of {shown_band:g} % either side is too wide for the protocol "
+            f"{protocol.name!r}, whose target is "
+            f"{protocol.target_pct * protocol.display_scale:g} % of the maximum"
         )
     margin = max(protocol.amber_pct - protocol.green_pct, 0.0)
     d = protocol_to_dict(protocol)

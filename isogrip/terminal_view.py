@@ -5,11 +5,14 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
 from rich.console import Group
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from isogrip.protocols.display import display_map, shown_hold_metrics, stored_blinded_protocol
 from isogrip.protocols.events import Phase, Snapshot, Stage, Zone
 from isogrip.signal.units import Unit, from_newtons
 
@@ -44,13 +47,16 @@ def _clock(seconds: float | None) -> str:
 def force_bar(snap: Snapshot, width: int = BAR_WIDTH) -> Text:
     """A horizontal bar: amber and green target zones, and the current force.
 
+    Everything is as the participant is shown it (a sham's display mapping applied).
+
     Args:
         snap: Engine snapshot.
         width: Characters.
     """
-    force = max(0.0, (snap.force_n or 0.0))
-    if snap.target_n is not None and snap.near_high_n is not None:
-        full = snap.near_high_n * 1.6
+    force = max(0.0, (snap.shown_force_n or 0.0))
+    band = snap.shown_band
+    if band is not None:
+        full = band[3] * 1.6
     elif snap.mvc_n:
         full = snap.mvc_n * 1.2
     else:
@@ -62,11 +68,10 @@ def force_bar(snap: Snapshot, width: int = BAR_WIDTH) -> Text:
     for i in range(width):
         lo = i / width * full
         style = "on grey23"
-        if snap.band_low_n is not None and snap.band_high_n is not None:
-            assert snap.near_low_n is not None and snap.near_high_n is not None
-            if snap.band_low_n <= lo < snap.band_high_n:
+        if band is not None:
+            if band[0] <= lo < band[1]:
                 style = "on green4"
-            elif snap.near_low_n <= lo < snap.near_high_n:
+            elif band[2] <= lo < band[3]:
                 style = "on dark_orange3"
         ch = " "
         if i < pos:
@@ -100,16 +105,19 @@ def live_panel(snap: Snapshot, unit: Unit, header: str = "", footer: str = "") -
     lines.append(Text(f" {shape} {snap.cue} " if shape else f" {snap.cue} ",
                       style=_ZONE_STYLE[snap.zone]))
     lines.append(force_bar(snap))
-    scale = snap.display_scale
-    shown = max(0.0, (snap.force_n or 0.0) * scale)  # a resting hand reads 0, not -0.1
+    # Shown values only: in a sham's holds the display mapping, in MVC efforts the
+    # true force (consistent with "best so far"). A resting hand reads 0, not -0.1.
+    shown = max(0.0, snap.shown_force_n or 0.0)
     info = f"Force {from_newtons(shown, unit):6.1f} {unit.value}"
-    if snap.phase is Phase.HOLD and snap.target_n is not None:
-        assert snap.band_low_n is not None and snap.band_high_n is not None
-        info += (f"   target {from_newtons(snap.target_n * scale, unit):.1f} {unit.value} "
-                 f"(green {from_newtons(snap.band_low_n * scale, unit):.1f}-"
-                 f"{from_newtons(snap.band_high_n * scale, unit):.1f})")
-        if snap.pct_mvc is not None and not snap.hide_intensity:
-            info += f"   {snap.pct_mvc:.0f} % of your maximum"
+    band = snap.shown_band
+    target = snap.shown_target_n
+    if snap.phase is Phase.HOLD and target is not None and band is not None:
+        info += (f"   target {from_newtons(target, unit):.1f} {unit.value} "
+                 f"(green {from_newtons(band[0], unit):.1f}-"
+                 f"{from_newtons(band[1], unit):.1f})")
+        pct = snap.shown_pct_mvc
+        if pct is not None and math.isfinite(pct):
+            info += f"   {max(0.0, pct):.0f} % of your maximum"
     if snap.trial_peak_n is not None:
         info += f"   best so far {from_newtons(snap.trial_peak_n, unit):.1f} {unit.value}"
     if snap.in_gap:
@@ -142,6 +150,42 @@ def mvc_table(summary: dict[str, Any], unit: Unit) -> Table:
             ", ".join(m.get("flags") or []),
         )
     return table
+
+
+def participant_summary(summary: dict[str, Any], t: NDArray[np.float64],
+                        force_n: NDArray[np.float64]) -> dict[str, Any]:
+    """The session summary as its participant may see it (the CLI's closing tables).
+
+    For a sham every hold's target and figures are those of the force as it was
+    shown (the display mapping), so the table reads like the active arm's; for a
+    protocol that hides its intensity and shows true force, the intensity figures
+    are left out. Other protocols' summaries are returned unchanged. ``summary.json``
+    and the exports keep the true values.
+
+    Args:
+        summary: :func:`isogrip.storage.export.session_summary` output.
+        t: The session's sample times, s.
+        force_n: Its forces, N.
+    """
+    sham = stored_blinded_protocol(summary.get("protocol") or {})
+    if sham is None:
+        return summary
+    holds = []
+    for h in summary.get("holds", []):
+        h = dict(h)
+        mvc, go, end = h.get("mvc_n"), h.get("t_go_s"), h.get("t_end_s")
+        if sham.display_scale == 1.0 or not mvc or go is None or end is None:
+            h.update(target_n=None, mean_pct_mvc=None, drift_pct_mvc_per_min=None)
+        else:
+            i0, i1 = np.searchsorted(t, [go, end])
+            m = shown_hold_metrics(sham, t[i0:i1], force_n[i0:i1], mvc_n=mvc,
+                                   start_s=go, end_s=end)
+            h.update(target_n=display_map(sham, mvc).show_one(h["target_n"]),
+                     mean_pct_mvc=m.mean_pct_mvc, time_in_band_pct=m.time_in_band_pct,
+                     cv_mean_pct=m.cv_mean_pct,
+                     drift_pct_mvc_per_min=m.drift_pct_mvc_per_min)
+        holds.append(h)
+    return {**summary, "holds": holds}
 
 
 def holds_table(summary: dict[str, Any], unit: Unit) -> Table:

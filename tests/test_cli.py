@@ -42,7 +42,7 @@ def test_protocols_lists_builtins(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = cli(capsys, "protocols")
     assert code == 0
     for name in ("ihg-4x2-30-alternating", "ihg-4x2-30-single-hand", "ihg-4x2-30-workplace",
-                 "ihg-4x45-50-bilateral", "ihg-4x2-5-sham"):
+                 "ihg-4x45-50-alternating", "ihg-4x2-5-sham"):
         assert name in out
 
 
@@ -131,10 +131,12 @@ def test_no_arguments_opens_the_app_where_a_display_exists(
     assert main([]) == 0
     assert main(["--data-dir", str(tmp_path), "demo"]) == 0
     assert main(["gui", "--device", "sim:fatigue", "--speed", "4"]) == 0
+    assert main(["demo", "--device", "sim:sloppy?seed=3"]) == 0
     assert calls == [
         {"data_dir": None, "device": None, "speed": 1.0},
-        {"data_dir": tmp_path, "device": "sim", "speed": 1.0},
+        {"data_dir": tmp_path, "device": "sim:good", "speed": 1.0},
         {"data_dir": None, "device": "sim:fatigue", "speed": 4.0},
+        {"data_dir": None, "device": "sim:sloppy?seed=3", "speed": 1.0},  # honoured
     ]
 
 

@@ -9,10 +9,11 @@ from engine_driver import drive, obedient, phases
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from isogrip.protocols.engine import DEFAULT_GAP_THRESHOLD_S, OUT_OF_BAND_DEBOUNCE_S, Engine
+from isogrip.protocols.engine import OUT_OF_BAND_DEBOUNCE_S, Engine
 from isogrip.protocols.events import Command, EventKind, Phase, Stage, Zone
 from isogrip.protocols.loader import load_protocol
 from isogrip.protocols.model import MvcSpec, Protocol
+from isogrip.signal.metrics import gap_threshold
 from isogrip.types import Hand
 
 DEFAULT = load_protocol("ihg-4x2-30-alternating")
@@ -161,7 +162,7 @@ def test_warning_above_35_percent() -> None:
 
 
 def test_intensity_warning_at_start_for_50_percent_protocol() -> None:
-    e = Engine(load_protocol("ihg-4x45-50-bilateral"), sample_rate_hz=100)
+    e = Engine(load_protocol("ihg-4x45-50-alternating"), sample_rate_hz=100)
     events = e.command(Command.START, 0.0)
     assert events[0].kind is EventKind.WARNING
     assert "50 %" in events[0].message
@@ -179,7 +180,9 @@ def test_gap_in_hold_keeps_clock_and_is_recorded() -> None:
     assert hold1["t_end_s"] == pytest.approx(336.0)  # the hold kept its clock
     # Time not covered by data: the silence less the threshold one sample stands for.
     assert hold1["metrics"]["max_gap_s"] == pytest.approx(5.0, abs=0.02)
-    assert hold1["metrics"]["gap_s"] == pytest.approx(5.0 - DEFAULT_GAP_THRESHOLD_S, abs=0.02)
+    thr = hold1["metrics"]["gap_threshold_s"]
+    assert thr == pytest.approx(gap_threshold(1 / 100)) == pytest.approx(0.25)
+    assert hold1["metrics"]["gap_s"] == pytest.approx(5.0 - thr, abs=0.02)
     assert e.phase is Phase.COMPLETE
 
 
@@ -223,13 +226,30 @@ def test_redo_rejected_during_effort() -> None:
 
 def test_extra_trial_when_last_is_best() -> None:
     e = started()
-    events = drive(e, 3000, obedient((250.0, 280.0, 300.0, 310.0, 320.0, 330.0)))
+    events = drive(e, 3000, obedient((250.0, 280.0, 300.0, 320.0, 345.0, 370.0)))
     trials = [(ev.data["hand"], ev.data["trial"]) for ev in events
               if ev.kind is EventKind.MVC_TRIAL]
-    # Rising efforts: the last is always the best, so extra trials run up to 5.
+    # Each effort beats the one before by more than 5 %: strength is still rising, so
+    # extra trials run up to 5.
     assert trials.count(("right", 4)) == 1 and trials.count(("right", 5)) == 1
     assert ("right", 6) not in trials
     assert e.phase is Phase.COMPLETE
+
+
+def test_no_extra_trial_when_last_is_best_by_a_trifle() -> None:
+    e = started()
+    events = drive(e, 3000, obedient((300.0, 290.0, 300.03)))
+    trials = [ev for ev in events if ev.kind is EventKind.MVC_TRIAL]
+    # 0.01 % better than trial 1 is measurement noise: three trials per hand, no more.
+    assert [(ev.data["hand"], ev.data["trial"]) for ev in trials] == [
+        ("right", 1), ("left", 1), ("right", 2), ("left", 2), ("right", 3), ("left", 3)]
+    assert all(ev.data["extra_trial"] is False and ev.data["flags"] == [] for ev in trials)
+    # A clear gain still asks for one more, and the advice says why.
+    e = started()
+    events = drive(e, 3000, obedient((300.0, 290.0, 320.0, 310.0)))
+    third = [ev for ev in events if ev.kind is EventKind.MVC_TRIAL][4]
+    assert third.data["extra_trial"] is True
+    assert "7 % more than your best before it" in third.data["advice"]
 
 
 def test_implausible_efforts_abort_with_message() -> None:
@@ -260,9 +280,16 @@ def test_pause_in_hold_repeats_it_and_records_incomplete() -> None:
     e = started()
     drive(e, 250.0, obedient(FALLING))
     events = e.command(Command.PAUSE, 250.0)
+    assert e.snapshot().paused
+    # The result waits for samples stamped before the pause that are still on their
+    # way; the first one stamped after it settles the hold.
+    assert not [ev for ev in events if ev.kind is EventKind.HOLD_RESULT]
+    assert e.results_pending
+    events += e.feed([250.005, 250.015], [90.0, 0.0])
     incomplete = [ev.data for ev in events if ev.kind is EventKind.HOLD_RESULT]
     assert len(incomplete) == 1 and incomplete[0]["completed"] is False
-    assert e.snapshot().paused
+    assert incomplete[0]["t_end_s"] == 250.0 and not e.results_pending
+    assert incomplete[0]["metrics"]["n_samples"] == 100 * (250 - 216)  # 34 s at 100 Hz
     events = e.command(Command.RESUME, 300.0)
     assert phases(events) == [(300.0, "countdown", "hold")]
     assert e.snapshot().rep == 1
@@ -289,6 +316,9 @@ def test_abort_in_every_phase(stop_at: float) -> None:
         events = e.command(Command.ABORT, stop_at)
         assert e.phase is Phase.ABORTED
         assert events[-1].data["reason"] == "stopped by the user"
+        # A hold's result waits (at most late_sample_wait_s) for samples in flight.
+        events += e.tick(stop_at + e.late_sample_wait_s)
+        assert not e.results_pending
         if phase_before is Phase.HOLD:
             assert any(ev.kind is EventKind.HOLD_RESULT and not ev.data["completed"]
                        for ev in events)
@@ -301,10 +331,12 @@ def test_abort_in_every_phase(stop_at: float) -> None:
 def test_abort_while_paused() -> None:
     e = started()
     drive(e, 250.0, obedient(FALLING))
-    e.command(Command.PAUSE, 250.0)
-    events = e.command(Command.ABORT, 260.0)
+    first = e.command(Command.PAUSE, 250.0) + e.tick(252.0)
+    assert len([ev for ev in first if ev.kind is EventKind.HOLD_RESULT]) == 1
+    events = e.command(Command.ABORT, 260.0) + e.tick(262.0)
     assert e.phase is Phase.ABORTED
     assert not [ev for ev in events if ev.kind is EventKind.HOLD_RESULT]
+    assert len(e.hold_results) == 1
 
 
 def test_known_mvc_skips_calibration() -> None:

@@ -34,7 +34,8 @@ BUILTINS = [
     "ihg-4x2-30-alternating",
     "ihg-4x2-30-single-hand",
     "ihg-4x2-30-workplace",
-    "ihg-4x45-50-bilateral",
+    "ihg-4x45-50-alternating",
+    "ihg-4x2-20-starter",
     "ihg-4x2-5-sham",
     "ihg-4x2-10-sham",
 ]
@@ -168,7 +169,7 @@ def test_variants() -> None:
     assert single.hands is HandPattern.NON_DOMINANT and single.rest_s == 180.0
     work = load_protocol("ihg-4x2-30-workplace")
     assert work.rest_s == 120.0 and "10.1111/jch.14621" in work.source
-    hold_age = load_protocol("ihg-4x45-50-bilateral")
+    hold_age = load_protocol("ihg-4x45-50-alternating")
     assert (hold_age.hold_s, hold_age.target_pct, hold_age.rest_s) == (45.0, 50.0, 60.0)
     assert hold_age.warn_above_pct >= hold_age.target_pct + hold_age.green_pct
     assert "10.1111/jgs.19213" in hold_age.source
@@ -221,6 +222,7 @@ def test_key_mapping_and_conversions() -> None:
         "breathing_reminder_s = 20\n"
         "[mvc]\ntrials_per_hand = 2\nmax_trials_per_hand = 4.0\neffort_s = 4\nrest_s = 15\n"
         "window_s = 0.25\ndisagreement_pct = 12\nfloor_kgf = 1.5\nextra_trials = false\n"
+        "improvement_pct = 7.5\n"
         "[display]\nscale = 2\nhide_intensity = true\n"
     )
     p = parse(text)
@@ -229,7 +231,7 @@ def test_key_mapping_and_conversions() -> None:
     assert (p.green_pct, p.amber_pct, p.warn_above_pct) == (2.0, 4.0, 30.0)
     assert (p.prepare_s, p.countdown_s, p.ramp_s, p.rest_after_mvc_s) == (0, 0, 2, 0)
     assert p.breathing_reminder_s == 20
-    assert p.mvc == MvcSpec(2, 4, 4.0, 15.0, 0.25, 12.0, 1.5 * KGF_N, False)
+    assert p.mvc == MvcSpec(2, 4, 4.0, 15.0, 0.25, 12.0, 1.5 * KGF_N, False, 7.5)
     assert isinstance(p.mvc.max_trials_per_hand, int)
     assert (p.display_scale, p.hide_intensity) == (2.0, True)
     assert p.path == "my.toml"
@@ -507,6 +509,12 @@ CASES: list[tuple[str, str, str | None, str]] = [
         "shorter than the effort (effort_s = 5 s)",
     ),
     ("disagreement-zero", "[mvc]\ndisagreement_pct = 0\n", "mvc.disagreement_pct", "above 0"),
+    ("improvement-negative", "[mvc]\nimprovement_pct = -1\n", "mvc.improvement_pct",
+     "between 0 and 50 %"),
+    ("improvement-huge", "[mvc]\nimprovement_pct = 60\n", "mvc.improvement_pct",
+     "between 0 and 50 %"),
+    ("improvement-nan", "[mvc]\nimprovement_pct = nan\n", "mvc.improvement_pct",
+     "between 0 and 50 %"),
     (
         "floor-negative",
         "[mvc]\nfloor_kgf = -1\n",
@@ -613,10 +621,11 @@ FORMAT = {
         "rest_s",
         "window_s",
         "disagreement_pct",
+        "improvement_pct",
         "floor_kgf",
         "extra_trials",
     ],
-    "display": ["scale", "hide_intensity"],
+    "display": ["scale", "slope", "hide_intensity"],
 }
 ALL_KEYS = sorted({k for keys in FORMAT.values() for k in keys})
 
@@ -802,10 +811,11 @@ def test_format_covers_every_model_field() -> None:
                     "rest_s": 15,
                     "window_s": 0.2,
                     "disagreement_pct": 15,
+                    "improvement_pct": 8,
                     "floor_kgf": 1,
                     "extra_trials": False,
                 },
-                "display": {"scale": 2, "hide_intensity": True},
+                "display": {"scale": 2, "slope": 1.5, "hide_intensity": True},
             }
         )
     )

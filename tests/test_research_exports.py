@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -67,17 +68,21 @@ def test_parquet_has_typed_columns_and_the_session_in_its_metadata(
 
 def test_edf_plus_has_the_force_channel_and_every_event(
         recorded: tuple[Path, int], tmp_path: Path) -> None:
+    from isogrip.storage.export_formats import edf_event_text
+
     data, sid = recorded
     with Store.open(data) as store:
         [path] = export(store, sid, tmp_path, "edf")
         t, _, force = store.load_samples(sid)
         info = store.get_session_info(sid)
-        n_events = len(store.load_events(sid))
+        events = [e for e in store.load_events(sid) if e.t_s is not None]
+        holds = store.load_holds(sid)
     reader = pyedflib.EdfReader(str(path))
     try:
-        assert reader.signals_in_file == 1
-        assert reader.getLabel(0) == "Force" and reader.getPhysicalDimension(0) == "N"
-        assert reader.getSampleFrequency(0) == 80
+        assert reader.signals_in_file == 4
+        assert reader.getSignalLabels() == ["Force", "Target", "Band low", "Band high"]
+        assert all(reader.getPhysicalDimension(i) == "N" for i in range(4))
+        assert list(reader.getSampleFrequencies()) == [80] * 4
         assert reader.getPatientCode() == "P9"
         x = reader.readSignal(0)
         lo, hi = reader.getPhysicalMinimum(0), reader.getPhysicalMaximum(0)
@@ -88,12 +93,35 @@ def test_edf_plus_has_the_force_channel_and_every_event(
         inside = grid <= t_rel[-1]
         expected = np.interp(grid[inside], t_rel, force)
         assert np.max(np.abs(x[inside] - expected)) <= step
+        levels = [reader.readSignal(i) for i in (1, 2, 3)]
         onsets, durations, texts = reader.readAnnotations()
     finally:
         reader.close()
+    # Target and band edges: each hold's own values from go to end, 0 outside holds.
+    in_hold = np.zeros(len(x), bool)
+    for h in holds:
+        assert h.t_go_s is not None and h.t_end_s is not None
+        sl = (grid >= h.t_go_s - info.t0_s + 1 / 80) & (grid < h.t_end_s - info.t0_s - 1 / 80)
+        in_hold |= sl
+        for got, want in zip(levels, (h.target_n, h.band_low_n, h.band_high_n), strict=True):
+            assert np.max(np.abs(got[sl] - want)) <= step, (h.rep, want)
+    assert len({h.target_n for h in holds}) == 2  # one target per hand
+    outside = ~in_hold & (grid < holds[0].t_go_s - info.t0_s - 1)  # before the holds
+    assert all(np.max(np.abs(v[outside])) <= step for v in levels)
+    # Every event annotated with its whole text, none cut.
     gaps = [i for i, s in enumerate(texts) if s.startswith("signal gap")]
-    assert len(texts) - len(gaps) == n_events
+    kept = [s for i, s in enumerate(texts) if i not in gaps]
+    want_texts = [edf_event_text(e.kind, e.detail) for e in events]
+    assert sorted(kept) == sorted(want_texts)
+    assert max(len(s) for s in want_texts) > 40  # longer than edflib's writer keeps
     assert any(s == "phase: hold" for s in texts)
+    got_at = sorted((s, float(o)) for i, (o, s) in enumerate(zip(onsets, texts,
+                                                                   strict=True))
+                    if i not in gaps)
+    want_at = sorted((w, e.t_s - info.t0_s)  # type: ignore[operator]
+                     for e, w in zip(events, want_texts, strict=True))
+    assert [w for w, _ in got_at] == [w for w, _ in want_at]
+    assert np.allclose([o for _, o in got_at], [o for _, o in want_at], atol=1e-5)
     assert gaps and 2.5 < durations[gaps[0]] < 4.5 and 295 < onsets[gaps[0]] < 320
 
 
@@ -268,3 +296,110 @@ def test_replay_of_an_export_runs_a_session_on_the_recorded_force(
         assert np.array_equal(f2, expected)
     with pytest.raises(IsogripError, match="no such capture file or export folder"):
         SessionRuntime(SessionConfig(device=f"replay:{tmp_path / 'nothing'}", speed=None))
+
+
+def _unwritable_targets(tmp_path: Path) -> list[tuple[Path, str]]:
+    """Folders no file can be written to, and the reason the error must give.
+
+    As root, permission bits are ignored, so a pseudo file system stands in for a
+    read-only folder there.
+    """
+    afile = tmp_path / "afile"
+    afile.write_text("not a folder")
+    targets = [(afile / "sub", "afile is a file, not a folder"),
+               (afile, "afile is a file, not a folder")]
+    if os.geteuid() == 0:
+        targets += [(Path("/sys"), "Permission denied"),
+                    (Path("/proc/isogrip-none/sub"), "No such file or directory")]
+    else:
+        ro = tmp_path / "read-only"
+        ro.mkdir()
+        ro.chmod(0o500)
+        targets.append((ro, "Permission denied"))
+    return targets
+
+
+#: Every command that writes a file: the arguments after the --out value is filled in,
+#: and the name of the file it writes into that folder.
+_FILE_COMMANDS = [
+    *((["export", "{sid}", "--format", fmt], None) for fmt in ("csv", "parquet", "edf",
+                                                               "json")),
+    *((["export", "--participant", "P9", "--format", fmt], None) for fmt in ("parquet",
+                                                                         "csv")),
+    (["report", "{sid}"], "r.pdf"),
+    (["report", "{sid}"], "r.png"),
+    (["report", "--participant", "P9"], "p.pdf"),
+]
+
+
+def test_every_file_writing_command_fails_in_one_clean_line(
+        recorded: tuple[Path, int], tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    data, sid = recorded
+    for folder, why in _unwritable_targets(tmp_path):
+        for args, name in _FILE_COMMANDS:
+            out = folder / name if name else folder
+            argv = ["--data-dir", str(data), *(a.format(sid=sid) for a in args),
+                    "--out", str(out)]
+            assert main(argv) == 2, argv
+            got = capfd.readouterr()
+            lines = got.err.strip().splitlines()
+            assert len(lines) == 1, (argv, got.err)  # no traceback, no Qt warnings
+            assert lines[0].startswith("isogrip: error: cannot "), lines
+            assert str(folder) in lines[0] and why in lines[0], lines
+            assert got.out == ""
+    assert sorted(p.name for p in tmp_path.iterdir()) in (["afile"], ["afile", "read-only"])
+
+
+def test_a_failed_write_leaves_nothing_behind(
+        recorded: tuple[Path, int], tmp_path: Path, capfd: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    import isogrip.storage.export as export_module
+
+    def full(tmp: Any, path: Any) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(export_module, "durable_replace", full)
+    data, sid = recorded
+    for args, name in _FILE_COMMANDS:
+        out = tmp_path / "out"
+        argv = ["--data-dir", str(data), *(a.format(sid=sid) for a in args), "--out",
+                str(out / name if name else out)]
+        assert main(argv) == 2, argv
+        lines = capfd.readouterr().err.strip().splitlines()
+        assert len(lines) == 1 and "No space left on device" in lines[0], (argv, lines)
+        assert list(out.iterdir()) == [], argv  # no partial file, no temporary file
+
+
+def test_edf_annotations_of_any_length_are_kept_whole(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from isogrip.storage.edf import EdfAnnotation, EdfSignal, write_edf_plus
+
+    x = np.linspace(-5.0, 50.0, 20)
+    texts = [f"warning {i}: Ease off a little \u2013 you are above the band; "
+             + "relax your shoulders and breathe out. " * (1 + i % 4) for i in range(30)]
+    notes = [EdfAnnotation(0.5 + 0.01 * i, None, s) for i, s in enumerate(texts)]
+    notes.append(EdfAnnotation(1.2, 0.3, "signal gap (interpolated)"))
+    path = tmp_path / "a.edf"
+    with path.open("wb") as fh:  # 2 records, far more text than one record's default
+        write_edf_plus(fh, [EdfSignal("Force", "N", x, -10.0, 60.0)], 10,
+                       dt.datetime(2026, 3, 1, 8, 30, 15, 250_000), notes,
+                       patient_code="P 7")
+    reader = pyedflib.EdfReader(str(path))
+    try:
+        onsets, durations, got = reader.readAnnotations()
+        y = reader.readSignal(0)
+        start = reader.getStartdatetime().replace(microsecond=0)
+        # In 100 ns units (pyedflib 0.1.42's getStartdatetime divides it by 100, not 10).
+        subsecond = reader.starttime_subsecond
+        code = reader.getPatientCode()
+    finally:
+        reader.close()
+    assert list(got) == [*texts, "signal gap (interpolated)"]
+    assert np.allclose(onsets, [a.onset_s for a in notes], atol=1e-6)
+    assert durations[-1] == pytest.approx(0.3)
+    assert np.max(np.abs(y - x)) <= 70.0 / 65535
+    assert start == dt.datetime(2026, 3, 1, 8, 30, 15) and subsecond == 2_500_000
+    assert code == "P 7" and path.read_bytes()[8:20] == b"P_7 X X X   "  # EDF+ 2.1.3.3

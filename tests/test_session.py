@@ -229,3 +229,15 @@ def test_long_drop_in_hold_pauses_then_repeats_the_hold(tmp_path: Path) -> None:
     first = [h for h in holds if h.rep == 1]
     assert [h.completed for h in first] == [False, True]  # abandoned, then repeated
     assert len([h for h in holds if h.completed]) == 4
+
+
+def test_single_hand_session_runs_no_needless_extra_squeezes(tmp_path: Path) -> None:
+    # Seed 5 used to run 5 maximal efforts on the one trained hand, 23 s apart, because
+    # each "last was best" by 0.01 % asked for another. Now the planned three suffice.
+    store = Store.open(tmp_path)
+    config = SessionConfig(device="sim:good?seed=5", protocol="ihg-4x2-30-single-hand",
+                           speed=None, data_dir=tmp_path)
+    result = SessionRuntime(config, store=store).run()
+    assert result.status == "complete"
+    trials = store.load_mvc_trials(result.session_id)
+    assert [(tr.hand, tr.trial) for tr in trials] == [("left", 1), ("left", 2), ("left", 3)]

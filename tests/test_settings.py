@@ -113,8 +113,15 @@ def test_apply_band_keeps_margin_and_validates() -> None:
     with pytest.raises(SettingsError, match="too wide"):
         apply_band(p, 40.0)  # a band wider than the target itself
     sham = load_protocol("ihg-4x2-5-sham")
-    with pytest.raises(SettingsError, match="too wide"):
-        apply_band(sham, sham.target_pct)
+    with pytest.raises(SettingsError, match=r"too wide.*target is 30 %"):
+        apply_band(sham, 30.0)
+    # The setting is the band the participant sees: on a sham (shown x6) a 3 % band
+    # is the preset itself, and 4 % shown is 4/6 % true, as wide on screen as in the
+    # active protocol.
+    assert apply_band(sham, 3.0) is sham
+    wider = apply_band(sham, 4.0)
+    assert wider.green_pct * wider.display_scale == pytest.approx(4.0)
+    assert (wider.amber_pct - wider.green_pct) == pytest.approx(sham.amber_pct - sham.green_pct)
 
 
 @given(st.dictionaries(st.sampled_from([*sorted(Settings().to_json()), "junk"]),

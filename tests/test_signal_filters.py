@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -11,13 +12,24 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import signal as sps
 
+from isogrip.protocols.engine import Engine
+from isogrip.protocols.events import Command
+from isogrip.protocols.loader import DEFAULT_PROTOCOL, load_protocol
 from isogrip.signal.filters import (
     DEFAULT_ANALYSIS_CUTOFF_HZ,
     DEFAULT_FEEDBACK_CUTOFF_HZ,
+    DEFAULT_LIVE_FILTER,
+    LIVE_FILTERS,
+    LOW_LAG_MIN_RATE_HZ,
+    LiveFilter,
     LiveLowPass,
+    LowLagFilter,
     clamp_cutoff,
+    low_lag_sos,
+    make_live_filter,
     zero_phase,
 )
+from isogrip.types import Hand
 
 
 def test_defaults() -> None:
@@ -211,3 +223,144 @@ def test_zero_phase_bridges_nan() -> None:
 def test_zero_phase_rejects_2d() -> None:
     with pytest.raises(ValueError, match="1-D"):
         zero_phase(np.ones((3, 30)), 80.0)
+
+
+# ----------------------------------------------------------------- low-lag live filter
+def _fit(t: np.ndarray, y: np.ndarray, f_hz: float) -> tuple[float, float]:
+    """Amplitude and lag (s) of the sine at ``f_hz`` in ``y`` relative to sin(wt)."""
+    w = 2 * np.pi * f_hz
+    basis = np.column_stack([np.ones_like(t), np.sin(w * t), np.cos(w * t)])
+    (_, a, b), *_ = np.linalg.lstsq(basis, y, rcond=None)
+    lag = (-math.atan2(b, a)) % (2 * np.pi) / w
+    if lag > 0.5 / f_hz:
+        lag -= 1.0 / f_hz
+    return float(math.hypot(a, b)), float(lag)
+
+
+def _shown(fs: float, f_hz: float, per: int, display: Any) -> tuple[float, float]:
+    """Gain and lag of what ``display(t_batch, f_batch)`` shows after each batch."""
+    n = int(11 * fs) // per * per
+    t = np.arange(n) / fs
+    x = 150.0 + 5.0 * np.sin(2 * np.pi * f_hz * t)
+    ends = np.arange(per - 1, n, per)
+    y = np.array([display(t[i + 1 - per:i + 1], x[i + 1 - per:i + 1]) for i in ends])
+    keep = t[ends] >= 3.0
+    amp, lag = _fit(t[ends][keep], y[keep], f_hz)
+    return amp / 5.0, lag
+
+
+def _filter_display(filt: LiveFilter) -> Any:
+    return lambda _t, f: float(filt.process(f)[-1])
+
+
+def _engine_display(fs: float) -> Any:
+    # The engine as the runtime builds it: no filter named, so the default.
+    engine = Engine(load_protocol(DEFAULT_PROTOCOL), sample_rate_hz=fs,
+                    known_mvc={Hand.RIGHT: 400.0, Hand.LEFT: 380.0})
+    engine.command(Command.START, 0.0)
+
+    def show(t: np.ndarray, f: np.ndarray) -> float:
+        engine.feed(t, f)
+        shown = engine.snapshot().force_n
+        assert shown is not None
+        return shown
+    return show
+
+
+# 80 Hz read in 3-sample batches and 1 kHz in 7-sample ones: the read-out rates alias no
+# test frequency onto 0 Hz or their Nyquist frequency.
+GOAL_RATES = [(80.0, 3), (1000.0, 7)]
+
+
+@pytest.mark.parametrize(("fs", "per"), GOAL_RATES)
+@pytest.mark.parametrize("f_hz", [0.5, 2.0])
+def test_engine_shows_slow_force_with_under_20_ms_lag(fs: float, per: int, f_hz: float) -> None:
+    # Through the engine's snapshot: what a display and the virtual participant see.
+    gain, lag = _shown(fs, f_hz, per, _engine_display(fs))
+    assert 0.9 <= gain <= 1.15
+    assert 0.010 <= lag <= 0.020  # the old 5 Hz Butterworth: 44.6-47.2 ms
+
+
+@pytest.mark.parametrize(("fs", "per"), GOAL_RATES)
+@pytest.mark.parametrize("f_hz", [8.0, 10.0, 12.0])
+def test_engine_keeps_at_most_a_quarter_of_tremor(fs: float, per: int, f_hz: float) -> None:
+    gain, _ = _shown(fs, f_hz, per, _engine_display(fs))
+    assert gain <= 0.25  # the old filter kept 0.35-0.36 at 8 Hz
+
+
+@pytest.mark.parametrize(("fs", "f_hz"), [(80.0, 25.0), (80.0, 35.0), (1000.0, 25.0),
+                                          (1000.0, 60.0), (1000.0, 200.0)])
+def test_low_lag_keeps_at_most_half_of_noise(fs: float, f_hz: float) -> None:
+    per = 3 if fs == 80.0 else 7
+    gain, _ = _shown(fs, f_hz, per, _filter_display(LowLagFilter(fs)))
+    assert gain <= 0.5
+
+
+@pytest.mark.parametrize("fs", [80.0, 1000.0])
+def test_low_lag_figures_without_batching(fs: float) -> None:
+    # Every sample read (batches of one): the same figures as read after batches.
+    filt = LowLagFilter(fs)
+    gain, lag = _shown(fs, 2.0, 1, _filter_display(filt))
+    assert 0.9 <= gain <= 1.15 and 0.010 <= lag <= 0.020
+    assert 0.010 < filt.delay_s < 0.020
+
+
+@pytest.mark.parametrize("fs", [50.0, 80.0, 100.0, 250.0, 1000.0])
+def test_low_lag_unity_gain_and_ramp_lag(fs: float) -> None:
+    filt = LowLagFilter(fs)
+    np.testing.assert_allclose(filt.process(np.full(int(fs), 123.0)), 123.0, atol=1e-9)
+    # A slow ramp lags by the DC group delay, which is under 20 ms at every rate.
+    filt.reset()
+    t = np.arange(int(5 * fs)) / fs
+    y = filt.process(3.0 * t)
+    assert (3.0 * t[-1] - y[-1]) / 3.0 == pytest.approx(filt.delay_s, rel=1e-4)
+    assert 0.010 < filt.delay_s < 0.020
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    cuts=st.lists(st.integers(0, 400), min_size=1, max_size=15),
+    fs=st.sampled_from([80.0, 1000.0]),
+    seed=st.integers(0, 2**16),
+)
+def test_low_lag_batches_equal_one_pass(cuts: list[int], fs: float, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    x = 80.0 + rng.normal(0.0, 5.0, 400)
+    x[rng.integers(0, 400, 3)] = np.nan  # bridged the same way whatever the batching
+    whole = LowLagFilter(fs).process(x)
+    filt = LowLagFilter(fs)
+    bounds = sorted({0, 400, *cuts})
+    y = np.concatenate([filt.process(x[a:b]) for a, b in itertools.pairwise(bounds)])
+    np.testing.assert_allclose(y, whole, rtol=0, atol=1e-9)
+    # And one pass equals scipy's sosfilt of the same design, started settled.
+    sos = low_lag_sos(fs)
+    bridged = x.copy()
+    for i in range(len(bridged)):
+        if not math.isfinite(bridged[i]):
+            bridged[i] = bridged[i - 1] if i else np.nan
+    start = int(np.argmax(np.isfinite(bridged)))
+    ref, _ = sps.sosfilt(sos, bridged[start:], zi=sps.sosfilt_zi(sos) * bridged[start])
+    np.testing.assert_allclose(whole[start:], ref, rtol=0, atol=1e-9)
+
+
+def test_low_lag_falls_back_below_its_minimum_rate() -> None:
+    # A 10 Hz scale cannot carry 8-12 Hz tremor: the clamped Butterworth is used.
+    x = np.linspace(0.0, 50.0, 40)
+    np.testing.assert_allclose(LowLagFilter(10.0).process(x), LiveLowPass(10.0).process(x))
+    assert LowLagFilter(LOW_LAG_MIN_RATE_HZ).sos.shape == (3, 6)
+    with pytest.raises(ValueError, match="at least 40 Hz"):
+        low_lag_sos(20.0)
+    with pytest.raises(ValueError):
+        LowLagFilter(0.0)
+
+
+def test_live_filters_by_name() -> None:
+    assert DEFAULT_LIVE_FILTER == "low-lag"
+    assert set(LIVE_FILTERS) == {"low-lag", "butterworth"}
+    assert isinstance(make_live_filter("low-lag", 80.0), LowLagFilter)
+    old = make_live_filter("butterworth", 80.0)
+    assert isinstance(old, LiveLowPass) and old.cutoff_hz == 5.0 and old.name == "butterworth"
+    with pytest.raises(ValueError, match="unknown live filter 'kalman'; choose one of low-lag"):
+        make_live_filter("kalman", 80.0)
+    with pytest.raises(ValueError, match="shape"):
+        LiveFilter(np.ones((2, 5)), 80.0)

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from isogrip.signal.metrics import HoldMetrics, hold_metrics
+from isogrip.signal.metrics import HoldMetrics, gap_threshold, hold_metrics
 
 TARGET = 100.0
 LOW, HIGH = 90.0, 110.0
@@ -233,8 +233,41 @@ def test_hold_shorter_than_ramp() -> None:
     assert m.n_steady == 0
     assert math.isnan(m.mean_force_n) and math.isnan(m.sd_n) and math.isnan(m.drift_n_per_min)
     assert math.isnan(m.time_in_band_pct)
+    # No steady part, so no excursion from it either (not a reassuring 0 s).
+    assert math.isnan(m.longest_excursion_s)
+    assert m.time_below_s == 0.0 and m.time_above_s == 0.0
     assert m.impulse_ns == pytest.approx(200.0)
     assert m.peak_n == 100.0
+
+
+def test_steady_part_all_gap_has_no_excursion() -> None:
+    # Samples only during the ramp, then silence to the end: nothing steady to judge.
+    t = np.arange(0, 2.0, 0.1)
+    m = run(np.full(t.size, 50.0), t, start_s=0.0, end_s=120.0)
+    assert m.steady_s == 117.0
+    assert math.isnan(m.time_in_band_pct) and math.isnan(m.longest_excursion_s)
+    assert m.gap_s == pytest.approx(120.0 - 1.9 - 0.5)
+
+
+@pytest.mark.parametrize(("rate_hz", "expected_s"), [(10.0, 0.5), (80.0, 0.25),
+                                                     (1000.0, 0.25)])
+def test_gap_rule(rate_hz: float, expected_s: float) -> None:
+    assert gap_threshold(1.0 / rate_hz) == pytest.approx(expected_s)
+    # Rare notifications raise it (judged on arrival), unknown intervals do not count.
+    assert gap_threshold(1.0 / rate_hz, 0.8) == pytest.approx(2.4)
+    assert gap_threshold(math.nan) == 0.25 and gap_threshold(0.0, 0.0) == 0.25
+
+
+@pytest.mark.parametrize("rate_hz", [80.0, 1000.0])
+def test_dropout_of_0_45_s_is_a_gap_at_any_rate(rate_hz: float) -> None:
+    # 120 s at rate_hz with no samples from 60.0 to 60.45 s.
+    t = np.arange(int(120 * rate_hz) + 1) / rate_hz
+    t = t[(t <= 60.0 + 1e-9) | (t >= 60.45 - 1e-9)]
+    m = run(np.full(t.size, TARGET), t)
+    assert m.gap_threshold_s == gap_threshold(1.0 / rate_hz) == pytest.approx(0.25)
+    assert m.max_gap_s == pytest.approx(0.45)
+    assert m.gap_s == pytest.approx(0.45 - 0.25)
+    assert m.time_in_band_s == pytest.approx(117.0 - 0.2)
 
 
 def test_without_mvc_percentages_are_nan() -> None:
@@ -297,7 +330,10 @@ def test_times_add_up_without_gaps(steps: list[float], forces: list[float], ramp
     m = hold_metrics(t, f, TARGET, LOW, HIGH, ramp, gap_threshold_s=1e9)
     covered = m.time_in_band_s + m.time_below_s + m.time_above_s
     assert covered == pytest.approx(max(0.0, t[-1] - ramp), abs=1e-9)
-    assert m.longest_excursion_s <= m.time_below_s + m.time_above_s + 1e-9
+    if covered > 0:
+        assert m.longest_excursion_s <= m.time_below_s + m.time_above_s + 1e-9
+    else:  # nothing steady to judge (the hold is no longer than the ramp)
+        assert math.isnan(m.longest_excursion_s)
     assert m.gap_s == 0.0
     if m.n_steady:
         assert m.absolute_error_n >= abs(m.constant_error_n) - 1e-9

@@ -215,12 +215,29 @@ def test_consistent_set_needs_nothing_more() -> None:
 
 
 def test_last_best() -> None:
-    a = assess_mvc([trial(30), trial(25), trial(31)])
+    a = assess_mvc([trial(30), trial(25), trial(32)])
     assert a.best_index == 2
-    assert a.flags == (MvcFlag.LAST_BEST,)  # 31 vs 30 is 3 %: no disagreement
+    assert a.flags == (MvcFlag.LAST_BEST,)  # 32 vs 30 is 6.7 %: no disagreement
     assert a.offer_another
-    assert "last squeeze was your strongest" in a.message
+    assert "last squeeze was your strongest, 7 % more than your best before it" in a.message
+    assert "more than the 5 % that squeezes vary by" in a.message
     assert "One more try" in a.message
+
+
+def test_last_best_by_a_trifle_asks_for_nothing() -> None:
+    # A gain within the trial-to-trial error of grip strength is not a reason for
+    # another maximal effort right before the holds (0.01 % and 3.3 % here).
+    for last in (30.003, 31.0, 31.5):
+        a = assess_mvc([trial(30), trial(25), trial(last)])
+        assert a.best_index == 2
+        assert a.flags == ()
+        assert not a.offer_another
+        assert a.message == ""
+    # The margin is the protocol's to choose, and exactly the margin does not count.
+    assert assess_mvc([trial(30), trial(25), trial(31)],
+                      improvement_pct=2.0).flags == (MvcFlag.LAST_BEST,)
+    assert assess_mvc([trial(100), trial(90), trial(105)]).flags == ()
+    assert assess_mvc([trial(100), trial(90), trial(105.1)]).flags == (MvcFlag.LAST_BEST,)
 
 
 def test_disagreement() -> None:

@@ -28,8 +28,24 @@ from isogrip.types import Hand
 F64 = NDArray[np.float64]
 
 
+class DisplayCurve(Protocol):
+    """How true force is shown (the engine's display map satisfies this)."""
+
+    def show_one(self, force_n: float) -> float:
+        """Shown force for a true force, N."""
+        ...
+
+    def true_of(self, shown_n: float) -> float:
+        """True force shown as ``shown_n``, N."""
+        ...
+
+
 class Feedback(Protocol):
-    """What a participant can see (the engine's snapshot satisfies this)."""
+    """What a participant can see (the engine's snapshot satisfies this).
+
+    Forces are true newtons; ``display`` says how they appear on screen (a sham
+    protocol maps them), and the participant acts on what appears.
+    """
 
     @property
     def phase(self) -> str:
@@ -54,6 +70,11 @@ class Feedback(Protocol):
     @property
     def paused(self) -> bool:
         """Whether the session is paused."""
+        ...
+
+    @property
+    def display(self) -> DisplayCurve:
+        """True force -> shown force."""
         ...
 
 
@@ -242,20 +263,27 @@ class VirtualParticipant:
             self._intent = 0.0
 
     def _track(self, view: Feedback, t: float, dt: float, mvc: float) -> float:
-        """Motor command during a hold: aim, then correct what is seen."""
+        """Motor command during a hold: aim, then correct what is seen.
+
+        The participant works in what the screen shows (the marker against the
+        band), as a person who has learnt how hard to squeeze to move the marker:
+        the intent is a shown force, and the muscles produce the true force that
+        the display shows as that (identical for protocols that show true force).
+        """
         p = self.profile
         assert view.target_n is not None
-        target = view.target_n
+        display = view.display
+        target = display.show_one(view.target_n)
         if t - self._phase_t0 < 1.0 + self.reaction_s:
             # The initial ramp: the person squeezes to where they think the target is.
             self._intent = target * self._aim
-            return self._intent
-        seen = view.force_n if view.force_n is not None else 0.0
+            return display.true_of(self._intent)
+        seen = display.show_one(view.force_n) if view.force_n is not None else 0.0
         error = target - seen
         if abs(error) > p.content_pct / 100 * mvc:
             self._intent += p.gain * error * dt
-        self._intent = min(max(self._intent, 0.0), 1.5 * mvc)
-        return self._intent
+        self._intent = min(max(self._intent, 0.0), display.show_one(1.5 * mvc))
+        return display.true_of(self._intent)
 
 
 def make_participant(preset: str, seed: int = 0, **overrides: Any) -> VirtualParticipant:

@@ -4,7 +4,10 @@ The engine never reads a clock and never sleeps. It is fed force samples with th
 times (:meth:`Engine.feed`) and clock ticks (:meth:`Engine.tick`); both return the
 events that happened up to that time. Phase timing follows the protocol's clock from
 each cue, so a hold lasts exactly its duration even when samples stop arriving (the
-missing time is recorded as a gap).
+missing time is recorded as a gap). A hold's or MVC trial's result counts every sample
+stamped inside it, also those delivered after the tick that ended it: it is given once
+a later-stamped sample has arrived, or after a bounded wait
+(:mod:`isogrip.protocols.settling`, :attr:`Engine.results_pending`).
 
 Session shape (default protocol)::
 
@@ -29,6 +32,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from isogrip.protocols.display import IDENTITY, display_map, shown_pct, true_band
 from isogrip.protocols.events import (
     Command,
     Event,
@@ -39,8 +43,9 @@ from isogrip.protocols.events import (
     Zone,
 )
 from isogrip.protocols.model import Protocol
-from isogrip.signal.filters import LiveLowPass
-from isogrip.signal.metrics import hold_metrics
+from isogrip.protocols.settling import PendingEffort, late_sample_wait, route_late
+from isogrip.signal.filters import DEFAULT_LIVE_FILTER, make_live_filter
+from isogrip.signal.metrics import gap_threshold, hold_metrics
 from isogrip.signal.mvc import TrialScore, assess_mvc, score_trial
 from isogrip.signal.units import KGF_N
 from isogrip.types import Hand
@@ -55,8 +60,6 @@ BACK_IN_BAND_DEBOUNCE_S = 0.5
 WARN_DEBOUNCE_S = 1.0
 #: Forces beyond this magnitude are not physical readings and are ignored, N.
 MAX_FORCE_N = 1e6
-#: No sample for this long (during an effort) counts as a gap, s.
-DEFAULT_GAP_THRESHOLD_S = 0.5
 
 
 @dataclass
@@ -85,10 +88,11 @@ class Engine:
         sample_rate_hz: The device's nominal sample rate (sets up the live filter).
         dominant: The participant's dominant hand (for non-dominant protocols).
         known_mvc: MVC per hand to reuse (N); those hands skip the MVC trials.
-        gap_threshold_s: Silence during an effort that counts as a gap, s (raised to
-            three batch intervals for devices that send rarely).
         full_scale_n: The device's largest reading, N: MVC trials that reach it are
             flagged as saturated.
+        live_filter: Name of the live filter behind the shown force (one of
+            ``isogrip.signal.filters.LIVE_FILTERS``; ``"butterworth"`` is the earlier
+            5 Hz low-pass, kept for comparisons).
 
     Example:
         >>> from isogrip.protocols.model import Protocol
@@ -106,12 +110,12 @@ class Engine:
         sample_rate_hz: float = 80.0,
         dominant: Hand = Hand.RIGHT,
         known_mvc: Mapping[Hand, float] | None = None,
-        gap_threshold_s: float = DEFAULT_GAP_THRESHOLD_S,
         full_scale_n: float | None = None,
+        live_filter: str = DEFAULT_LIVE_FILTER,
     ) -> None:
         self.protocol = protocol
-        self._filter = LiveLowPass(sample_rate_hz)
-        self._gap_threshold = gap_threshold_s
+        self._filter = make_live_filter(live_filter, sample_rate_hz)
+        self._sample_dt = 1.0 / sample_rate_hz if sample_rate_hz > 0 else 0.0
         self._batch_dt = 0.0  # smoothed interval between batches, s
         self._full_scale_n = full_scale_n
         self._hold_hands = protocol.hand_sequence(dominant)
@@ -131,6 +135,8 @@ class Engine:
         self._stage: Stage | None = None
         self._hand: Hand | None = None
         self._band: tuple[float, float, float, float, float] | None = None
+        self._display = IDENTITY  # what the participant is shown of the force
+        self._warn_level = math.inf  # true N
         self._phase_start = 0.0
         self._deadline: float | None = None
         self._cues: list[_Cue] = []
@@ -147,6 +153,10 @@ class Engine:
         self._buf_t: list[F64] = []
         self._buf_f: list[F64] = []
         self._trial_peak: float | None = None
+        # Efforts whose time is up, waiting for samples stamped inside them that are
+        # still on their way (isogrip.protocols.settling); oldest first.
+        self._pending: list[PendingEffort] = []
+        self._horizon = -math.inf  # latest sample time seen
 
         # Band bookkeeping (holds)
         self._cls = 0  # -1 low, 0 in band, +1 high (raw, filtered force)
@@ -166,6 +176,32 @@ class Engine:
         """Whether the session has completed or been aborted."""
         return self._phase.finished
 
+    @property
+    def results_pending(self) -> bool:
+        """Whether an ended hold or MVC trial still waits for late samples.
+
+        Its phase has ended on time, but its result comes once a sample stamped at or
+        after its end has arrived, or :attr:`late_sample_wait_s` after its end; keep
+        feeding and ticking until this is false, also after the session has finished.
+        """
+        return bool(self._pending)
+
+    @property
+    def late_sample_wait_s(self) -> float:
+        """Longest wait for late samples after an effort's end, s (see settling)."""
+        return late_sample_wait(self._batch_dt)
+
+    def settle(self) -> list[Event]:
+        """Give every result still waiting for late samples now, with what has arrived.
+
+        For a session cut short (the program is closing, the disk is full). Returns
+        the events (hold results, MVC trials and what follows from them).
+        """
+        out: list[Event] = []
+        while self._pending:
+            out += self._settle(self._pending.pop(0))
+        return out
+
     def command(self, cmd: Command | str, t: float) -> list[Event]:
         """Apply a user command at time ``t``.
 
@@ -174,16 +210,21 @@ class Engine:
             yields one ``command_rejected`` event saying why; it never raises.
         """
         cmd = Command(cmd)
-        out = self._advance(t)
+        # An MVC trial still waiting for late samples is scored first: a command
+        # (redo, pause, abort) must see it, and may change what comes after it.
+        out = self._advance(t) + self._settle_trials()
         if cmd is Command.START:
             if self._phase is not Phase.IDLE:
                 return [*out, self._reject(cmd, t, "the session has already started")]
-            if self.protocol.target_pct > 30.0:
+            # The intensity as shown, so a sham of a high-intensity protocol warns
+            # like its active arm and says nothing of its true intensity.
+            shown_target = shown_pct(self.protocol, self.protocol.target_pct)
+            if shown_target > 30.0:
                 out.append(
                     Event(
                         t,
                         EventKind.WARNING,
-                        f"This protocol trains at {self.protocol.target_pct:g} % of your "
+                        f"This protocol trains at {shown_target:g} % of your "
                         "maximum, above the usual 30 %. Stop if it feels too hard.",
                         {"reason": "intensity_above_30"},
                     )
@@ -253,7 +294,8 @@ class Engine:
                 )
             )
         ff = self._filter.process(fa)
-        i = 0
+        # Samples stamped before the end of an effort that has ended go to it.
+        i = self._take_late(ta, fa, out) if self._pending else 0
         while i < n:
             nxt = self._next_time()
             j = n if nxt is None else int(np.searchsorted(ta, nxt, side="left"))
@@ -261,7 +303,9 @@ class Engine:
                 self._consume(ta[i:j], fa[i:j], ff[i:j], out)
                 i = j
             if i < n:
+                self._horizon = float(ta[i])  # a deadline crossed by a sample
                 out += self._advance(float(ta[i]))
+        self._horizon = float(ta[-1])
         self._force = float(ff[-1])
         if self._last_sample_t is not None:
             dt = float(ta[-1]) - self._last_sample_t
@@ -272,8 +316,13 @@ class Engine:
 
     @property
     def gap_threshold_s(self) -> float:
-        """Silence that counts as a gap now, s."""
-        return max(self._gap_threshold, 3.0 * self._batch_dt)
+        """Silence that counts as a gap now, s.
+
+        The gap rule (:func:`isogrip.signal.metrics.gap_threshold`) of the nominal
+        sample interval and the typical interval between batches, so devices that send
+        many samples per notification are not taken to be silent between them.
+        """
+        return gap_threshold(self._sample_dt, self._batch_dt)
 
     def snapshot(self) -> Snapshot:
         """The current state, for displays and the virtual participant."""
@@ -282,8 +331,10 @@ class Engine:
         mvc = self.mvc_n.get(hand) if hand is not None else None
         target = low = high = nlow = nhigh = None
         band = self._band
+        display = IDENTITY
         if band is not None and self._stage is Stage.HOLD:
             target, low, high, nlow, nhigh = band
+            display = self._display  # MVC efforts always show the true force
         force = self._force
         pct = 100 * force / mvc if (force is not None and mvc) else None
         zone = Zone.NONE
@@ -321,6 +372,7 @@ class Engine:
             in_gap=self._in_gap,
             display_scale=p.display_scale,
             hide_intensity=p.hide_intensity,
+            display=display,
             cue=self._cue_words(zone),
         )
 
@@ -329,6 +381,8 @@ class Engine:
         times = [c.t for c in self._cues]
         if self._deadline is not None:
             times.append(self._deadline)
+        if self._pending:
+            times.append(self._pending[0].t_end + self.late_sample_wait_s)
         return min(times) if times else None
 
     def _advance(self, t: float) -> list[Event]:
@@ -337,6 +391,9 @@ class Engine:
             nxt = self._next_time()
             if nxt is None or nxt > t:
                 break
+            if self._pending and self._pending[0].t_end + self.late_sample_wait_s <= nxt:
+                out += self._settle(self._pending.pop(0))  # waited long enough
+                continue
             due = [c for c in self._cues if c.t <= nxt]
             if due:
                 self._cues = [c for c in self._cues if c.t > nxt]
@@ -345,6 +402,9 @@ class Engine:
                     out.append(Event(c.t, c.kind, c.message, c.data))
                 continue
             assert self._deadline is not None
+            if any(job.provisional for job in self._pending):
+                out += self._settle_trials()  # it decides what follows this rest
+                continue
             deadline = self._deadline
             self._t = max(self._t, deadline)
             out += self._phase_done(deadline)
@@ -365,6 +425,10 @@ class Engine:
         self._stage = stage
         self._hand = hand
         self._band = self._band_for(hand)
+        known = hand is not None and hand in self.mvc_n
+        self._display = display_map(self.protocol, self.mvc_n[hand]) \
+            if known and hand is not None else IDENTITY
+        self._warn_level = self._warn_n(hand) if known and hand is not None else math.inf
         self._phase_start = t
         self._deadline = None if duration is None else t + duration
         self._cues = []
@@ -490,7 +554,7 @@ class Engine:
         assert self._band is not None and self._hand is not None
         p = self.protocol
         _, low, high, _, _ = self._band
-        warn_n = p.warn_above_pct / 100 * self.mvc_n[self._hand]
+        warn_n = self._warn_level
         lo, hi = float(ff.min()), float(ff.max())
         judged = t[0] >= self._phase_start + p.ramp_s
         if judged and low <= lo and hi <= high and hi <= warn_n:
@@ -551,11 +615,18 @@ class Engine:
             out.append(Event(at, EventKind.OUT_OF_BAND, words, {"side": side}))
 
     def _band_for(self, hand: Hand | None) -> tuple[float, float, float, float, float] | None:
-        """(target, green low, green high, amber low, amber high) for ``hand``, N."""
+        """(target, green low, green high, amber low, amber high) for ``hand``, N.
+
+        True force. For a sham these are the band the participant sees mapped back
+        through the display curve, so zones, cues and time in band mean what they
+        mean in the active arm.
+        """
         if hand is None or hand not in self.mvc_n:
             return None
         mvc = self.mvc_n[hand]
         p = self.protocol
+        if not display_map(p, mvc).is_identity:
+            return true_band(p, mvc).as_tuple()
         return (
             p.target_pct / 100 * mvc,
             (p.target_pct - p.green_pct) / 100 * mvc,
@@ -563,6 +634,13 @@ class Engine:
             (p.target_pct - p.amber_pct) / 100 * mvc,
             (p.target_pct + p.amber_pct) / 100 * mvc,
         )
+
+    def _warn_n(self, hand: Hand) -> float:
+        """The warning level of ``hand``, true N (a sham's shown 35 % mapped back)."""
+        p, mvc = self.protocol, self.mvc_n[hand]
+        if not display_map(p, mvc).is_identity:
+            return true_band(p, mvc).warn_n
+        return p.warn_above_pct / 100 * mvc
 
     def _check_gap(self, t: float, out: list[Event]) -> None:
         if self._in_gap or self._paused or self._phase not in (Phase.HOLD, Phase.MVC_EFFORT):
@@ -576,26 +654,85 @@ class Engine:
                 {"since_s": self._last_sample_t},
             ))
 
-    def _collected(self) -> tuple[F64, F64]:
-        if not self._buf_t:
-            return np.empty(0), np.empty(0)
-        return np.concatenate(self._buf_t), np.concatenate(self._buf_f)
+    # ------------------------------------------------------------------ late samples
+    def _take_effort(self, t: float, *, completed: bool = True) -> PendingEffort:
+        """The effort in progress, ended at ``t``, with the samples it has so far."""
+        assert self._stage is not None and self._hand is not None
+        hold = self._stage is Stage.HOLD
+        job = PendingEffort(self._stage, self._hand, self._rep if hold else self._trial_no,
+                            self._phase_start, t, completed=completed, band=self._band,
+                            mvc_n=self.mvc_n.get(self._hand), buf_t=self._buf_t,
+                            buf_f=self._buf_f)
+        self._buf_t, self._buf_f = [], []
+        return job
+
+    def _take_late(self, ta: F64, fa: F64, out: list[Event]) -> int:
+        """Give late samples to the ended efforts they belong to; settle covered ones.
+
+        Returns:
+            How many leading samples of the batch were taken.
+        """
+        taken, covered = route_late(self._pending, ta, fa)
+        for _ in range(covered):
+            out += self._settle(self._pending.pop(0))
+        return taken
+
+    def _settle(self, job: PendingEffort) -> list[Event]:
+        """Give the result of an ended effort (and, for a provisional trial, what follows)."""
+        if job.stage is Stage.HOLD:
+            return self._hold_result(job)
+        out = self._score_trial(job)
+        if job.provisional and not self.finished and not self._mvc_queue:
+            # No further trial: on to the holds, back-dated to the effort's end so the
+            # rest keeps its planned length (else the rest already entered stays).
+            out += self._finish_mvc(job.t_end)
+        return out
+
+    def _settle_trials(self) -> list[Event]:
+        """Score at once every MVC trial still waiting for late samples."""
+        out: list[Event] = []
+        while self._pending and any(j.stage is Stage.MVC for j in self._pending):
+            out += self._settle(self._pending.pop(0))
+        return out
 
     # ------------------------------------------------------------------ MVC
     def _finish_trial(self, t: float) -> list[Event]:
-        mvc = self.protocol.mvc
-        hand = self._hand
-        assert hand is not None
-        tt, ff = self._collected()
-        score = score_trial(tt, ff, window_s=mvc.window_s, floor_n=mvc.floor_n,
-                            t_start=self._phase_start)
-        number = self._trial_no
+        """The effort's time is up at ``t``: score it now, or once its late samples are in."""
+        job = self._take_effort(t)
         self._mvc_queue.pop(0)
-        self.trials.append(_Trial(hand, number, score, self._phase_start, t))
+        if self._horizon >= t:  # a sample stamped at or after the end is in already
+            return self._score_trial(job) + self._after_trial(t)
+        self._pending.append(job)
+        if self._mvc_queue:  # what follows does not depend on the score
+            return self._after_trial(t)
+        # Another trial or the holds, as the score decides: rest meanwhile, as before
+        # another trial; the choice is made (dated t) when the score is in.
+        job.provisional = True
+        self._trial_no = self._next_trial_number(job.hand)
+        return self._enter(Phase.MVC_REST, t, self.protocol.mvc.rest_s, stage=Stage.MVC,
+                           hand=job.hand, message="Rest. Let your hand relax.")
+
+    def _after_trial(self, t: float) -> list[Event]:
+        """The rest before the next trial, or the end of the MVC measurement."""
+        if self._mvc_queue:
+            self._trial_no = self._next_trial_number(self._mvc_queue[0])
+            return self._enter(Phase.MVC_REST, t, self.protocol.mvc.rest_s, stage=Stage.MVC,
+                               hand=self._mvc_queue[0], message="Rest. Let your hand relax.")
+        return self._finish_mvc(t)
+
+    def _score_trial(self, job: PendingEffort) -> list[Event]:
+        """Score an ended trial from every sample stamped inside it."""
+        mvc = self.protocol.mvc
+        hand, number, t = job.hand, job.number, job.t_end
+        tt, ff = job.samples()
+        score = score_trial(tt, ff, window_s=mvc.window_s, floor_n=mvc.floor_n,
+                            t_start=job.t_start)
+        self.trials.append(_Trial(hand, number, score, job.t_start, t))
         used = [tr.score for tr in self.trials if tr.hand is hand and tr.used]
         assessment = assess_mvc(used, planned=mvc.trials_per_hand,
                                 max_trials=mvc.max_trials_per_hand,
-                                disagreement_pct=mvc.disagreement_pct)
+                                disagreement_pct=mvc.disagreement_pct,
+                                improvement_pct=mvc.improvement_pct)
         queued = hand in self._mvc_queue
         extra = assessment.offer_another and mvc.extra_trials and not queued
         if extra:
@@ -609,7 +746,7 @@ class Engine:
         out = [Event(t, EventKind.MVC_TRIAL, msg, {
             "hand": hand.value,
             "trial": number,
-            "t_start_s": self._phase_start,
+            "t_start_s": job.t_start,
             "t_end_s": t,
             "score_n": score.score_n,
             "raw_peak_n": score.raw_peak_n,
@@ -627,12 +764,7 @@ class Engine:
                              f"The squeeze reached the device's limit ({fs / KGF_N:.0f} kg): "
                              "your true maximum may be higher than measured.",
                              {"reason": "saturated", "full_scale_n": fs}))
-        if self._mvc_queue:
-            self._trial_no = self._next_trial_number(self._mvc_queue[0])
-            return out + self._enter(Phase.MVC_REST, t, mvc.rest_s, stage=Stage.MVC,
-                                     hand=self._mvc_queue[0],
-                                     message="Rest. Let your hand relax.")
-        return out + self._finish_mvc(t)
+        return out
 
     def _finish_mvc(self, t: float) -> list[Event]:
         mvc = self.protocol.mvc
@@ -642,7 +774,8 @@ class Engine:
             scores = [tr for tr in self.trials if tr.hand is hand and tr.used]
             a = assess_mvc([tr.score for tr in scores], planned=mvc.trials_per_hand,
                            max_trials=mvc.max_trials_per_hand,
-                           disagreement_pct=mvc.disagreement_pct)
+                           disagreement_pct=mvc.disagreement_pct,
+                           improvement_pct=mvc.improvement_pct)
             if a.best_n is None or a.best_index is None:
                 return out + self._abort(
                     t,
@@ -664,7 +797,8 @@ class Engine:
                                  message="Rest before the first hold.")
 
     def _next_trial_number(self, hand: Hand) -> int:
-        return 1 + sum(1 for tr in self.trials if tr.hand is hand)
+        waiting = sum(1 for j in self._pending if j.stage is Stage.MVC and j.hand is hand)
+        return 1 + waiting + sum(1 for tr in self.trials if tr.hand is hand)
 
     def _redo(self, t: float) -> list[Event]:
         in_mvc_rest = self._phase is Phase.MVC_REST
@@ -693,38 +827,17 @@ class Engine:
 
     # ------------------------------------------------------------------ holds
     def _finish_hold(self, t: float, *, completed: bool) -> list[Event]:
+        """The hold ends at ``t``: stop cue now, result now or once late samples are in."""
         p = self.protocol
-        hand = self._hand
-        assert hand is not None
-        mvc = self.mvc_n[hand]
-        tt, ff = self._collected()
-        assert self._band is not None
-        target, low, high, _, _ = self._band
-        m = hold_metrics(tt, ff, target, low, high, ramp_s=p.ramp_s, mvc_n=mvc,
-                         start_s=self._phase_start, end_s=t,
-                         gap_threshold_s=self.gap_threshold_s)
-        result: dict[str, Any] = {
-            "rep": self._rep + 1,
-            "hand": hand.value,
-            "t_go_s": self._phase_start,
-            "t_end_s": t,
-            "target_n": target,
-            "band_low_n": low,
-            "band_high_n": high,
-            "mvc_n": mvc,
-            "completed": completed,
-            "metrics": m.as_dict(),
-        }
-        self.hold_results.append(result)
+        job = self._take_effort(t, completed=completed)
         out: list[Event] = []
         if completed:
             out.append(Event(t, EventKind.STOP, "Stop. Relax your hand.",
                              {"rep": self._rep + 1}))
-        tib = m.time_in_band_pct
-        words = f"Hold {self._rep + 1}: {tib:.0f} % of the time in the green band." \
-            if completed and math.isfinite(tib) else f"Hold {self._rep + 1} stopped early."
-        out.append(Event(t, EventKind.HOLD_RESULT, words, result))
-        self._buf_t, self._buf_f = [], []
+        if self._horizon >= t:  # a sample stamped at or after the end is in already
+            out += self._hold_result(job)
+        else:
+            self._pending.append(job)
         if not completed:
             return out
         self._rep += 1
@@ -734,6 +847,34 @@ class Engine:
         return out + self._enter(Phase.REST, t, p.rest_s, stage=Stage.HOLD,
                                  hand=self._hold_hands[self._rep],
                                  message="Rest. Let your hand relax.")
+
+    def _hold_result(self, job: PendingEffort) -> list[Event]:
+        """The metrics of an ended hold, from every sample stamped inside it."""
+        assert job.band is not None and job.mvc_n is not None
+        tt, ff = job.samples()
+        target, low, high, _, _ = job.band
+        # The gap threshold is the gap rule on the hold's own samples (the default),
+        # so the metrics can be recomputed from an export alone.
+        m = hold_metrics(tt, ff, target, low, high, ramp_s=self.protocol.ramp_s,
+                         mvc_n=job.mvc_n, start_s=job.t_start, end_s=job.t_end)
+        rep = job.number + 1
+        result: dict[str, Any] = {
+            "rep": rep,
+            "hand": job.hand.value,
+            "t_go_s": job.t_start,
+            "t_end_s": job.t_end,
+            "target_n": target,
+            "band_low_n": low,
+            "band_high_n": high,
+            "mvc_n": job.mvc_n,
+            "completed": job.completed,
+            "metrics": m.as_dict(),
+        }
+        self.hold_results.append(result)
+        tib = m.time_in_band_pct
+        words = f"Hold {rep}: {tib:.0f} % of the time in the green band." \
+            if job.completed and math.isfinite(tib) else f"Hold {rep} stopped early."
+        return [Event(job.t_end, EventKind.HOLD_RESULT, words, result)]
 
     # ------------------------------------------------------------------ commands
     def _pause(self, t: float) -> list[Event]:
@@ -780,14 +921,16 @@ class Engine:
     def stop(self, t: float, reason: str) -> list[Event]:
         """End the session at ``t`` for a reason other than the user's.
 
-        For example the disk is full. Does nothing once the session has ended.
+        For example the disk is full, or no data come. Results still waiting for late
+        samples are given at once. Does nothing else once the session has ended.
 
         Returns:
             The events it caused (the hold in progress is recorded as incomplete).
         """
-        if self.finished:
-            return []
-        return self._advance(t) + self._abort(t, reason)
+        out = self._advance(t) + self.settle()
+        if not self.finished:
+            out += self._abort(t, reason) + self.settle()
+        return out
 
     def _abort(self, t: float, reason: str) -> list[Event]:
         out: list[Event] = []

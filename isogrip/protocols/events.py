@@ -6,6 +6,7 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
+from isogrip.protocols.display import IDENTITY, DisplayMap
 from isogrip.types import Hand
 
 
@@ -87,6 +88,9 @@ class EventKind(enum.StrEnum):
     DEVICE_RECONNECTED = "device_reconnected"
     DEVICE_STATUS = "device_status"
     SESSION = "session"
+    #: The blood pressure entered before the session, the limits it was checked
+    #: against, and whether the person trained despite the advice not to.
+    BP_CHECK = "bp_check"
 
 
 class Command(enum.StrEnum):
@@ -121,8 +125,10 @@ class Event:
 class Snapshot:
     """The engine's state at a moment, for displays and the virtual participant.
 
-    Forces are true newtons; multiply by ``display_scale`` for what a participant in
-    a sham protocol is shown.
+    Forces are true newtons. What a participant is shown comes from ``display``
+    (identity except in the holds of a sham protocol) through the ``shown_*``
+    properties: every participant-facing view uses those, so the GUI, the terminal
+    view and the virtual participant all see the same thing.
 
     Attributes:
         t: Time of the snapshot, s.
@@ -151,6 +157,7 @@ class Snapshot:
         in_gap: No samples have arrived for longer than the gap threshold.
         display_scale: Sham display factor (1 for real protocols).
         hide_intensity: Whether the true % MVC must be hidden from the participant.
+        display: True force -> shown force for the current phase.
         cue: Short words for the participant ("Squeeze as hard as you can", "Good").
     """
 
@@ -180,4 +187,40 @@ class Snapshot:
     in_gap: bool = False
     display_scale: float = 1.0
     hide_intensity: bool = False
+    display: DisplayMap = IDENTITY
     cue: str = ""
+
+    def shown(self, force_n: float | None) -> float | None:
+        """A true force as the participant is shown it, N (``None`` stays ``None``)."""
+        return None if force_n is None else self.display.show_one(force_n)
+
+    @property
+    def shown_force_n(self) -> float | None:
+        """The current force as shown, N."""
+        return self.shown(self.force_n)
+
+    @property
+    def shown_target_n(self) -> float | None:
+        """The hold target as shown, N."""
+        return self.shown(self.target_n)
+
+    @property
+    def shown_band(self) -> tuple[float, float, float, float] | None:
+        """(green low, green high, amber low, amber high) as shown, N; ``None`` outside holds."""
+        edges = (self.band_low_n, self.band_high_n, self.near_low_n, self.near_high_n)
+        if any(e is None for e in edges):
+            return None
+        lo, hi, nlo, nhi = (self.display.show_one(e) for e in edges if e is not None)
+        return lo, hi, nlo, nhi
+
+    @property
+    def shown_pct_mvc(self) -> float | None:
+        """The shown force as % of the session MVC (about 30 in a sham's hold).
+
+        ``None`` when the protocol hides its intensity and shows the true force
+        (then this would be the true % MVC).
+        """
+        if self.hide_intensity and self.display.is_identity:
+            return None
+        f = self.shown_force_n
+        return 100 * f / self.mvc_n if (f is not None and self.mvc_n) else None

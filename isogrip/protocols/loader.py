@@ -116,11 +116,13 @@ _SCHEMA: Final[dict[str, dict[str, _Key]]] = {
         "rest_s": _Key("mvc.rest_s", "float"),
         "window_s": _Key("mvc.window_s", "float"),
         "disagreement_pct": _Key("mvc.disagreement_pct", "float"),
+        "improvement_pct": _Key("mvc.improvement_pct", "float"),
         "floor_kgf": _Key("mvc.floor_n", "float"),  # converted kgf -> N
         "extra_trials": _Key("mvc.extra_trials", "bool"),
     },
     "display": {
         "scale": _Key("display_scale", "float"),
+        "slope": _Key("display_slope", "float"),
         "hide_intensity": _Key("hide_intensity", "bool"),
     },
 }
@@ -156,6 +158,13 @@ _DICT_KINDS: Final[dict[str, _Kind]] = {
 }
 
 
+#: Built-in names that were renamed: the old name still loads the protocol (settings
+#: files and scripts keep working). The HoldAge adaptation alternates hands, so it is
+#: no longer called "bilateral".
+RENAMED_BUILTINS: Final[dict[str, str]] = {
+    "ihg-4x45-50-bilateral": "ihg-4x45-50-alternating",
+}
+
 # --------------------------------------------------------------------------- public API
 
 
@@ -179,7 +188,7 @@ def load_protocol(name_or_path: str | os.PathLike[str]) -> Protocol:
     """
     if isinstance(name_or_path, os.PathLike) or _looks_like_path(name_or_path):
         return _load_file(os.fspath(name_or_path))
-    name = name_or_path
+    name = RENAMED_BUILTINS.get(name_or_path, name_or_path)
     names = builtin_names()
     if name not in names:
         raise UnknownProtocolError(
@@ -667,6 +676,11 @@ def _validate(p: Protocol, ctx: _Ctx, *, given: set[str], floor_unit: str | None
             "mvc.disagreement_pct",
             f"must be above 0 and at most 100 %, got {_num(m.disagreement_pct)}",
         )
+    if not (math.isfinite(m.improvement_pct) and 0 <= m.improvement_pct <= 50):
+        ctx.fail(
+            "mvc.improvement_pct",
+            f"must be between 0 and 50 %, got {_num(m.improvement_pct)}",
+        )
     if floor_unit is not None:
         _check_floor(m.floor_n, ctx, "mvc.floor_n", unit=floor_unit)
 
@@ -676,6 +690,12 @@ def _validate(p: Protocol, ctx: _Ctx, *, given: set[str], floor_unit: str | None
             "display_scale",
             f"must be a factor above 0 and at most {_num(_MAX_SCALE)} (1 shows true "
             f"force), got {_num(p.display_scale)}",
+        )
+    if not (math.isfinite(p.display_slope) and 0 < p.display_slope <= _MAX_SCALE):
+        ctx.fail(
+            "display_slope",
+            f"must be above 0 and at most {_num(_MAX_SCALE)} (shown newtons per true "
+            f"newton around the target), got {_num(p.display_slope)}",
         )
 
 

@@ -36,6 +36,10 @@ class MvcSpec:
         window_s: Moving-average window used to score a trial, s.
         disagreement_pct: Top-two trials differing by more than this (% of the best)
             ask for another trial.
+        improvement_pct: A last trial that beat the best earlier one by more than
+            this (% of that earlier best) asks for another trial: strength may still
+            be rising. Default 5 %, about one standard error of measurement of grip
+            strength (docs/science.md).
         floor_n: An effort whose score is below this is not a maximal effort, N.
         extra_trials: Add a further trial automatically when a hand is flagged.
     """
@@ -48,6 +52,7 @@ class MvcSpec:
     disagreement_pct: float = 10.0
     floor_n: float = 2.0 * KGF_N
     extra_trials: bool = True
+    improvement_pct: float = 5.0
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,11 @@ class Protocol:
             (0 turns them off).
         display_scale: Factor applied to forces shown to the participant (1 = true;
             a sham protocol at 5 % MVC uses 6 so it looks like 30 %).
+        display_slope: Shown N per true N around the target of a protocol whose
+            display scale is not 1 (see :mod:`isogrip.protocols.display`): a slope
+            near 1 keeps tremor and noise on screen the size they are in the active
+            arm, where ``display_scale`` itself would magnify them. Raised when the
+            band would not leave room for a ramp; at most ``display_scale``.
         hide_intensity: Hide the true % MVC from the participant's view.
         mvc: MVC measurement settings.
         path: File the protocol was read from, or ``None`` for built-ins.
@@ -100,6 +110,7 @@ class Protocol:
     rest_after_mvc_s: float = 60.0
     breathing_reminder_s: float = 30.0
     display_scale: float = 1.0
+    display_slope: float = 1.0
     hide_intensity: bool = False
     mvc: MvcSpec = field(default_factory=MvcSpec)
     path: str | None = None

@@ -17,12 +17,24 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-__all__ = ["DEFAULT_RAMP_S", "MIN_GAP_THRESHOLD_S", "HoldMetrics", "hold_metrics"]
+__all__ = [
+    "DEFAULT_RAMP_S",
+    "GAP_NOTIFICATIONS",
+    "GAP_SAMPLE_INTERVALS",
+    "MIN_GAP_THRESHOLD_S",
+    "HoldMetrics",
+    "gap_threshold",
+    "hold_metrics",
+]
 
 #: Ramp excluded from the steady part (s): "excluding the first ~3 s" (SCIENCE.md).
 DEFAULT_RAMP_S = 3.0
-#: Smallest default gap threshold (s); the default is max(this, 5 x median interval).
+#: Smallest gap threshold (s), whatever the sample rate (see :func:`gap_threshold`).
 MIN_GAP_THRESHOLD_S = 0.25
+#: A stretch without samples longer than this many sample intervals is a gap.
+GAP_SAMPLE_INTERVALS = 5.0
+#: ... or, judged on arrival, longer than this many intervals between notifications.
+GAP_NOTIFICATIONS = 3.0
 
 _F64 = np.float64
 #: Slack (s) on the start of the steady part so float rounding of evenly spaced
@@ -42,7 +54,8 @@ class HoldMetrics:
         duration_s: Length of the hold, end minus start (s).
         n_samples: Valid samples within the hold (count).
         n_steady: Valid samples in the steady part (count).
-        steady_s: Length of the steady part, end minus (start + ramp) (s).
+        steady_s: Length of the steady part, end minus (start + ramp) (s); 0 for a
+            hold shorter than the ramp, which has no steady part.
         time_in_band_pct: Time in the band as a percentage of the steady time covered
             by data (%); gaps are excluded from both numerator and denominator.
         time_in_band_s: Steady time with force within [band low, band high] (s).
@@ -67,7 +80,8 @@ class HoldMetrics:
         impulse_ns: Trapezoidal force-time integral over the whole hold (N*s).
         peak_n: Highest force over the whole hold (N).
         longest_excursion_s: Longest continuous time out of the band in the steady
-            part (s); a gap ends an excursion.
+            part (s); a gap ends an excursion. NaN when no steady time is covered by
+            data (a hold shorter than the ramp, or a steady part that is all gap).
         gap_s: Hold time not covered by data (s): each stretch without samples
             (between samples, from the start to the first sample, from the last
             sample to the end) longer than the gap threshold adds its excess over the
@@ -109,6 +123,37 @@ class HoldMetrics:
     def as_dict(self) -> dict[str, float | int]:
         """All fields as a flat ``{name: value}`` dict (NaN stays NaN), for JSON."""
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+
+def gap_threshold(sample_interval_s: float, notification_interval_s: float = 0.0) -> float:
+    """The gap rule: the longest stretch without samples that still counts as data, s.
+
+    ``max(0.25 s, 5 x the median sample interval, 3 x the notification interval)``.
+    Hold metrics, the live "no data" alert of the protocol engine and the exports all
+    use it, so a dropout is a gap (or not) everywhere alike: 0.25 s up to 200 Hz, 5
+    intervals below that (0.5 s at 10 Hz). The notification term is only known where
+    samples are judged as they arrive (the engine): a device that sends many samples
+    per notification is silent between notifications as a matter of course.
+
+    Args:
+        sample_interval_s: Median interval between sample times, s (NaN or <= 0 when
+            unknown: only the other terms count).
+        notification_interval_s: Typical interval between notifications, s (0 when
+            not known).
+
+    Returns:
+        The threshold, s.
+
+    Example:
+        >>> gap_threshold(1 / 80), gap_threshold(1 / 1000), gap_threshold(0.1)
+        (0.25, 0.25, 0.5)
+    """
+    thr = MIN_GAP_THRESHOLD_S
+    if sample_interval_s > 0 and math.isfinite(sample_interval_s):
+        thr = max(thr, GAP_SAMPLE_INTERVALS * sample_interval_s)
+    if notification_interval_s > 0 and math.isfinite(notification_interval_s):
+        thr = max(thr, GAP_NOTIFICATIONS * notification_interval_s)
+    return thr
 
 
 def _pct(value: float, ref: float | None) -> float:
@@ -181,7 +226,7 @@ def hold_metrics(
         start_s: Start of the hold, the go cue (s); defaults to the first sample time.
         end_s: End of the hold (s); defaults to the last sample time.
         gap_threshold_s: Longest interval a sample may stand for (s); defaults to
-            ``max(0.25, 5 x median sample interval)``.
+            the gap rule, :func:`gap_threshold` of the median sample interval.
 
     Returns:
         The :class:`HoldMetrics`.
@@ -226,10 +271,8 @@ def hold_metrics(
     dt = np.diff(ta)
     if gap_threshold_s is not None:
         thr = float(gap_threshold_s)
-    elif n > 1:
-        thr = max(MIN_GAP_THRESHOLD_S, 5.0 * float(np.median(dt)))
     else:
-        thr = MIN_GAP_THRESHOLD_S
+        thr = gap_threshold(float(np.median(dt)) if n > 1 else math.nan)
     t_steady = start + ramp_s
 
     # --- time weights: each sample stands for the time until the next one (or the
@@ -250,9 +293,11 @@ def hold_metrics(
     tib_pct = tib / covered * 100.0 if covered > 0 else _NAN
 
     # --- longest excursion: runs of consecutive out-of-band samples, split at gaps.
+    # Without steady time covered by data (a hold shorter than the ramp, or a steady
+    # part that is all gap) there is nothing to judge: NaN, not a reassuring 0.
     out = ~inband
-    longest = 0.0
-    if out.any():
+    longest = 0.0 if covered > 0 else _NAN
+    if covered > 0 and out.any():
         brk = np.empty(n, dtype=bool)
         brk[0] = True
         brk[1:] = (out[1:] != out[:-1]) | (dt > thr)

@@ -232,7 +232,8 @@ class MvcFlag(enum.StrEnum):
 
     #: The best two plausible scores differ by more than the allowed percentage.
     DISAGREE = "disagree"
-    #: The most recent trial was the best, so strength may still be rising.
+    #: The most recent trial beat the best earlier one by more than the allowed
+    #: margin, so strength may still be rising.
     LAST_BEST = "last_best"
     #: No trial looked like a maximal effort.
     NONE_PLAUSIBLE = "none_plausible"
@@ -264,11 +265,15 @@ def assess_mvc(
     planned: int = 3,
     max_trials: int = 5,
     disagreement_pct: float = 10.0,
+    improvement_pct: float = 5.0,
 ) -> MvcAssessment:
     """Pick the MVC from a set of trials and decide whether to offer another.
 
     Only plausible trials count. Flags are raised only once at least ``planned``
-    trials were done; ``LAST_BEST`` needs at least two plausible trials.
+    trials were done; ``LAST_BEST`` needs at least two plausible trials and a last
+    trial that beat the best earlier one by more than ``improvement_pct``: a smaller
+    gain is within the trial-to-trial error of grip strength, and another maximal
+    effort would add fatigue and pressor exposure without a more reliable score.
 
     Args:
         trials: Trial scores in the order they were done.
@@ -276,6 +281,8 @@ def assess_mvc(
         max_trials: Most trials allowed per hand (extra ones included).
         disagreement_pct: Largest accepted gap between the best two scores, as a
             percentage of the best.
+        improvement_pct: Smallest gain of the last trial over the best earlier one,
+            as a percentage of that earlier best, that asks for another trial.
 
     Returns:
         The :class:`MvcAssessment`.
@@ -312,11 +319,13 @@ def assess_mvc(
                     f"differ by {shown} %, more than the {disagreement_pct:g} % "
                     "expected between maximal efforts."
                 )
-            if best_index == done - 1:
+            gain = _last_gain_pct(trials, plausible, best_index, done)
+            if gain is not None and gain > improvement_pct + 1e-9:
                 flags.append(MvcFlag.LAST_BEST)
                 sentences.append(
-                    "Your last squeeze was your strongest, so you may be able to "
-                    "squeeze harder still."
+                    f"Your last squeeze was your strongest, {gain:.0f} % more than your "
+                    f"best before it (more than the {improvement_pct:g} % that squeezes "
+                    "vary by), so you may be able to squeeze harder still."
                 )
     offer = bool(flags) and done < max_trials
     if flags:
@@ -325,3 +334,18 @@ def assess_mvc(
         elif best_n is not None:
             sentences.append(f"The best squeeze, {_kg(best_n)}, is used.")
     return MvcAssessment(best_n, best_index, tuple(flags), offer, " ".join(sentences))
+
+
+def _last_gain_pct(trials: Sequence[TrialScore], plausible: list[int],
+                   best_index: int | None, done: int) -> float | None:
+    """How much the last trial beat the best earlier plausible one, % of that best.
+
+    ``None`` when the last trial is not the best or no earlier plausible trial exists.
+    """
+    if best_index != done - 1:
+        return None
+    earlier = [trials[i].score_n for i in plausible if i < best_index]
+    if not earlier or max(earlier) <= 0:
+        return None
+    prev = max(earlier)
+    return (trials[best_index].score_n - prev) / prev * 100.0

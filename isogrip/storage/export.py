@@ -30,7 +30,7 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any, Final
 
@@ -110,18 +110,11 @@ def export_session(store: Store, session_id: int, out_dir: Path | str) -> list[P
         StorageError: The folder cannot be created or written.
     """
     info = store.get_session_info(session_id)
+    folder = output_folder(out_dir)  # before reading: a bad folder costs nothing
     t, t_dev, force = store.load_samples(info.id)
     phases = store.load_phases(info.id)
     events = store.load_events(info.id)
     summary = _summary(store, info, int(t.size))
-
-    folder = Path(out_dir).expanduser().absolute()
-    try:
-        make_private_dirs(folder)
-    except OSError as exc:
-        raise StorageError(
-            f"cannot create the export folder {folder}: {exc.strerror or exc}"
-        ) from exc
 
     def write_samples(fh: IO[bytes]) -> None:
         write_samples_csv(fh, t, t_dev, force, phases, t0_s=info.t0_s)
@@ -223,10 +216,21 @@ def _summary(store: Store, info: SessionInfo, n_samples: int) -> dict[str, Any]:
         "app_version": info.app_version,
         "mvc": mvc,
         "holds": holds,
+        "bp_check": _bp_check(store, info.id),
         "n_samples": n_samples,
     }
     result: dict[str, Any] = to_jsonable(summary)
     return result
+
+
+def _bp_check(store: Store, session_id: int) -> dict[str, Any] | None:
+    """The pre-session blood-pressure check (reading, limits, choice), if one was made."""
+    for ev in store.load_events(session_id):
+        if ev.kind == "bp_check":
+            keys = ("sbp", "dbp", "pulse", "sbp_limit", "dbp_limit", "too_high",
+                    "trained_anyway")
+            return {k: ev.detail.get(k) for k in keys}
+    return None
 
 
 _HOLD_BASE: Final = ("rep", "attempt", "hand", "t_go_s", "t_end_s", "target_n",
@@ -238,32 +242,100 @@ _HOLD_BASE: Final = ("rep", "attempt", "hand", "t_go_s", "t_end_s", "target_n",
 STALE_TEMP_S = 3600.0
 
 
-def write_atomic(path: Path, write: Callable[[IO[bytes]], None]) -> Path:
-    """Write a file through a temporary file in the same folder, then rename it.
+def _why(exc: OSError, path: Path | None = None) -> str:
+    """The reason of an OS error in words, without the file name repeated.
 
-    Neither a crash nor a power cut leaves a half-written file under ``path``: it holds
-    the earlier version or the whole new one (see :func:`durable_replace`). Temporary
-    files of ``path`` that a killed writer left behind (older than
-    :data:`STALE_TEMP_S`) are removed.
+    When ``path`` cannot be a folder because it or one of its parents is a file, the
+    reason names that file.
+    """
+    if path is not None and isinstance(exc, NotADirectoryError | FileExistsError):
+        for p in (path, *path.parents):
+            if p.exists() and not p.is_dir():
+                return f"{p} is a file, not a folder"
+    return (exc.strerror or str(exc) or type(exc).__name__).rstrip(".")
+
+
+def output_folder(folder: Path | str, what: str = "the export folder") -> Path:
+    """Create an output folder if needed and check that a file can be written in it.
+
+    Every command that writes files (exports, reports) calls this before any other
+    work, so an unusable destination costs one clear sentence and nothing else: no
+    half-made output, no rendering wasted. Writability is tested by creating and
+    deleting a temporary file, which also catches read-only mounts and pseudo file
+    systems where a permission check would pass (for instance when running as root).
+    New folders get mode ``0o700``; an existing folder keeps its mode.
+
+    Args:
+        folder: The folder (``~`` is expanded).
+        what: What the folder is, for the message.
+
+    Returns:
+        The folder as an absolute path.
+
+    Raises:
+        StorageError: The folder cannot be created or written to (the message names
+            it and says why).
+    """
+    path = Path(folder).expanduser().absolute()
+    try:
+        make_private_dirs(path)
+    except OSError as exc:
+        raise StorageError(f"cannot create {what} {path}: {_why(exc, path)}") from exc
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".isogrip-write-test-", dir=path)
+        os.close(fd)
+        os.unlink(tmp)
+    except OSError as exc:
+        raise StorageError(f"cannot write to {what} {path}: {_why(exc)}") from exc
+    return path
+
+
+@contextlib.contextmanager
+def atomic_output(path: Path) -> Iterator[Path]:
+    """A temporary file next to ``path`` that becomes ``path`` once the block succeeds.
+
+    The block writes the temporary file (by name, for writers that open files
+    themselves). On success it gets mode ``0o600`` and replaces ``path`` durably
+    (:func:`durable_replace`); on any failure it is deleted, so nothing half-written
+    is left behind. Temporary files of ``path`` that a killed writer left behind
+    (older than :data:`STALE_TEMP_S`) are removed first.
+
+    Raises:
+        StorageError: The file cannot be created, written or renamed (an ``OSError``
+            in the block included).
     """
     _remove_stale_temps(path)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
-        raise StorageError(f"cannot write to {path.parent}: {exc.strerror or exc}") from exc
+        raise StorageError(f"cannot write to {path.parent}: {_why(exc)}") from exc
+    os.close(fd)
+    tmp = Path(name)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
+        yield tmp
         os.chmod(tmp, 0o600)
         durable_replace(tmp, path)
     except OSError as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
-        raise StorageError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        raise StorageError(f"cannot write {path}: {_why(exc)}") from exc
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def write_atomic(path: Path, write: Callable[[IO[bytes]], None]) -> Path:
+    """Write a file through a temporary file in the same folder, then rename it.
+
+    Neither a crash nor a power cut leaves a half-written file under ``path``: it holds
+    the earlier version or the whole new one (see :func:`atomic_output`).
+
+    Raises:
+        StorageError: The file cannot be written (the message names it and says why).
+    """
+    with atomic_output(path) as tmp, tmp.open("wb") as fh:
+        write(fh)
     return path
 
 

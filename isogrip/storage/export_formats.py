@@ -4,10 +4,11 @@
   types (float64, dictionary-encoded text, nullable int16 and bool); the session
   summary and every event are in the file's key-value metadata (``isogrip.summary``,
   ``isogrip.events``, JSON), so one file carries the whole session.
-* **EDF+** (``session.edf``, pyedflib): one force channel in newtons, resampled onto
-  the device's nominal rate (EDF needs a fixed rate; the recorded times are not
-  perfectly regular), physical range from the data, and an annotation for every phase
-  change, cue and other event. Gaps in the signal are annotated as such.
+* **EDF+** (``session.edf``, :mod:`isogrip.storage.edf`): the force in newtons
+  resampled onto the device's nominal rate (EDF needs a fixed rate; the recorded times
+  are not perfectly regular), the hold's target and band edges as channels of their
+  own, and an annotation with the whole text of every phase change, cue and other
+  event. Gaps in the signal are annotated as such.
 * **JSON** (``session.json``): summary, events and samples in one document.
 * **Participant table** (``participant-<ID>.parquet``): one row per hold attempt across
   all of a participant's sessions, with every metric and the session's MVC per hand.
@@ -27,15 +28,17 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from isogrip.errors import IsogripError, StorageError
+from isogrip.errors import IsogripError
+from isogrip.signal.metrics import gap_threshold
 from isogrip.signal.units import KGF_N
+from isogrip.storage.edf import EdfAnnotation, EdfSignal, edf_number, write_edf_plus
 from isogrip.storage.export import (
     export_session,
+    output_folder,
     phase_index,
     session_summary,
     write_atomic,
 )
-from isogrip.storage.paths import durable_replace, make_private_dirs
 from isogrip.storage.store import Store, to_jsonable
 
 #: What ``isogrip export --format`` accepts.
@@ -51,16 +54,6 @@ F64 = NDArray[np.float64]
 
 class ExportFormatError(IsogripError, ValueError):
     """An unknown export format was asked for."""
-
-
-def _folder(out_dir: Path | str) -> Path:
-    folder = Path(out_dir).expanduser().absolute()
-    try:
-        make_private_dirs(folder)
-    except OSError as exc:
-        raise StorageError(f"cannot create the export folder {folder}: "
-                           f"{exc.strerror or exc}") from exc
-    return folder
 
 
 def sample_columns(store: Store, session_id: int) -> dict[str, Any]:
@@ -133,6 +126,7 @@ def write_parquet(store: Store, session_id: int, out_dir: Path | str) -> list[Pa
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    folder = output_folder(out_dir)  # first: a bad folder costs nothing
     cols = sample_columns(store, session_id)
     rep = cols["rep"]
     in_band = cols["in_band"]
@@ -153,7 +147,6 @@ def write_parquet(store: Store, session_id: int, out_dir: Path | str) -> list[Pa
         b"isogrip.events": _dumps(_events(store, session_id)).encode(),
     }
     table = table.replace_schema_metadata({**(table.schema.metadata or {}), **meta})
-    folder = _folder(out_dir)
 
     def write(fh: IO[bytes]) -> None:
         # Dictionary pages only for the text columns: trying them on millions of
@@ -164,21 +157,39 @@ def write_parquet(store: Store, session_id: int, out_dir: Path | str) -> list[Pa
 
 
 # ---------------------------------------------------------------------------- EDF+
-def _edf_number(x: float, up: bool) -> float:
-    """A physical limit that fits EDF's 8-character field, rounded outwards."""
-    for decimals in (3, 2, 1, 0):
-        scale = 10.0**decimals
-        v = (math.ceil(x * scale) if up else math.floor(x * scale)) / scale
-        if len(f"{v:.{decimals}f}") <= 8:
-            return v
-    raise StorageError(f"the force range reaches {x:g} N, too large for an EDF file")
+#: EDF channels besides the force: label -> phase-row attribute (N, held during holds).
+EDF_TARGET_CHANNELS: Final = (("Target", "target_n"), ("Band low", "band_low_n"),
+                              ("Band high", "band_high_n"))
+
+
+def edf_event_text(kind: str, detail: dict[str, Any]) -> str:
+    """The annotation text of one event: its kind, then its phase or message."""
+    extra = detail.get("phase") or detail.get("message")
+    return f"{kind}: {extra}" if extra else kind
+
+
+def _hold_levels(store: Store, session_id: int, t0: float,
+                 grid: F64) -> list[F64]:
+    """Target and band edges (N) at each grid time: the hold's values, 0 elsewhere."""
+    phases = store.load_phases(session_id)
+    idx = phase_index(phases, grid + t0)
+    out = []
+    for _, attr in EDF_TARGET_CHANNELS:
+        per_row = np.array([float(getattr(p, attr)) if p.phase == "hold"
+                            and getattr(p, attr) is not None else 0.0 for p in phases]
+                           + [0.0])
+        out.append(per_row[np.where(idx < 0, len(phases), idx)])
+    return out
 
 
 def write_edf(store: Store, session_id: int, out_dir: Path | str) -> list[Path]:
-    """Write ``session.edf`` (EDF+: force in N at the nominal rate, every event annotated)."""
-    import pyedflib
+    """Write ``session.edf``: force, target and band edges (N) and whole annotations.
 
+    The signals are resampled onto the device's nominal rate; see
+    ``docs/data-formats.md`` for the channels and annotations.
+    """
     info = store.get_session_info(session_id)
+    folder = output_folder(out_dir)
     t, _, force = store.load_samples(session_id)
     ok = np.isfinite(t) & np.isfinite(force)
     t, force = t[ok] - info.t0_s, force[ok]
@@ -190,53 +201,38 @@ def write_edf(store: Store, session_id: int, out_dir: Path | str) -> list[Path]:
     n = max(1, math.ceil(covered / fs)) * fs  # whole 1-s data records
     grid = t_start + np.arange(n) / fs
     signal = np.interp(grid, t, force) if len(t) else np.zeros(n)
-    lo = float(signal.min()) if n else 0.0
-    hi = float(signal.max()) if n else 1.0
-    pmin, pmax = _edf_number(min(lo, 0.0) - 1.0, up=False), _edf_number(hi + 1.0, up=True)
-    folder = _folder(out_dir)
+    levels = _hold_levels(store, session_id, info.t0_s, grid)
+    # One physical range for every channel: a viewer draws force and target to scale.
+    lo = min(float(signal.min()), 0.0)
+    hi = max(float(signal.max()), *(float(v.max()) for v in levels))
+    pmin, pmax = edf_number(lo - 1.0, up=False), edf_number(hi + 1.0, up=True)
+    signals = [EdfSignal("Force", "N", signal, pmin, pmax, info.device[:80], "none")]
+    signals += [EdfSignal(label, "N", v, pmin, pmax, "isogrip protocol",
+                          "0 outside holds") for (label, _), v in zip(EDF_TARGET_CHANNELS,
+                                                                      levels, strict=True)]
+    notes = [EdfAnnotation(max(0.0, float(ev["t_s"]) - t_start), None,
+                           edf_event_text(ev["kind"], ev["detail"]))
+             for ev in _events(store, session_id) if ev["t_s"] is not None]
+    if len(t) > 1:
+        dt = np.diff(t)
+        gap_s = gap_threshold(float(np.median(dt)))  # the rule the hold metrics use
+        notes += [EdfAnnotation(float(t[i] - t_start), float(dt[i]),
+                                "signal gap (interpolated)")
+                  for i in np.flatnonzero(dt > gap_s)]
+    start = _dt.datetime.fromisoformat(info.started_at).astimezone()
+    start = start.replace(tzinfo=None) + _dt.timedelta(seconds=t_start)
     path = folder / SESSION_EDF
-    tmp = folder / f".{SESSION_EDF}.tmp"
-    try:
-        w = pyedflib.EdfWriter(str(tmp), 1, file_type=pyedflib.FILETYPE_EDFPLUS)
-        try:
-            w.setSignalHeaders([{
-                "label": "Force", "dimension": "N", "sample_frequency": fs,
-                "physical_min": pmin, "physical_max": pmax,
-                "digital_min": -32768, "digital_max": 32767,
-                "transducer": f"{info.device[:60]}", "prefilter": "none",
-            }])
-            w.setPatientCode((info.participant or "X")[:80])
-            w.setEquipment("isogrip")
-            start = _dt.datetime.fromisoformat(info.started_at).astimezone()
-            w.setStartdatetime(start.replace(tzinfo=None) + _dt.timedelta(seconds=t_start))
-            w.writeSamples([signal])
-            for ev in _events(store, session_id):
-                if ev["t_s"] is None:
-                    continue
-                onset = max(0.0, float(ev["t_s"]) - t_start)
-                text = ev["kind"]
-                extra = ev["detail"].get("phase") or ev["detail"].get("message")
-                if extra:
-                    text = f"{text}: {extra}"
-                w.writeAnnotation(onset, -1, text[:80])
-            if len(t) > 1:
-                dt = np.diff(t)
-                for i in np.flatnonzero(dt > 3.0 / fs):
-                    w.writeAnnotation(float(t[i] - t_start), float(dt[i]),
-                                      "signal gap (interpolated)")
-        finally:
-            w.close()
-        tmp.chmod(0o600)
-        durable_replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise StorageError(f"cannot write {path}: {exc.strerror or exc}") from exc
-    return [path]
+
+    def write(fh: IO[bytes]) -> None:
+        write_edf_plus(fh, signals, fs, start, notes, patient_code=info.participant or "X")
+
+    return [write_atomic(path, write)]
 
 
 # ---------------------------------------------------------------------------- JSON
 def write_json(store: Store, session_id: int, out_dir: Path | str) -> list[Path]:
     """Write ``session.json``: summary, events and sample columns in one document."""
+    folder = output_folder(out_dir)
     cols = sample_columns(store, session_id)
     doc = {
         "summary": session_summary(store, session_id),
@@ -245,7 +241,6 @@ def write_json(store: Store, session_id: int, out_dir: Path | str) -> list[Path]
                     [None if not math.isfinite(v) else v for v in np.asarray(a).tolist()]
                     for k, a in cols.items()},
     }
-    folder = _folder(out_dir)
 
     def write(fh: IO[bytes]) -> None:
         fh.write(_dumps(doc).encode("utf-8"))
@@ -334,7 +329,7 @@ def export_participant(store: Store, participant: str, out_dir: Path | str,
         raise ExportFormatError("a participant table is written as parquet or csv, "
                                 f"not {fmt!r}")
     df = participant_table(store, participant)
-    folder = _folder(out_dir)
+    folder = output_folder(out_dir)
     path = folder / f"participant-{participant}.{fmt}"
 
     def write(fh: IO[bytes]) -> None:

@@ -7,12 +7,14 @@ Pure functions over the store's rows. Dates are those of the user's local calend
 from __future__ import annotations
 
 import datetime as _dt
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from isogrip.errors import BpValueError
-from isogrip.storage.store import SessionRow, Store
+from isogrip.protocols.starter import HoldOutcome, starter_advice
+from isogrip.storage.store import HoldRow, SessionRow, Store
 from isogrip.types import Hand
 
 _BP_RE = re.compile(r"^\s*(\d{2,3})\s*/\s*(\d{2,3})\s*$")
@@ -143,3 +145,28 @@ def parse_bp(text: str) -> tuple[int, int]:
     if m is None:
         raise BpValueError(f"write the reading as upper/lower, e.g. 128/82; got {text!r}")
     return int(m.group(1)), int(m.group(2))
+
+
+def _pct(part: float | None, whole: float | None) -> float:
+    if part is None or whole is None or not whole > 0:
+        return math.nan
+    return part / whole * 100.0
+
+
+def _num(x: float | None) -> float:
+    return math.nan if x is None else float(x)
+
+
+def hold_outcomes(holds: Sequence[HoldRow]) -> list[HoldOutcome]:
+    """The stored hold attempts as the starter rule reads them (true % MVC)."""
+    return [HoldOutcome(rep=h.rep, target_pct=_pct(h.target_n, h.mvc_n),
+                        band_low_pct=_pct(h.band_low_n, h.mvc_n),
+                        time_in_band_pct=_num(h.time_in_band_pct),
+                        mean_pct_mvc=_num(h.mean_pct_mvc),
+                        drift_pct_mvc_per_min=_num(h.drift_pct_mvc_per_min))
+            for h in holds]
+
+
+def session_starter_advice(store: Store, session_id: int) -> str:
+    """The starter-protocol suggestion for a stored session, or ``""``."""
+    return starter_advice(hold_outcomes(store.load_holds(session_id)))

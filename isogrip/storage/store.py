@@ -39,6 +39,7 @@ from typing import Any, Final
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from isogrip.bp_check import BpEntry
 from isogrip.errors import (
     BpValueError,
     DatabaseDamagedError,
@@ -200,8 +201,6 @@ _MIGRATIONS: Final[dict[int, tuple[str, ...]]] = {
     ),
 }
 
-#: Plausible blood-pressure readings (mmHg, beats/min); anything else is a typing error.
-BP_LIMITS: Final = {"sbp": (60, 300), "dbp": (30, 200), "pulse": (25, 250)}
 BP_CONTEXTS: Final = ("pre", "post", "rest")
 
 #: Hold metrics that also get their own column in ``holds`` (all are in metrics_json).
@@ -1465,27 +1464,7 @@ class Store:
             BpValueError: A value is not plausible (the message says which and why).
             StorageError: The database could not be written.
         """
-        values = {"sbp": sbp, "dbp": dbp, "pulse": pulse}
-        checked: dict[str, int | None] = {}
-        names = {"sbp": "systolic pressure", "dbp": "diastolic pressure", "pulse": "pulse"}
-        for key, value in values.items():
-            if value is None and key == "pulse":
-                checked[key] = None
-                continue
-            low, high = BP_LIMITS[key]
-            unit = "beats per minute" if key == "pulse" else "mmHg"
-            if isinstance(value, bool) or not isinstance(value, int | float) or \
-                    not math.isfinite(value) or value != int(value):
-                raise BpValueError(f"The {names[key]} must be a whole number of {unit}, "
-                                   f"got {value!r}.")
-            if not low <= value <= high:
-                raise BpValueError(f"The {names[key]} must be between {low} and {high} "
-                                   f"{unit}; {int(value)} looks like a typing error.")
-            checked[key] = int(value)
-        assert checked["sbp"] is not None and checked["dbp"] is not None
-        if checked["sbp"] <= checked["dbp"]:
-            raise BpValueError("The systolic (upper) pressure must be higher than the "
-                               "diastolic (lower) one; check the order of the numbers.")
+        reading = BpEntry.checked(sbp, dbp, pulse)
         if context is not None and context not in BP_CONTEXTS:
             raise BpValueError(f"context must be one of {', '.join(BP_CONTEXTS)}, "
                                f"got {context!r}")
@@ -1496,8 +1475,8 @@ class Store:
                 "INSERT INTO bp_readings (participant, taken_at, sbp, dbp, pulse, context,"
                 " session_id, source, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 # UTC text sorts in time order, so ORDER BY taken_at is chronological.
-                (participant, iso_time(when.astimezone(_dt.UTC)), checked["sbp"], checked["dbp"],
-                 checked["pulse"], context, session_id, source, note),
+                (participant, iso_time(when.astimezone(_dt.UTC)), reading.sbp, reading.dbp,
+                 reading.pulse, context, session_id, source, note),
             )
         return int(cur.lastrowid or 0)
 

@@ -1,9 +1,11 @@
 """The page shown just before a session: an optional blood-pressure check and the MVC.
 
-A resting blood pressure of 180/110 mmHg or more (thresholds in Settings) is a reason
-not to train today; the page says so plainly and the session cannot start without a
-deliberate second choice. The page also offers to reuse a maximum (MVC) measured in
-the last few days, so a participant need not squeeze flat out every session.
+A reading that cannot be real (300/20) is refused as a typing error first. A resting
+blood pressure of 180/110 mmHg or more (thresholds in Settings) is a reason not to
+train today; the page says so plainly and the session cannot start without a
+deliberate second choice, which holds for that reading only: any edit of the fields
+checks again. The MVC is measured every session (SCIENCE.md); reusing one measured in
+the last few days is an explicit, unticked choice that says what it costs.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from isogrip.bp_check import BpCheck, BpEntry, BpLimits, high_bp_advice
 from isogrip.errors import IsogripError
 from isogrip.signal.units import Unit
 from isogrip.types import Hand
@@ -50,8 +53,9 @@ class BeforeScreen(QWidget):
     """Blood pressure (optional) and MVC choice, then "Begin".
 
     Signals:
-        begin(object, object): ``(bp, reuse)``: the reading as ``(sbp, dbp, pulse)``
-            or ``None``, and the MVCs to reuse per hand (N) or ``None`` to measure.
+        begin(object, object): ``(bp, reuse)``: the :class:`~isogrip.bp_check.BpCheck`
+            of the reading entered (``None`` when none was), and the MVCs to reuse per
+            hand (N) or ``None`` to measure.
     """
 
     begin = pyqtSignal(object, object)
@@ -62,7 +66,8 @@ class BeforeScreen(QWidget):
         self.unit = Unit.KGF
         self.sbp_limit, self.dbp_limit = 180, 110
         self._reusable: dict[Hand, tuple[float, _dt.datetime]] = {}
-        self._override = False
+        # The reading the person chose to train anyway with; any edit clears it.
+        self._override_for: BpEntry | None = None
 
         self.sbp = QLineEdit()
         self.dbp = QLineEdit()
@@ -70,6 +75,7 @@ class BeforeScreen(QWidget):
         for w, hint in ((self.sbp, "e.g. 132"), (self.dbp, "e.g. 84"), (self.pulse, "optional")):
             w.setPlaceholderText(hint)
             w.setMaximumWidth(160)
+            w.textChanged.connect(self._reading_changed)
         form = QFormLayout()
         form.addRow("Systolic (upper number), mmHg", self.sbp)
         form.addRow("Diastolic (lower number), mmHg", self.dbp)
@@ -81,13 +87,16 @@ class BeforeScreen(QWidget):
         box.setLayout(form)
         self.bp_panel = panel(label("Blood pressure (optional)", "heading"), bp_intro, box)
 
-        self.measure = QRadioButton("Measure my maximum now (about 3 minutes)")
+        self.measure = QRadioButton("Measure my maximum now (about 3 minutes, recommended)")
         self.reuse = QRadioButton("")
         self.mvc_group = QButtonGroup(self)
         self.mvc_group.addButton(self.measure)
         self.mvc_group.addButton(self.reuse)
         self.measure.setChecked(True)
-        self.mvc_panel = panel(label("Your maximum squeeze", "heading"), self.measure, self.reuse)
+        # What reusing costs, in a wrapping label (a radio button's text does not wrap).
+        self.reuse_cost = label("", "muted", wrap=True)
+        self.mvc_panel = panel(label("Your maximum squeeze", "heading"), self.measure, self.reuse,
+                               self.reuse_cost)
 
         self.message = label("", "error", wrap=True)
         self.message.hide()
@@ -122,11 +131,9 @@ class BeforeScreen(QWidget):
             now: Current time (tests).
         """
         self.unit, self.sbp_limit, self.dbp_limit = unit, sbp_limit, dbp_limit
-        self._override = False
         for w in (self.sbp, self.dbp, self.pulse):
             w.clear()
-        self.message.hide()
-        set_text(self.begin_btn, "Begin  (Space)")
+        self._reading_changed()
         usable = {h: v for h, v in reusable.items() if h in hands}
         self._reusable = usable if hands and set(usable) == hands else {}
         if self._reusable:
@@ -136,18 +143,26 @@ class BeforeScreen(QWidget):
             ago = "today" if days == 0 else "yesterday" if days == 1 else f"{days} days ago"
             parts = ", ".join(f"{h.label} {fmt_force(v, unit)}"
                               for h, (v, _) in sorted(self._reusable.items()))
-            self.reuse.setText(f"Use my maximum from {ago} ({parts})")
+            self.reuse.setText(f"Use my maximum from {ago} instead ({parts})")
+            set_text(self.reuse_cost, (
+                "If you choose this, your target will be based on a squeeze from "
+                f"{ago}, not on how strong you are today.") if days else (
+                "If you choose this, your target will be based on the squeeze you "
+                "measured earlier today."))
             self.reuse.show()
-            self.reuse.setChecked(True)
+            self.reuse_cost.show()
         else:
             self.reuse.hide()
-            self.measure.setChecked(True)
+            self.reuse_cost.hide()
+        # Measuring is the default every time: strength changes from day to day.
+        self.measure.setChecked(True)
 
-    def reading(self) -> tuple[int, int, int | None] | None:
+    def reading(self) -> BpEntry | None:
         """The blood pressure typed in, or ``None`` when the fields are empty.
 
         Raises:
-            ValueError: A field is not a whole number, or only one pressure was typed.
+            ValueError: A field is not a whole number, only one pressure was typed,
+                or the reading cannot be real (a typing error).
         """
         sbp = parse_optional_int(self.sbp.text(), "Systolic pressure")
         dbp = parse_optional_int(self.dbp.text(), "Diastolic pressure")
@@ -161,7 +176,7 @@ class BeforeScreen(QWidget):
         if sbp <= dbp:
             raise ValueError("The upper (systolic) number must be larger than the lower "
                              "(diastolic) one. Please check the order.")
-        return sbp, dbp, pulse
+        return BpEntry.checked(sbp, dbp, pulse)
 
     def try_begin(self) -> None:
         """Check the entries and emit :attr:`begin`, or explain what is wrong."""
@@ -170,21 +185,25 @@ class BeforeScreen(QWidget):
         except (ValueError, IsogripError) as exc:
             self._error(str(exc))
             return
-        if bp is not None and not self._override and (
-            bp[0] >= self.sbp_limit or bp[1] >= self.dbp_limit
-        ):
-            self._override = True
-            self._error(
-                f"Your blood pressure is high today ({bp[0]}/{bp[1]} mmHg). Please do not "
-                "train now: rest, measure again later, and talk to your doctor if it stays "
-                f"at {self.sbp_limit}/{self.dbp_limit} or above. Press \u201cBegin\u201d "
-                "again only if your doctor has told you this is safe."
-            )
-            set_text(self.begin_btn, "Train anyway (my doctor agrees)")
-            return
+        check = None
+        if bp is not None:
+            limits = BpLimits(self.sbp_limit, self.dbp_limit)
+            check = BpCheck(bp, limits, trained_anyway=limits.too_high(bp))
+            if check.trained_anyway and self._override_for != bp:
+                self._override_for = bp
+                self._error(high_bp_advice(bp, limits) + " Press \u201cTrain anyway\u201d "
+                            "only if your doctor has told you this is safe.")
+                set_text(self.begin_btn, "Train anyway (my doctor agrees)")
+                return
         reuse = {h: v for h, (v, _) in self._reusable.items()} \
             if self._reusable and self.reuse.isChecked() else None
-        self.begin.emit(bp, reuse)
+        self.begin.emit(check, reuse)
+
+    def _reading_changed(self) -> None:
+        """A field changed: the advice and any "train anyway" were for another reading."""
+        self._override_for = None
+        self.message.hide()
+        set_text(self.begin_btn, "Begin  (Space)")
 
     def _error(self, text: str) -> None:
         set_text(self.message, text)

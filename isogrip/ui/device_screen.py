@@ -1,8 +1,11 @@
 """The Device screen: find a dynamometer, connect, zero it and see the force live.
 
 The simulated device is always offered first, so isogrip can be tried (and a session
-demonstrated) without hardware. Scans and connections run off the GUI thread; every
-failure ends in one plain sentence that says what to do.
+demonstrated) without hardware; its virtual participant can be chosen (steady, unsteady,
+tiring, weak), so a clinician can show what out-of-band feedback looks like. A device
+given on the command line (``isogrip gui --device ...``) is selected and connected at
+start. Scans and connections run off the GUI thread; every failure ends in one plain
+sentence that says what to do.
 """
 
 from __future__ import annotations
@@ -10,10 +13,12 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from PyQt6.QtCore import Qt, QTimer, pyqtSignal
-from PyQt6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QHeaderView, QVBoxLayout, QWidget
 
+from isogrip.ble_device.registry import DeviceSpec
 from isogrip.ble_device.scanner import FoundDevice, scan
 from isogrip.errors import IsogripError
 from isogrip.preview import DevicePreview
@@ -34,6 +39,40 @@ from isogrip.ui.common import (
 #: The simulated device offered in every list.
 SIM = FoundDevice("Simulated device", "sim", "simulated (no hardware)", "sim", 0)
 SCAN_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class SimParticipant:
+    """A virtual participant the simulated device can play, in words.
+
+    Attributes:
+        preset: The participant preset (``sim:<preset>``).
+        title: Its name in the list.
+        words: What a session with it looks like.
+    """
+
+    preset: str
+    title: str
+    words: str
+
+
+#: The simulated participants offered on the Device screen, in the order shown (the
+#: presets of :data:`isogrip.ble_device.participant.PRESETS`).
+SIM_PARTICIPANTS = (
+    SimParticipant("good", "Steady",
+                   "Follows the target closely and stays in the green band: what a "
+                   "practised user looks like."),
+    SimParticipant("sloppy", "Unsteady",
+                   "Reacts late, aims badly and wanders out of the band, so the amber and "
+                   "orange zones and the \u201charder\u201d and \u201cease off\u201d "
+                   "cues can be seen."),
+    SimParticipant("fatigue", "Tiring",
+                   "Starts well, then loses strength during each hold and drifts below "
+                   "the band unless it squeezes harder."),
+    SimParticipant("weak", "Weak grip",
+                   "A maximum of only 12-14 kg, like a frail or older person: small "
+                   "targets and forces on every screen."),
+)
 
 
 def signal_words(rssi: int) -> str:
@@ -75,6 +114,12 @@ class DeviceScreen(QWidget):
         self.preview: DevicePreview | None = None
         self._connecting: concurrent.futures.Future[None] | None = None
         self.connected_spec: str | None = None
+        #: A device given on the command line that no list entry stands for: its
+        #: entry and its exact spec.
+        self._given: tuple[FoundDevice, str] | None = None
+        #: Options of a simulated device given on the command line (``?seed=3``),
+        #: kept whichever participant is chosen.
+        self.sim_options = ""
 
         self.title = label("Your device", "title")
         intro = label("Switch your handgrip device on and press \u201cFind devices\u201d. "
@@ -82,7 +127,24 @@ class DeviceScreen(QWidget):
                       wrap=True)
         self.table = table(["Name", "Kind", "Signal", "Battery"], selectable=True)
         self.table.itemSelectionChanged.connect(self._selection_changed)
+        # Whole words on small windows and large text: cells wrap onto a second line
+        # instead of being cut to "Simulated ...", and the name column fits its names.
+        self.table.setWordWrap(True)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideNone)
+        header, rows = self.table.horizontalHeader(), self.table.verticalHeader()
+        assert header is not None and rows is not None
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.message = label("", wrap=True)
+        self.participant = QComboBox()
+        for choice in SIM_PARTICIPANTS:
+            self.participant.addItem(choice.title, choice.preset)
+        self.participant.currentIndexChanged.connect(self._participant_changed)
+        self.participant_words = label("", "muted", wrap=True)
+        sim_row = QHBoxLayout()
+        sim_row.addWidget(label("Simulated participant:"))
+        sim_row.addWidget(self.participant)
+        sim_row.addStretch(1)
         self.scan_btn = button("Find devices", slot=self.start_scan)
         self.connect_btn = button("Connect", "primary", slot=self.connect_selected)
         self.disconnect_btn = button("Disconnect", slot=self.disconnect)
@@ -104,6 +166,8 @@ class DeviceScreen(QWidget):
 
         left = QVBoxLayout()
         left.addWidget(self.table, 1)
+        left.addLayout(sim_row)
+        left.addWidget(self.participant_words)
         left.addLayout(actions)
         left.addWidget(self.message)
         right = QVBoxLayout()
@@ -123,6 +187,7 @@ class DeviceScreen(QWidget):
         self._timer.timeout.connect(self._refresh)
         self._fill_table()
         self.table.selectRow(0)
+        self._participant_changed()
         self._update_buttons()
 
     # ------------------------------------------------------------------ list
@@ -135,14 +200,18 @@ class DeviceScreen(QWidget):
                 battery = f"{b:.0f} %" if b is not None else "not reported"
             elif d.kind != "sim":
                 battery = "shown when connected"
+            unseen = d.kind == "sim" or (self._given is not None and d is self._given[0])
             rows.append((d.name or "(no name)", d.kind_label,
-                         "\u2014" if d.kind == "sim" else signal_words(d.rssi), battery))
+                         "\u2014" if unseen else signal_words(d.rssi), battery))
         fill_table(self.table, rows)
 
-    @staticmethod
-    def spec_of(d: FoundDevice) -> str:
-        """Device spec string for a list entry."""
-        return "sim" if d.kind == "sim" else d.spec
+    def spec_of(self, d: FoundDevice) -> str:
+        """Device spec string for a list entry (the simulated one: its participant)."""
+        if self._given is not None and d is self._given[0]:
+            return self._given[1]
+        if d.kind == "sim":
+            return f"sim:{self.participant.currentData()}{self.sim_options}"
+        return d.spec
 
     def selected(self) -> FoundDevice | None:
         """The highlighted list entry."""
@@ -150,13 +219,48 @@ class DeviceScreen(QWidget):
         return self.found[row] if row is not None else None
 
     def select_spec(self, spec: str) -> None:
-        """Highlight the entry with this spec, if listed."""
+        """Highlight the entry for this spec, adding one if no entry stands for it.
+
+        A simulated device with a known participant selects the simulated device and
+        that participant (its options, e.g. ``?seed=3``, are kept); any other spec
+        not in the list gets an entry of its own, so the session uses exactly it.
+        """
+        try:
+            parsed = DeviceSpec.parse(spec)
+        except IsogripError as exc:
+            set_text(self.message, friendly_error(exc))
+            return
+        presets = [c.preset for c in SIM_PARTICIPANTS]
+        if parsed.driver == "sim" and (parsed.argument or "good").lower() in presets:
+            self.sim_options = spec[len(spec.partition("?")[0]):]
+            self.participant.setCurrentIndex(presets.index((parsed.argument or
+                                                            "good").lower()))
+            self.table.selectRow(0)
+            return
         for i, d in enumerate(self.found):
             if self.spec_of(d) == spec:
                 self.table.selectRow(i)
+                return
+        entry = FoundDevice(spec, parsed.driver, "given at start (--device)", spec, 0)
+        self._given = (entry, spec)
+        self.found.insert(1, entry)
+        self._fill_table()
+        self.table.selectRow(1)
 
     def _selection_changed(self) -> None:
+        d = self.selected()
+        self.participant.setEnabled(d is not None and d.kind == "sim"
+                                    and (self._given is None or d is not self._given[0]))
         self._update_buttons()
+
+    def _participant_changed(self) -> None:
+        """Show what the chosen participant does; a live preview follows the choice."""
+        choice = SIM_PARTICIPANTS[max(0, self.participant.currentIndex())]
+        set_text(self.participant_words, choice.words)
+        if self.connected_spec is not None and self.connected_spec.startswith("sim"):
+            d = self.selected()
+            if d is not None and d.kind == "sim":
+                self.connect_selected()  # the readout now comes from the new participant
 
     def start_scan(self) -> None:
         """Look for devices for a few seconds (in the background)."""
@@ -166,16 +270,17 @@ class DeviceScreen(QWidget):
 
     def _scan_done(self, found: list[FoundDevice]) -> None:
         self.scan_btn.setEnabled(True)
-        self.found = [SIM, *found]
+        given = [self._given[0]] if self._given is not None else []
+        self.found = [SIM, *given, *found]
         self._fill_table()
         if found:
-            self.table.selectRow(1)
+            self.table.selectRow(1 + len(given))
             weak = " A weak signal means the device is far away: move it closer." \
                 if any(d.rssi < -75 for d in found) else ""
             set_text(self.message, f"Found {len(found)} device(s). Choose one and press "
                      "\u201cConnect\u201d." + weak)
         else:
-            self.table.selectRow(0)
+            self.table.selectRow(1 if given else 0)
             set_text(self.message, "No handgrip devices found. Check that yours is switched "
                      "on, close to the computer and not connected to a phone, then try again. "
                      "You can train with the simulated device meanwhile.")

@@ -28,6 +28,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from isogrip.bp_check import BpCheck
 from isogrip.errors import DatabaseDamagedError, IsogripError
 from isogrip.protocols.events import Command, Event, EventKind, Phase, Snapshot
 from isogrip.protocols.loader import load_protocol
@@ -171,8 +172,10 @@ class MainWindow(QMainWindow):
         self._apply_look()
         self.settings_page.show_settings(self.settings)
         set_text(self.settings_page.audio_state, f"Sound output: {self.audio.description}.")
-        if device:
+        if device:  # given on the command line: honour it exactly, connected
             self.device.select_spec(device)
+            if self.device.selected() is not None:
+                self.device.connect_selected()
         self.show_page("device" if self.settings.first_run_done else "welcome")
         notes = []
         if problems:
@@ -218,6 +221,7 @@ class MainWindow(QMainWindow):
             screen.set_palette(pal)
         self.device.unit = s.unit
         self.before.unit = s.unit
+        self.summary.suggest_starter = not s.protocol_locked
         for screen in (self.calibrate, self.train, self.summary, self.history):
             screen.set_unit(s.unit)
         set_text(self.status_text, f"participant {s.participant}" if s.participant else "")
@@ -297,16 +301,15 @@ class MainWindow(QMainWindow):
                             self.settings.dbp_limit)
         self.show_page("before")
 
-    def begin_session(self, bp: tuple[int, int, int | None] | None,
-                      reuse: dict[Hand, float] | None) -> None:
+    def begin_session(self, bp: BpCheck | None, reuse: dict[Hand, float] | None) -> None:
         """Record the blood pressure, release the preview and start the session."""
         s = self.settings
         self.pre_bp_id = None
         if bp is not None:
             try:
                 self.pre_bp_id = self.store.add_bp_reading(
-                    sbp=bp[0], dbp=bp[1], pulse=bp[2], participant=s.participant or None,
-                    context="pre")
+                    sbp=bp.reading.sbp, dbp=bp.reading.dbp, pulse=bp.reading.pulse,
+                    participant=s.participant or None, context="pre")
             except IsogripError as exc:
                 self.before._error(str(exc))
                 return
@@ -320,6 +323,7 @@ class MainWindow(QMainWindow):
             dominant=s.dominant,
             known_mvc=reuse,
             lsl=s.lsl,
+            bp_check=bp,
         )
         self.measuring_mvc = reuse is None
         self.holds_started = False

@@ -12,14 +12,17 @@ import datetime as _dt
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
 from isogrip.errors import IsogripError
 from isogrip.signal.units import KGF_N
-from isogrip.storage.paths import durable_replace
+from isogrip.storage.export import output_folder, write_atomic
 from isogrip.storage.store import Store
+
+if TYPE_CHECKING:
+    from isogrip.ui.summary_screen import SessionData
 
 #: A4 at 96 px per inch: the layout size of a page, px.
 PAGE_W, PAGE_H = 794, 1123
@@ -43,25 +46,62 @@ def _app() -> Any:
     global _APP
     app = QApplication.instance()
     if app is None:
+        if os.environ.get("QT_QPA_PLATFORM") == "offscreen":
+            _quiet_offscreen()
         _APP = app = QApplication(sys.argv[:1])  # kept: Qt needs it alive
     return app
 
 
+def _quiet_offscreen() -> None:
+    """Drop the off-screen platform's notice that a shown page has no window sizes.
+
+    It is printed for every report drawn off-screen and means nothing here; every
+    other Qt message still goes to stderr.
+    """
+    from PyQt6.QtCore import QMessageLogContext, QtMsgType, qInstallMessageHandler
+
+    def handler(_kind: QtMsgType, _ctx: QMessageLogContext, message: str | None) -> None:
+        if message and "propagateSizeHints" not in message:
+            print(message, file=sys.stderr)
+
+    qInstallMessageHandler(handler)
+
+
+def _output(out: Path | str) -> Path:
+    """Check a report's file name and its folder before any drawing.
+
+    Raises:
+        ReportError: Not a .pdf or .png name.
+        StorageError: The folder cannot be created or written to.
+    """
+    out = Path(out).expanduser().absolute()
+    if out.suffix.lower() not in (".pdf", ".png"):
+        raise ReportError(f"a report is written as .pdf or .png, not {out.name!r}")
+    output_folder(out.parent, "the report's folder")
+    return out
+
+
 def _render(page: Any, out: Path) -> Path:
-    """Render a page widget into ``out`` (.pdf or .png)."""
-    from PyQt6.QtCore import QMarginsF, QPoint
+    """Render a page widget into ``out`` (.pdf or .png).
+
+    The page is drawn into memory and then written with the exports' atomic writer,
+    so Qt never opens the file: a folder that cannot be written gives one clear error
+    (not Qt warnings), and a failure leaves no partial file.
+    """
+    from PyQt6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QPoint
     from PyQt6.QtGui import QImage, QPageLayout, QPageSize, QPainter, QPdfWriter
 
     suffix = out.suffix.lower()
     if suffix not in (".pdf", ".png"):
         raise ReportError(f"a report is written as .pdf or .png, not {out.name!r}")
-    out.parent.mkdir(parents=True, exist_ok=True)
     page.resize(PAGE_W, PAGE_H)
     page.show()
     _app().processEvents()
-    tmp = out.with_name(f".{out.name}.tmp{suffix}")
+    data = QByteArray()
+    buf = QBuffer(data)
+    buf.open(QIODevice.OpenModeFlag.WriteOnly)
     if suffix == ".pdf":
-        writer = QPdfWriter(str(tmp))
+        writer = QPdfWriter(buf)
         writer.setPageLayout(QPageLayout(QPageSize(QPageSize.PageSizeId.A4),
                                          QPageLayout.Orientation.Portrait,
                                          QMarginsF(0, 0, 0, 0)))
@@ -73,6 +113,7 @@ def _render(page: Any, out: Path) -> Path:
         painter.scale(scale, scale)
         page.render(painter, QPoint(0, 0))
         painter.end()
+        del writer  # finishes the PDF into the buffer
     else:
         scale = PNG_DPI / 96
         img = QImage(int(PAGE_W * scale), int(PAGE_H * scale), QImage.Format.Format_RGB32)
@@ -85,12 +126,16 @@ def _render(page: Any, out: Path) -> Path:
         painter.scale(scale, scale)
         page.render(painter, QPoint(0, 0))
         painter.end()
-        if not img.save(str(tmp), "PNG"):
-            raise ReportError(f"could not write {out}")
+        if not img.save(buf, "PNG"):
+            raise ReportError(f"could not draw the report {out.name}")
     page.close()
-    tmp.chmod(0o600)
-    durable_replace(tmp, out)
-    return out
+    buf.close()
+    content = bytes(data.data())
+
+    def write(fh: IO[bytes]) -> None:
+        fh.write(content)
+
+    return write_atomic(out, write)
 
 
 _SHEET = """
@@ -135,6 +180,40 @@ def _fit_table(t: Any) -> None:
                      + 2 * t.frameWidth())
 
 
+def hold_table_rows(d: SessionData) -> list[tuple[str, ...]]:
+    """The report's hold table: one row per hold attempt, each marked for what it was.
+
+    Columns: hold (with the attempt when repeated), hand, outcome, time in band, mean
+    % MVC, CV, drift, gaps.
+    """
+    from isogrip.types import Hand
+    from isogrip.ui.common import fmt_num
+    from isogrip.ui.summary_screen import hold_label, hold_outcome
+
+    return [(
+        hold_label(h), Hand(h.hand).label if h.hand else "", hold_outcome(h, d.holds),
+        fmt_num(h.time_in_band_pct, 0, " %"), fmt_num(h.mean_pct_mvc, 1, " %"),
+        fmt_num(h.cv_mean_pct, 1, " %"), fmt_num(h.drift_pct_mvc_per_min, 2),
+        fmt_num(h.gap_s, 1, " s")) for h in d.holds]
+
+
+def bp_check_line(store: Store, session_id: int) -> str:
+    """The pre-session blood-pressure check in one sentence for a clinician, or ``""``."""
+    for ev in store.load_events(session_id):
+        if ev.kind != "bp_check":
+            continue
+        d = ev.detail
+        pulse = f", pulse {d['pulse']}" if d.get("pulse") else ""
+        reading = f"{d.get('sbp')}/{d.get('dbp')} mmHg{pulse}"
+        limits = f"{d.get('sbp_limit')}/{d.get('dbp_limit')} mmHg"
+        if d.get("trained_anyway"):
+            return (f"Trained despite high blood pressure: {reading} before the session, at "
+                    f"or above the limit of {limits}; the participant was advised not to "
+                    "train and chose to continue.")
+        return f"Blood pressure before the session: {reading} (limit {limits})."
+    return ""
+
+
 def session_report(store: Store, session_id: int, out: Path | str) -> Path:
     """Write one session's report page (.pdf or .png).
 
@@ -146,12 +225,15 @@ def session_report(store: Store, session_id: int, out: Path | str) -> Path:
     from isogrip.types import Hand
     from isogrip.ui.common import fill_table, fmt_num, label, table
     from isogrip.ui.force_trace import ForceTrace
-    from isogrip.ui.summary_screen import load_session_data, started_words
+    from isogrip.ui.summary_screen import (
+        hold_label,
+        hold_outcome,
+        load_session_data,
+        started_words,
+    )
     from isogrip.ui.theme import Palette
 
-    out = Path(out)
-    if out.suffix.lower() not in (".pdf", ".png"):
-        raise ReportError(f"a report is written as .pdf or .png, not {out.name!r}")
+    out = _output(out)
     d = load_session_data(store, session_id)
     info = d.info
     proto = info.protocol
@@ -167,6 +249,9 @@ def session_report(store: Store, session_id: int, out: Path | str) -> Path:
             f"Blinded protocol: true target {proto.get('target_pct')} % MVC, shown to the "
             f"participant scaled by {proto.get('display_scale')}; every figure below is "
             "true (unscaled).", wrap=True))
+    bp_line = bp_check_line(store, session_id)
+    if bp_line:
+        lay.addWidget(label(bp_line, "error" if "despite" in bp_line else "", wrap=True))
 
     lay.addWidget(label("Maximal voluntary contraction (MVC)", "heading"))
     trials = store.load_mvc_trials(session_id)
@@ -195,14 +280,9 @@ def session_report(store: Store, session_id: int, out: Path | str) -> Path:
                         + (f"  \u00b7  flags: {'; '.join(flags)}" if flags else ""), wrap=True))
 
     lay.addWidget(label("Holds", "heading"))
-    t2 = table(["Hold", "Hand", "Completed", "Time in band", "Mean % MVC", "CV",
+    t2 = table(["Hold", "Hand", "Outcome", "Time in band", "Mean % MVC", "CV",
                 "Drift %MVC/min", "Gaps"])
-    fill_table(t2, [(
-        f"{h.rep}" + (f" (try {h.attempt})" if h.attempt > 1 else ""),
-        Hand(h.hand).label if h.hand else "", "yes" if h.completed else "no",
-        fmt_num(h.time_in_band_pct, 0, " %"), fmt_num(h.mean_pct_mvc, 1, " %"),
-        fmt_num(h.cv_mean_pct, 1, " %"), fmt_num(h.drift_pct_mvc_per_min, 2),
-        fmt_num(h.gap_s, 1, " s")) for h in d.holds])
+    fill_table(t2, hold_table_rows(d))
     _fit_table(t2)
     lay.addWidget(t2)
 
@@ -219,8 +299,10 @@ def session_report(store: Store, session_id: int, out: Path | str) -> Path:
         plot = ForceTrace(unit="kg", compact=True)
         plot.set_palette(ink)
         plot.setFixedHeight(150)
-        plot.getPlotItem().setTitle(f"Hold {h.rep} \u00b7 {Hand(h.hand).label if h.hand else ''}",
-                                    color="#000000", size="9pt")
+        title = f"Hold {hold_label(h)} \u00b7 {Hand(h.hand).label if h.hand else ''}"
+        if not h.completed:
+            title += f" \u00b7 {hold_outcome(h, d.holds)}"
+        plot.getPlotItem().setTitle(title, color="#000000", size="9pt")
         if h.band_low_n is not None and h.band_high_n is not None and h.target_n is not None:
             top = max(h.band_high_n * 1.6, float(np.nanmax(ff)) * 1.05 if len(ff) else 0.0)
             plot.set_band(h.target_n / KGF_N, (h.band_low_n / KGF_N, h.band_high_n / KGF_N),
@@ -240,6 +322,8 @@ def session_report(store: Store, session_id: int, out: Path | str) -> Path:
                          f"{ev.detail.get('message', '')}")
     if info.note:
         notes.append(info.note)
+    if d.starter_advice:
+        notes.insert(0, d.starter_advice)
     lay.addWidget(label("Notes", "heading"))
     lay.addWidget(label("\n".join(notes[:12]) or "No gaps, warnings or disconnections.",
                         wrap=True))
@@ -262,9 +346,7 @@ def participant_report(store: Store, participant: str, out: Path | str,
     from isogrip.ui.common import label
     from isogrip.ui.history_screen import _plot, _stamp, set_date_range
 
-    out = Path(out)
-    if out.suffix.lower() not in (".pdf", ".png"):
-        raise ReportError(f"a report is written as .pdf or .png, not {out.name!r}")
+    out = _output(out)
     sessions = store.list_sessions(participant)
     if not sessions:
         raise ReportError(f"participant {participant!r} has no sessions to report")

@@ -22,6 +22,7 @@ from PyQt6.QtWidgets import (
 )
 
 from isogrip.errors import IsogripError
+from isogrip.protocols.display import participant_title
 from isogrip.protocols.loader import builtin_protocols, load_protocol
 from isogrip.settings import Settings, SettingsError, apply_band
 from isogrip.signal.units import Unit
@@ -177,6 +178,16 @@ class SettingsScreen(QWidget):
             idx = self.protocol.count() - 1
         self.protocol.setCurrentIndex(idx)
 
+    def _blind_current_protocol(self) -> None:
+        """Show a locked blinded protocol as it looks: its title says "sham"."""
+        try:
+            current = load_protocol(str(self.protocol.currentData()))
+        except (IsogripError, ValueError, OSError):
+            return
+        if current.hide_intensity:
+            self.protocol.setItemText(self.protocol.currentIndex(),
+                                      participant_title(current))
+
     def show_settings(self, s: Settings, locked_protocol: bool = False) -> None:
         """Fill the form from ``s``."""
         self.settings = s
@@ -194,6 +205,8 @@ class SettingsScreen(QWidget):
         self.band.setEnabled(not locked and s.band_pct is not None)
         self.band_default.setEnabled(not locked)
         self.protocol.setToolTip("Set by your study team" if locked else "")
+        if locked:
+            self._blind_current_protocol()
         self.lsl.setChecked(s.lsl)
         self.dominant.setCurrentIndex(self.dominant.findData(s.dominant))
         self.data_dir.setText(s.data_dir or "")

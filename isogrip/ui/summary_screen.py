@@ -7,9 +7,11 @@ millions of samples), then drawn once.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import math
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,9 +31,18 @@ from PyQt6.QtWidgets import (
 )
 
 from isogrip.errors import IsogripError
+from isogrip.protocols.display import (
+    display_map,
+    participant_title,
+    shown_band,
+    shown_hold_metrics,
+    stored_blinded_protocol,
+)
+from isogrip.protocols.model import Protocol
+from isogrip.protocols.starter import starter_advice
 from isogrip.signal.units import Unit
 from isogrip.storage.export_formats import export
-from isogrip.storage.history import previous_mvc
+from isogrip.storage.history import hold_outcomes, previous_mvc
 from isogrip.storage.store import HoldRow, MvcRow, SessionInfo, Store
 from isogrip.types import Hand
 from isogrip.ui.before_screen import parse_optional_int
@@ -53,7 +64,7 @@ from isogrip.ui.theme import NORMAL, Palette
 F64 = NDArray[np.float64]
 
 HOLD_COLUMNS = ("Hold", "Hand", "Time in band", "Mean % of max", "Steadiness (CV)",
-                "Drift (%/min)", "Signal gaps")
+                "Drift (%/min)", "Signal gaps", "Outcome")
 
 
 @dataclass
@@ -65,13 +76,19 @@ class SessionData:
     mvc: list[MvcRow]
     previous: dict[Hand, float]
     traces: list[tuple[F64, F64]] = field(default_factory=list)
+    #: A suggestion to try the starter protocol (a hold at 30 % was not held), or "".
+    starter_advice: str = ""
 
 
 def load_session_data(store: Store, session_id: int) -> SessionData:
-    """Read a session's summary data (runs on a worker thread)."""
+    """Read a session's summary data (runs on a worker thread).
+
+    Every hold attempt is kept, completed or not (see :func:`hold_outcome`): a hold
+    stopped part-way is still recorded training, and hiding it would make the
+    summary disagree with ``summary.json``.
+    """
     info = store.get_session_info(session_id)
-    holds = [h for h in store.load_holds(session_id) if h.completed] or \
-        store.load_holds(session_id)
+    holds = store.load_holds(session_id)
     t, _, f = store.load_samples(session_id)
     traces = []
     for h in holds:
@@ -81,7 +98,35 @@ def load_session_data(store: Store, session_id: int) -> SessionData:
         i0, i1 = np.searchsorted(t, [h.t_go_s, h.t_end_s])
         traces.append((t[i0:i1].copy(), f[i0:i1].copy()))
     return SessionData(info, holds, store.load_mvc(session_id),
-                       previous_mvc(store, session_id), traces)
+                       previous_mvc(store, session_id), traces,
+                       starter_advice(hold_outcomes(holds)))
+
+
+def hold_label(h: HoldRow) -> str:
+    """The hold's number, with the attempt when it was repeated: ``"1 (try 2)"``."""
+    return f"{h.rep}" + (f" (try {h.attempt})" if h.attempt > 1 else "")
+
+
+def hold_outcome(h: HoldRow, holds: Sequence[HoldRow]) -> str:
+    """What became of one hold attempt, in words.
+
+    Args:
+        h: The attempt.
+        holds: Every attempt of the session (to tell a repeated hold from one the
+            session ended in).
+
+    Returns:
+        ``"completed"``, ``"completed (repeat)"``, ``"interrupted after 12.0 s,
+        repeated"`` (a pause or a lost signal stopped it and it was done again) or
+        ``"stopped after 33.5 s"`` (the session ended during it).
+    """
+    if h.completed:
+        return "completed" if h.attempt == 1 else "completed (repeat)"
+    held = ""
+    if h.t_go_s is not None and h.t_end_s is not None:
+        held = f" after {max(0.0, h.t_end_s - h.t_go_s):.1f} s"
+    repeated = any(o.rep == h.rep and o.attempt > h.attempt for o in holds)
+    return f"interrupted{held}, repeated" if repeated else f"stopped{held}"
 
 
 def started_words(iso: str) -> str:
@@ -100,6 +145,9 @@ class SummaryScreen(Redraws, QWidget):
         super().__init__(parent)
         self.pal: Palette = NORMAL
         self.unit = Unit.KGF
+        # In a study (protocol locked by the study team) the team decides on intensity,
+        # and advice that only one arm could ever get would be an unblinding cue.
+        self.suggest_starter = True
         self.store: Store | None = None
         self.session_id: int | None = None
         self.data: SessionData | None = None
@@ -187,14 +235,20 @@ class SummaryScreen(Redraws, QWidget):
                   "aborted": "Session stopped early",
                   "interrupted": "Session interrupted"}.get(info.status, "Session in progress")
         set_text(self.title, status)
-        sub = f"{started_words(info.started_at)} \u00b7 {info.protocol_name}"
+        # A sham is shown as what it looks like: its name and title say "sham".
+        sham = stored_blinded_protocol(info.protocol)
+        name = participant_title(sham) if sham is not None else info.protocol_name
+        sub = f"{started_words(info.started_at)} \u00b7 {name}"
         if info.participant:
             sub += f" \u00b7 participant {info.participant}"
         if info.note:  # why it ended early, as a sentence
             note = info.note.strip()
             sub += "\n" + note[:1].upper() + note[1:] + ("" if note.endswith(".") else ".")
         set_text(self.subtitle, sub)
-        hide = bool(info.protocol.get("hide_intensity"))
+        # Intensity figures are hidden only where the shown force is the true force;
+        # a sham shows the figures of its display, like its active arm.
+        mapped = sham is not None and sham.display_scale != 1.0
+        hide = bool(info.protocol.get("hide_intensity")) and not mapped
         lines = []
         for row in sorted(d.mvc, key=lambda r: r.hand):
             hand = Hand(row.hand)
@@ -210,44 +264,62 @@ class SummaryScreen(Redraws, QWidget):
             lines.append(text)
         set_text(self.mvc_text, "\n".join(lines) or "No maximum was measured in this session.")
         rows: list[tuple[str, ...]] = []
-        for h in d.holds:
+        for h, (t, f) in zip(d.holds, d.traces, strict=True):
             gap = h.gap_s or 0.0
+            tib, mean, cv, drift = (h.time_in_band_pct, h.mean_pct_mvc, h.cv_mean_pct,
+                                    h.drift_pct_mvc_per_min)
+            if mapped and sham is not None and h.mvc_n:
+                m = shown_hold_metrics(sham, t, f, mvc_n=h.mvc_n, start_s=h.t_go_s,
+                                       end_s=h.t_end_s)
+                tib, mean, cv, drift = (m.time_in_band_pct, m.mean_pct_mvc, m.cv_mean_pct,
+                                        m.drift_pct_mvc_per_min)
             cells = (
-                str(h.rep) + ("" if h.completed else " (stopped)"),
+                hold_label(h),
                 Hand(h.hand).label if h.hand else "",
-                fmt_num(h.time_in_band_pct, 0, " %"),
-                "hidden" if hide else fmt_num(h.mean_pct_mvc, 1, " %"),
-                fmt_num(h.cv_mean_pct, 1, " %"),
-                "hidden" if hide else fmt_num(h.drift_pct_mvc_per_min, 2),
+                fmt_num(tib, 0, " %"),
+                "hidden" if hide else fmt_num(mean, 1, " %"),
+                fmt_num(cv, 1, " %"),
+                "hidden" if hide else fmt_num(drift, 2),
                 "none" if gap < 0.05 else f"{gap:.1f} s",
+                hold_outcome(h, d.holds),
             )
             rows.append(cells)
         fill_table(self.table, rows)
         header = self.table.horizontalHeader()
         rows_h = sum(self.table.rowHeight(i) for i in range(self.table.rowCount()))
         self.table.setFixedHeight(rows_h + (header.height() if header else 30) + 4)
-        self._draw_traces(d, hide)
+        self._draw_traces(d, sham if mapped else None)
         notes = []
         if any((h.gap_s or 0) >= 1.0 for h in d.holds):
             notes.append("Some holds lost signal for a while; those moments are not scored.")
         if hide:
             notes.append("This is a blinded study protocol: intensity figures are hidden.")
+        if d.starter_advice and self.suggest_starter:
+            notes.append(d.starter_advice)
         set_text(self.note, " ".join(notes))
 
-    def _draw_traces(self, d: SessionData, hide: bool) -> None:
+    def _draw_traces(self, d: SessionData, sham: Protocol | None) -> None:
+        """One plot per hold; a sham's as its participant saw them (display mapping)."""
         while self.plots.count():
             item = self.plots.takeAt(0)
             w = item.widget() if item is not None else None
             if w is not None:
                 w.deleteLater()
-        scale = float(d.info.protocol.get("display_scale", 1.0)) if hide else 1.0
-        per_unit = scale / self.unit.newtons
+        per_unit = 1.0 / self.unit.newtons
         for i, (h, (t, f)) in enumerate(zip(d.holds, d.traces, strict=True)):
+            if sham is not None and h.mvc_n:
+                shown = shown_band(sham, h.mvc_n)
+                f = display_map(sham, h.mvc_n).show(f)
+                h = dataclasses.replace(h, target_n=shown.target_n, band_low_n=shown.low_n,
+                                        band_high_n=shown.high_n)
             plot = ForceTrace(unit=self.unit.value, compact=True)
             plot.set_palette(self.pal)
             plot.setMinimumHeight(120)
             hand = Hand(h.hand).label if h.hand else ""
-            plot.getPlotItem().setTitle(f"Hold {h.rep} \u00b7 {hand}")
+            title = f"Hold {hold_label(h)} \u00b7 {hand}"
+            if not h.completed:
+                title += f" \u00b7 {hold_outcome(h, d.holds)}"
+            plot.getPlotItem().setTitle(title)
             if h.band_low_n is not None and h.band_high_n is not None and h.target_n is not None:
                 top = max(h.band_high_n * 1.6,
                           float(np.nanmax(f)) * 1.05 if len(f) else 0.0) * per_unit
@@ -328,7 +400,9 @@ class SummaryScreen(Redraws, QWidget):
             set_text(self.note, f"Report saved: {path}")
         else:
             out = bytes(proc.readAll().data()).decode("utf-8", "replace").strip()
-            set_text(self.note, f"The report could not be written: {out.splitlines()[-1:]}")
+            last = out.splitlines()[-1] if out else f"exit status {code}"
+            set_text(self.note, "The report could not be written: "
+                     + last.removeprefix("isogrip: error: "))
 
     def _exported(self, paths: list[Any]) -> None:
         self.export_btn.setEnabled(True)

@@ -43,7 +43,7 @@ class TrainScreen(QWidget):
         super().__init__(parent)
         self.pal: Palette = NORMAL
         self.unit = Unit.KGF
-        self._band_key: tuple[float, ...] | None = None
+        self._band_key: tuple[float, ...] | None = None  # what the band was drawn for
 
         self.hand_icon = HandIcon()
         self.title = label("", "title")
@@ -111,8 +111,12 @@ class TrainScreen(QWidget):
             self.banner.show()
 
     def update_frame(self, snap: Snapshot, t: np.ndarray, force_n: np.ndarray) -> None:
-        """Show one display frame: the snapshot and the recent force (true newtons)."""
-        scale = snap.display_scale / self.unit.newtons  # N -> what the participant sees
+        """Show one display frame: the snapshot and the recent force (true newtons).
+
+        Every force is drawn as the participant is shown it (``snap.display``: a
+        sham's mapping in its holds, the true force otherwise).
+        """
+        per_unit = 1.0 / self.unit.newtons
         phase = snap.phase
         hand = snap.hand.value if snap.hand is not None else None
         in_hold = phase is Phase.HOLD or (phase is Phase.COUNTDOWN and snap.stage is Stage.HOLD)
@@ -137,18 +141,18 @@ class TrainScreen(QWidget):
         set_text(self.countdown, clock)
 
         # Band and fixed scale (only recomputed when the band changes).
-        key = (snap.band_low_n, snap.band_high_n, snap.near_low_n, snap.near_high_n,
-               snap.target_n, scale)
-        if key != self._band_key and None not in key[:5]:
-            self._band_key = key  # type: ignore[assignment]
-            assert snap.band_low_n is not None and snap.band_high_n is not None
-            assert snap.near_low_n is not None and snap.near_high_n is not None
-            assert snap.target_n is not None
-            band = (snap.band_low_n * scale, snap.band_high_n * scale)
-            near = (snap.near_low_n * scale, snap.near_high_n * scale)
+        edges = snap.shown_band
+        target_shown = snap.shown_target_n
+        key = (*edges, target_shown, per_unit) if edges is not None and \
+            target_shown is not None else None
+        if key is not None and key != self._band_key:
+            self._band_key = key
+            assert edges is not None and target_shown is not None
+            band = (edges[0] * per_unit, edges[1] * per_unit)
+            near = (edges[2] * per_unit, edges[3] * per_unit)
             top = near[1] * SCALE_HEADROOM
-            self.gauge.set_band(snap.target_n * scale, band, near, top)
-            self.trace.set_band(snap.target_n * scale, band, near, top)
+            self.gauge.set_band(target_shown * per_unit, band, near, top)
+            self.trace.set_band(target_shown * per_unit, band, near, top)
 
         zone = snap.zone if phase is Phase.HOLD and not snap.in_gap else Zone.NONE
         colour = zone_colour(self.pal, zone) if zone is not Zone.NONE else self.pal.muted
@@ -156,10 +160,11 @@ class TrainScreen(QWidget):
         # gauge shows none, and the trace keeps scrolling so the silence shows.
         now = max(float(t[-1]), snap.t) if len(t) else snap.t
         fresh = len(t) > 0 and now - float(t[-1]) <= STALE_S
-        force = snap.force_n * scale if snap.force_n is not None and fresh else None
+        shown = snap.shown_force_n
+        force = shown * per_unit if shown is not None and fresh else None
         self.gauge.set_force(force if in_hold or phase is Phase.REST else None, colour)
         if len(t):
-            self.trace.show_window(t, force_n * scale, now)
+            self.trace.show_window(t, snap.display.show(force_n) * per_unit, now)
 
         # Cue: shape + words + colour.
         if snap.paused:
@@ -178,8 +183,9 @@ class TrainScreen(QWidget):
 
         if phase is Phase.HOLD and force is not None and not snap.in_gap:
             detail = f"{force:.1f} {self.unit.value}"
-            if not snap.hide_intensity and snap.pct_mvc is not None and math.isfinite(snap.pct_mvc):
-                detail += f"  \u00b7  {snap.pct_mvc:.0f} % of your maximum"
+            pct = snap.shown_pct_mvc  # a sham shows about 30 %, like its active arm
+            if pct is not None and math.isfinite(pct):
+                detail += f"  \u00b7  {max(0.0, pct):.0f} % of your maximum"
         elif phase is Phase.COUNTDOWN and snap.stage is Stage.HOLD:
             detail = "Squeeze gently until the marker is in the green band."
         elif resting and snap.rep:

@@ -1,0 +1,41 @@
+"""What the desktop-app tests share: the accelerated window and waiting for a summary.
+
+The fixtures are registered for the whole suite by ``conftest.py``; the GUI test
+modules import the constants and :func:`wait_summary`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from isogrip.settings import Settings, save_settings
+from isogrip.ui.main_window import MainWindow
+
+SPEED = 100.0
+SESSION_TIMEOUT_MS = 60_000
+
+
+@pytest.fixture
+def settings_file(tmp_path: Path) -> Path:
+    path = tmp_path / "config" / "settings.json"
+    save_settings(Settings(first_run_done=True), path)
+    return path
+
+
+@pytest.fixture
+def window(qtbot, tmp_path: Path, settings_file: Path) -> Iterator[MainWindow]:  # type: ignore[no-untyped-def]
+    w = MainWindow(settings_file=settings_file, data_dir=tmp_path / "data", speed=SPEED)
+    w.confirm = lambda title, text: True  # type: ignore[method-assign]
+    qtbot.addWidget(w)
+    w.show()
+    yield w
+    if w.controller.running:
+        w.controller.stop()
+
+
+def wait_summary(window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
+    qtbot.waitUntil(lambda: window.current_page() == "summary" and window.summary.data
+                    is not None, timeout=SESSION_TIMEOUT_MS)
