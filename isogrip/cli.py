@@ -370,7 +370,9 @@ def _run_session(args: argparse.Namespace, console: Console, runtime: SessionRun
     summary = session_summary(runtime.store, result.session_id)
     if summary["protocol"].get("hide_intensity"):  # the participant reads these tables
         t, _, f = runtime.store.load_samples(result.session_id)
-        summary = participant_summary(summary, t, f)
+        # The summary's times are relative to the session start; the samples' are not.
+        t0 = runtime.store.get_session_info(result.session_id).t0_s
+        summary = participant_summary(summary, t - t0, f)
     console.print(mvc_table(summary, unit))
     console.print(holds_table(summary, unit))
     speed = "" if args.speed == 1 else f" in {result.wall_s:.2f} s wall time"

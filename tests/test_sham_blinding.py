@@ -233,3 +233,26 @@ def test_sham_display_statistics_match_the_active_arm(sham: str) -> None:
     # The old display (force x scale) was not like the active arm.
     old = _arm(sham, old=True)
     assert old.cv_pct / active.cv_pct > 2
+
+
+def test_closing_tables_of_a_real_time_sham_run_show_the_shown_figures(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # At real (here 20x) speed the session clock does not start at 0, so the closing
+    # tables must line the samples up with the summary's session-relative times.
+    proto = tmp_path / "short-sham.toml"
+    proto.write_text(
+        '[protocol]\nname = "short-sham"\ntitle = "4 x 2 min at 30 % MVC"\n'
+        '[holds]\nreps = 1\nduration_s = 20\nrest_s = 5\ntarget_pct_mvc = 5\n'
+        '[band]\ngreen_pct_mvc = 0.5\namber_pct_mvc = 0.8333\nwarn_above_pct_mvc = 5.8333\n'
+        '[timing]\nprepare_s = 1\nrest_after_mvc_s = 3\n'
+        '[display]\nscale = 6.0\nhide_intensity = true\n')
+    code = main(["--data-dir", str(tmp_path / "data"), "run", "--protocol", str(proto),
+                 "--device", "sim:good?seed=3", "--speed", "20", "--headless",
+                 "--reuse-mvc", "30,32"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    means = re.findall(r"│\s+1 │ \w+\s+│\s+([\d.]+) │\s+([\d.]+) │\s+(\d+) %", out)
+    assert len(means) == 1, out
+    target_kg, mean_pct, in_band = (float(x) for x in means[0])
+    assert abs(target_kg - 0.30 * 32) < 0.1  # the shown target, 30 % of the right MVC
+    assert 28 <= mean_pct <= 32 and in_band >= 80
