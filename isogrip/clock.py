@@ -92,10 +92,22 @@ class VirtualClock:
     repeatedly lets every runnable task run, then advances time to the earliest
     deadline and wakes that waiter. Waiters with equal deadlines wake in the order
     they started waiting, so a run is deterministic.
+
+    With ``pace`` the clock also keeps to the wall clock, ``pace`` times faster (an
+    accelerated session a person or a GUI test can watch): before advancing to a
+    deadline it waits until that much real time has passed. Time still only moves
+    from one deadline to the next, so a busy machine slows the session down instead
+    of making it jump: no burst of packets, no false silence, the same events as on
+    an idle machine.
     """
 
-    def __init__(self, start: float = 0.0) -> None:
+    def __init__(self, start: float = 0.0, pace: float | None = None) -> None:
+        if pace is not None and not (pace > 0 and math.isfinite(pace)):
+            raise ValueError(f"pace must be a positive finite number, got {pace}")
         self._now = start
+        self._start = start
+        self._pace = pace
+        self._real0: float | None = None
         self._heap: list[tuple[float, int, asyncio.Future[None]]] = []
         self._seq = itertools.count()
         self._pushed: asyncio.Event | None = None
@@ -132,10 +144,28 @@ class VirtualClock:
                 self._pushed.clear()
                 await self._pushed.wait()
                 continue
+            if self._pace is not None:
+                await self._keep_pace(self._heap[0][0])
+                continue  # commands may have queued new waiters meanwhile
             t, _, fut = heapq.heappop(self._heap)
             if fut.done():
                 continue
             self._now = max(self._now, t)
+            fut.set_result(None)
+
+    async def _keep_pace(self, t: float) -> None:
+        """Wait (real time) until the paced wall clock reaches virtual time ``t``."""
+        assert self._pace is not None
+        if self._real0 is None:
+            self._real0 = time.monotonic()
+        due = self._real0 + (t - self._start) / self._pace
+        delay = due - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+            return
+        t0, _, fut = heapq.heappop(self._heap)
+        if not fut.done():
+            self._now = max(self._now, t0)
             fut.set_result(None)
 
 
@@ -160,4 +190,8 @@ def make_clock(speed: float | None) -> LoopClock | ScaledClock | VirtualClock:
         return VirtualClock(start=0.0)
     # Real time is the loop's own clock (time.monotonic on asyncio's loops), so a
     # session run on a caller's fake-time loop keeps one timeline with bleak's timers.
-    return LoopClock() if speed == 1.0 else ScaledClock(speed)
+    if speed == 1.0:
+        return LoopClock()
+    # Accelerated sessions (simulated and replayed devices only) run on virtual time
+    # kept to the wall clock: on a busy machine they slow down instead of jumping.
+    return VirtualClock(start=0.0, pace=speed)

@@ -10,13 +10,44 @@ import looptime
 import pytest
 
 from isogrip.ble_device.base import monotonic_clock
-from isogrip.clock import LoopClock, ScaledClock, VirtualClock, make_clock
+from isogrip.clock import LoopClock, VirtualClock, make_clock
 
 
 def test_make_clock_picks_the_loop_clock_for_real_time() -> None:
     assert isinstance(make_clock(1.0), LoopClock)
-    assert isinstance(make_clock(5.0), ScaledClock)
     assert isinstance(make_clock(None), VirtualClock)
+
+
+def test_accelerated_sessions_slow_down_on_a_busy_machine_instead_of_jumping() -> None:
+    # A ticker every 0.1 s of session time for 2 s at 20x, while another task blocks
+    # the loop for 0.15 s of wall time (30 ticks' worth at that speed), as a loaded
+    # machine does. The ticker must see every tick at its time: no jump, no gap.
+    clock = make_clock(20.0)
+    seen: list[float] = []
+
+    async def ticker() -> None:
+        for k in range(1, 21):
+            await clock.sleep_until(k * 0.1)
+            seen.append(clock.now())
+
+    async def stall() -> None:
+        await clock.sleep_until(0.55)
+        time.sleep(0.15)  # the loop is stuck: nothing runs
+
+    async def session() -> None:
+        runner = asyncio.get_running_loop().create_task(clock.run())  # type: ignore[union-attr]
+        try:
+            await asyncio.gather(ticker(), stall())
+        finally:
+            runner.cancel()
+
+    t0 = time.perf_counter()
+    asyncio.run(session())
+    wall = time.perf_counter() - t0
+    assert seen == pytest.approx([k * 0.1 for k in range(1, 21)], abs=1e-12)
+    assert wall >= 2.0 / 20  # kept to the wall clock: never faster than 20x
+    with pytest.raises(ValueError, match="pace"):
+        VirtualClock(pace=0.0)
 
 
 def test_on_asyncio_loops_the_loop_clock_is_the_monotonic_clock() -> None:

@@ -24,6 +24,7 @@ from PyQt6.QtWidgets import (
     QFileDialog,
     QGridLayout,
     QHBoxLayout,
+    QHeaderView,
     QLineEdit,
     QSizePolicy,
     QVBoxLayout,
@@ -63,8 +64,10 @@ from isogrip.ui.theme import NORMAL, Palette
 
 F64 = NDArray[np.float64]
 
-HOLD_COLUMNS = ("Hold", "Hand", "Time in band", "Mean % of max", "Steadiness (CV)",
-                "Drift (%/min)", "Signal gaps", "Outcome")
+# Short headers: at 1024 px the table has about 120 px a column, and the outcome
+# ("stopped after 40.0 s") must be read whole.
+HOLD_COLUMNS = ("Hold", "Hand", "In the band", "Average", "Steadiness", "Drift (%/min)",
+                "Signal gaps", "Outcome")
 
 
 @dataclass
@@ -159,6 +162,11 @@ class SummaryScreen(Redraws, QWidget):
         self.mvc_text.setMinimumHeight(56)
         self.table = table(list(HOLD_COLUMNS))
         self.table.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        header = self.table.horizontalHeader()
+        assert header is not None
+        for name in ("Hold", "Hand", "Outcome"):  # short or must be whole: their own width
+            header.setSectionResizeMode(HOLD_COLUMNS.index(name),
+                                        QHeaderView.ResizeMode.ResizeToContents)
         self.plots = QGridLayout()
         self.plot_box = QWidget()
         self.plot_box.setLayout(self.plots)
