@@ -118,14 +118,22 @@ def test_complete_session_through_the_gui(
 
 
 def test_device_drop_shows_reconnecting_and_the_session_completes(
-        window: MainWindow, qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    # Reuse a known MVC so the holds start at once; the link drops during hold 1.
+        qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # One 40 s hold at 10x speed, so the 8 s drop (shorter than the 10 s that pauses a
+    # hold) lasts 0.8 s of wall time: many frames show the banner even on a busy
+    # machine (at 100x it lasted 80 ms, which a loaded machine could miss).
+    proto = tmp_path / "one-hold.toml"
+    proto.write_text('[protocol]\nname = "one-hold"\n[holds]\nreps = 1\nduration_s = 40\n'
+                     '[timing]\nprepare_s = 1\nrest_after_mvc_s = 2\n')
+    settings = tmp_path / "settings.json"
+    save_settings(Settings(first_run_done=True, protocol=str(proto)), settings)
+    window = MainWindow(settings_file=settings, data_dir=tmp_path / "data", speed=10.0)
+    window.confirm = lambda title, text: True  # type: ignore[method-assign]
+    qtbot.addWidget(window)
+    window.show()
     banners = banners_shown(window)
-    skip_rests(window, qtbot)
     known = {Hand.LEFT: 30 * KGF_N, Hand.RIGHT: 32 * KGF_N}
-    # 8 s away (80 ms of wall time at this speed): long enough for several frames to
-    # show the banner on a busy machine, shorter than the 10 s that pauses a hold.
-    window.pending_spec = "sim:good?seed=3&disconnect_at=30&disconnect_s=8"
+    window.pending_spec = "sim:good?seed=3&disconnect_at=15&disconnect_s=8"
     window.begin_session(None, known)
     assert window.current_page() == "train"
     wait_summary(window, qtbot)
