@@ -88,3 +88,7 @@ class DatabaseDamagedError(StorageError):
         self.path = path
         self.backup = backup
         super().__init__(message)
+
+
+class InputFileError(IsogripError, OSError):
+    """A file given to isogrip cannot be read: not a regular file, too large or unreadable."""

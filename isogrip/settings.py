@@ -12,13 +12,11 @@ is not JSON at all is kept as ``settings.json.bad`` so nothing the user typed is
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 import math
 import os
 import re
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,11 +24,17 @@ from typing import Any
 
 import platformdirs
 
-from isogrip.errors import IsogripError
+from isogrip.errors import InputFileError, IsogripError
+from isogrip.files import (
+    SMALL_FILE_LIMIT,
+    make_private_dirs,
+    move_aside,
+    read_limited_text,
+    write_atomic_text,
+)
 from isogrip.protocols.loader import DEFAULT_PROTOCOL, protocol_from_dict, protocol_to_dict
 from isogrip.protocols.model import Protocol
 from isogrip.signal.units import Unit
-from isogrip.storage.paths import FILE_MODE, durable_replace, make_private_dirs
 from isogrip.types import Hand
 
 #: Environment variable that overrides the settings folder.
@@ -215,23 +219,31 @@ def load_settings(path: Path | None = None) -> tuple[Settings, list[str]]:
     """
     path = settings_path() if path is None else path
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_limited_text(path, SMALL_FILE_LIMIT, "settings file")
     except FileNotFoundError:
         return Settings(), []
-    except (OSError, UnicodeDecodeError) as exc:
-        return Settings(), [f"could not read the settings file {path} ({exc}); "
-                            "the defaults are used"]
+    except OSError as exc:
+        detail = str(exc) if isinstance(exc, InputFileError) else (
+            f"could not read the settings file {path} ({exc})")
+        return Settings(), [f"{detail}; the defaults are used"]
     try:
         data = json.loads(text)
         if not isinstance(data, dict):
             raise ValueError("it does not hold a set of named values")
+    except RecursionError:
+        why = "its values are nested too deeply"
     except ValueError as exc:
-        backup = path.with_name(path.name + ".bad")
-        with contextlib.suppress(OSError):
-            os.replace(path, backup)
-        return Settings(), [f"the settings file {path} is damaged ({exc}); it was kept as "
-                            f"{backup.name} and the defaults are used"]
-    return settings_from_json(data)
+        why = str(exc)
+    else:
+        return settings_from_json(data)
+    backup = path.with_name(path.name + ".bad")
+    try:
+        backup = move_aside(path, backup)
+    except OSError:  # cannot move it: it stays where it is, and is still not used
+        return Settings(), [f"the settings file {path} is damaged ({why}); "
+                            "the defaults are used"]
+    return Settings(), [f"the settings file {path} is damaged ({why}); it was kept as "
+                        f"{backup.name} and the defaults are used"]
 
 
 def save_settings(settings: Settings, path: Path | None = None) -> Path:
@@ -241,20 +253,11 @@ def save_settings(settings: Settings, path: Path | None = None) -> Path:
         SettingsError: The file could not be written (with the reason).
     """
     path = settings_path() if path is None else path
+    text = json.dumps(settings.to_json(), indent=2, sort_keys=True) + "\n"
     try:
         make_private_dirs(path.parent)
-        fd, tmp = tempfile.mkstemp(prefix=".settings-", dir=path.parent)
-        try:
-            os.fchmod(fd, FILE_MODE)
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(settings.to_json(), fh, indent=2, sort_keys=True)
-                fh.write("\n")
-            durable_replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-    except OSError as exc:
+        write_atomic_text(path, text)
+    except OSError as exc:  # StorageError included: its message names the file
         raise SettingsError(f"could not save the settings to {path}: "
                             f"{exc.strerror or exc}") from exc
     return path

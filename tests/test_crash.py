@@ -222,7 +222,7 @@ def test_a_folder_that_cannot_be_flushed_still_gets_the_file(
     # the file is complete under its name, so that is no reason to call it a failure.
     import errno
 
-    from isogrip.storage import paths
+    from isogrip import files as paths
 
     real = paths._fsync_path
 

@@ -355,12 +355,12 @@ def test_a_failed_write_leaves_nothing_behind(
         monkeypatch: pytest.MonkeyPatch) -> None:
     import errno
 
-    import isogrip.storage.export as export_module
+    import isogrip.files as files_module
 
     def full(tmp: Any, path: Any) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(export_module, "durable_replace", full)
+    monkeypatch.setattr(files_module, "durable_replace", full)
     data, sid = recorded
     for args, name in _FILE_COMMANDS:
         out = tmp_path / "out"

@@ -22,15 +22,12 @@ writer builds whole blocks of lines as byte matrices (about 2-3 s).
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import glob
 import io
 import json
 import os
 import tempfile
-import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import IO, Any, Final
 
@@ -38,8 +35,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from isogrip.errors import StorageError
+from isogrip.files import (  # noqa: F401  (atomic_output, STALE_TEMP_S: re-exported)
+    STALE_TEMP_S,
+    atomic_output,
+    make_private_dirs,
+    write_atomic,
+)
 from isogrip.signal.units import KGF_N
-from isogrip.storage.paths import durable_replace, make_private_dirs
 from isogrip.storage.store import PhaseRow, SessionInfo, Store, to_jsonable
 
 #: Identifies the summary file format.
@@ -239,7 +241,6 @@ _HOLD_BASE: Final = ("rep", "attempt", "hand", "t_go_s", "t_end_s", "target_n",
 
 # ---------------------------------------------------------------------------- files
 #: A temporary export file this old (s) was left by a writer that was killed.
-STALE_TEMP_S = 3600.0
 
 
 def _why(exc: OSError, path: Path | None = None) -> str:
@@ -288,65 +289,6 @@ def output_folder(folder: Path | str, what: str = "the export folder") -> Path:
     except OSError as exc:
         raise StorageError(f"cannot write to {what} {path}: {_why(exc)}") from exc
     return path
-
-
-@contextlib.contextmanager
-def atomic_output(path: Path) -> Iterator[Path]:
-    """A temporary file next to ``path`` that becomes ``path`` once the block succeeds.
-
-    The block writes the temporary file (by name, for writers that open files
-    themselves). On success it gets mode ``0o600`` and replaces ``path`` durably
-    (:func:`durable_replace`); on any failure it is deleted, so nothing half-written
-    is left behind. Temporary files of ``path`` that a killed writer left behind
-    (older than :data:`STALE_TEMP_S`) are removed first.
-
-    Raises:
-        StorageError: The file cannot be created, written or renamed (an ``OSError``
-            in the block included).
-    """
-    _remove_stale_temps(path)
-    try:
-        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:
-        raise StorageError(f"cannot write to {path.parent}: {_why(exc)}") from exc
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        yield tmp
-        os.chmod(tmp, 0o600)
-        durable_replace(tmp, path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise StorageError(f"cannot write {path}: {_why(exc)}") from exc
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-def write_atomic(path: Path, write: Callable[[IO[bytes]], None]) -> Path:
-    """Write a file through a temporary file in the same folder, then rename it.
-
-    Neither a crash nor a power cut leaves a half-written file under ``path``: it holds
-    the earlier version or the whole new one (see :func:`atomic_output`).
-
-    Raises:
-        StorageError: The file cannot be written (the message names it and says why).
-    """
-    with atomic_output(path) as tmp, tmp.open("wb") as fh:
-        write(fh)
-    return path
-
-
-def _remove_stale_temps(path: Path) -> None:
-    """Delete ``.NAME.*.tmp`` files of ``path`` old enough that no writer can own them."""
-    now = time.time()
-    with contextlib.suppress(OSError):
-        for old in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
-            with contextlib.suppress(OSError):
-                if now - old.stat().st_mtime > STALE_TEMP_S:
-                    old.unlink()
 
 
 # ---------------------------------------------------------------------------- samples.csv

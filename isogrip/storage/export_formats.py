@@ -29,6 +29,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from isogrip.errors import IsogripError
+from isogrip.files import write_atomic
 from isogrip.signal.metrics import gap_threshold
 from isogrip.signal.units import KGF_N
 from isogrip.storage.edf import EdfAnnotation, EdfSignal, edf_number, write_edf_plus
@@ -37,7 +38,6 @@ from isogrip.storage.export import (
     output_folder,
     phase_index,
     session_summary,
-    write_atomic,
 )
 from isogrip.storage.store import Store, to_jsonable
 

@@ -11,27 +11,25 @@ files inside get ``0o600``. Health data stays readable only by the user.
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import os
-import sys
 import tempfile
 from pathlib import Path
 
 import platformdirs
 
 from isogrip.errors import StorageError
-
-_log = logging.getLogger(__name__)
+from isogrip.files import (  # noqa: F401  (re-exported: the storage layer's file rules)
+    DIR_MODE,
+    FILE_MODE,
+    durable_replace,
+    make_private_dirs,
+)
+from isogrip.files import reason as _reason
 
 #: Environment variable that overrides the default data folder.
 DATA_DIR_ENV = "ISOGRIP_DATA_DIR"
 #: File name of the session database inside the data folder.
 DB_FILENAME = "isogrip.sqlite3"
-#: Mode of folders isogrip creates (owner only).
-DIR_MODE = 0o700
-#: Mode of files isogrip creates (owner read/write only).
-FILE_MODE = 0o600
 
 
 def default_data_dir() -> Path:
@@ -50,36 +48,6 @@ def default_data_dir() -> Path:
 def database_path(data_dir: Path) -> Path:
     """The database file inside a data folder."""
     return Path(data_dir) / DB_FILENAME
-
-
-def make_private_dirs(path: Path) -> None:
-    """Create ``path`` and any missing parents, giving each new folder mode ``0o700``.
-
-    Folders that already exist are left as they are.
-
-    Raises:
-        OSError: A folder could not be created (e.g. a parent is a regular file).
-    """
-    path = Path(path)
-    missing: list[Path] = []
-    p = path
-    while not p.exists():
-        missing.append(p)
-        if p.parent == p:
-            break
-        p = p.parent
-    for d in reversed(missing):
-        try:
-            d.mkdir(mode=DIR_MODE)
-        except FileExistsError:
-            if not d.is_dir():
-                raise
-            continue  # created by someone else meanwhile: leave it alone
-        # mkdir's mode is filtered by the umask; make it exact.
-        with contextlib.suppress(OSError):
-            os.chmod(d, DIR_MODE)
-    if not path.is_dir():
-        raise NotADirectoryError(f"{path} exists and is not a folder")
 
 
 def prepare_data_dir(path: Path | str) -> Path:
@@ -111,49 +79,3 @@ def prepare_data_dir(path: Path | str) -> Path:
             f"Choose another with --data-dir or {DATA_DIR_ENV}."
         ) from exc
     return folder
-
-
-def _reason(exc: OSError) -> str:
-    """A short human reason for an OS error (without the file name repeated)."""
-    return (exc.strerror or str(exc) or type(exc).__name__).rstrip(".")
-
-
-def durable_replace(tmp: Path | str, path: Path | str) -> None:
-    """Give a finished temporary file its final name so that a power cut cannot tear it.
-
-    The file's data is flushed to the disk before the rename, and the rename itself
-    (the folder entry) after it. Renaming alone is atomic against a crash of the
-    program, but after a power cut some file systems keep the new name with the old
-    (or no) data: then an export or the settings would be empty or cut off. With this
-    a power cut leaves either the earlier file or the whole new one.
-
-    Flushing the folder is best effort: some file systems (network shares, FUSE)
-    refuse it, and by then the file is complete under its name.
-
-    Raises:
-        OSError: The file could not be flushed or renamed.
-    """
-    _fsync_path(Path(tmp), directory=False)
-    os.replace(tmp, path)
-    if sys.platform == "win32":  # Windows cannot open a folder to flush it
-        return
-    try:
-        _fsync_path(Path(path).parent, directory=True)
-    except OSError as exc:
-        _log.debug("could not flush folder %s: %s", Path(path).parent, exc)
-
-
-def _fsync_path(path: Path, *, directory: bool) -> None:
-    fd = os.open(path, os.O_RDONLY if directory else os.O_RDWR)
-    try:
-        if sys.platform == "darwin":  # plain fsync stops at the drive's cache there
-            import fcntl
-
-            try:
-                fcntl.fcntl(fd, fcntl.F_FULLFSYNC)
-                return
-            except OSError:  # not supported by this file system
-                pass
-        os.fsync(fd)
-    finally:
-        os.close(fd)

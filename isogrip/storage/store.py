@@ -46,9 +46,9 @@ from isogrip.errors import (
     SessionNotFoundError,
     StorageError,
 )
+from isogrip.files import FILE_MODE
 from isogrip.storage.paths import (
     DB_FILENAME,
-    FILE_MODE,
     database_path,
     default_data_dir,
     prepare_data_dir,

@@ -17,8 +17,9 @@ from typing import IO, TYPE_CHECKING, Any
 import numpy as np
 
 from isogrip.errors import IsogripError
+from isogrip.files import write_atomic
 from isogrip.signal.units import KGF_N
-from isogrip.storage.export import output_folder, write_atomic
+from isogrip.storage.export import output_folder
 from isogrip.storage.store import Store
 
 if TYPE_CHECKING:
