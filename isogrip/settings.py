@@ -16,7 +16,6 @@ import dataclasses
 import json
 import math
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +31,7 @@ from isogrip.files import (
     read_limited_text,
     write_atomic_text,
 )
+from isogrip.ids import PARTICIPANT_ID_RE, ParticipantIdError, check_participant_id  # noqa: F401
 from isogrip.protocols.loader import DEFAULT_PROTOCOL, protocol_from_dict, protocol_to_dict
 from isogrip.protocols.model import Protocol
 from isogrip.signal.units import Unit
@@ -41,8 +41,6 @@ from isogrip.types import Hand
 CONFIG_DIR_ENV = "ISOGRIP_CONFIG_DIR"
 #: File name of the settings file inside the settings folder.
 SETTINGS_FILENAME = "settings.json"
-#: Participant IDs: short codes, never names (letters, digits, ``-``, ``_``, ``.``).
-PARTICIPANT_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
 
 
 class SettingsError(IsogripError, ValueError):
@@ -164,13 +162,10 @@ def check_value(key: str, value: Any) -> Any:
     if key == "mvc_reuse_days":
         return _number(key, value, 0, 30, "a number of days")
     if key == "participant":
-        text = _text(key, value)
-        if text and not PARTICIPANT_ID_RE.match(text):
-            raise SettingsError(
-                "participant ID must be a short code (up to 32 letters, digits, '-', '_' or "
-                f"'.'), not a name; got {text!r}"
-            )
-        return text
+        try:
+            return check_participant_id(_text(key, value))
+        except ParticipantIdError as exc:
+            raise SettingsError(str(exc)) from None
     if key in ("protocol", "device"):
         text = _text(key, value)
         if not text:
