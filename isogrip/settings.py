@@ -31,7 +31,7 @@ from isogrip.files import (
     read_limited_text,
     write_atomic_text,
 )
-from isogrip.ids import PARTICIPANT_ID_RE, ParticipantIdError, check_participant_id  # noqa: F401
+from isogrip.ids import ParticipantIdError, check_participant_id
 from isogrip.protocols.loader import DEFAULT_PROTOCOL, protocol_from_dict, protocol_to_dict
 from isogrip.protocols.model import Protocol
 from isogrip.signal.units import Unit
