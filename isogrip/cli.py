@@ -89,6 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--new-database", action="store_true",
         help="move a damaged database aside (it is kept) and start a new, empty one")
+    parser.add_argument(
+        "--yes", action="store_true",
+        help="with --new-database: set the database aside even though it is not damaged")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def add_run_options(p: argparse.ArgumentParser, device: str, speed: str) -> None:
@@ -204,9 +207,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.new_database:
             from isogrip.storage.paths import database_path, default_data_dir
-            from isogrip.storage.store import start_new_database
+            from isogrip.storage.recovery import start_new_database
 
-            moved = start_new_database(database_path(args.data_dir or default_data_dir()))
+            moved = start_new_database(database_path(args.data_dir or default_data_dir()),
+                                       confirmed=args.yes)
             if moved is not None:
                 print(f"isogrip: the old database was moved to {moved}; a new one is "
                       "started.", file=sys.stderr)

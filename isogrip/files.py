@@ -181,6 +181,15 @@ def durable_replace(tmp: Path | str, path: Path | str) -> None:
         _log.debug("could not flush folder %s: %s", Path(path).parent, exc)
 
 
+def flush_to_disk(path: Path | str) -> None:
+    """Flush a file's data to the disk (``fsync``; ``F_FULLFSYNC`` on macOS).
+
+    Raises:
+        OSError: The file could not be flushed.
+    """
+    _fsync_path(Path(path), directory=False)
+
+
 def _fsync_path(path: Path, *, directory: bool) -> None:
     fd = os.open(path, os.O_RDONLY if directory else os.O_RDWR)
     try:

@@ -26,7 +26,6 @@ import enum
 import json
 import math
 import os
-import shutil
 import socket
 import sqlite3
 import sys
@@ -53,6 +52,8 @@ from isogrip.storage.paths import (
     default_data_dir,
     prepare_data_dir,
 )
+from isogrip.storage.recovery import UseLock, backup_damaged
+from isogrip.storage.recovery import start_new_database as start_new_database
 
 #: Version of the database layout, kept in ``PRAGMA user_version``.
 SCHEMA_VERSION: Final = 2
@@ -580,7 +581,13 @@ class Store:
         self._lock = threading.RLock()
         self._in_tx = False
         self._sidecars_checked = False
-        self._conn: sqlite3.Connection | None = self._connect()
+        # Held while open, so that no other isogrip sets the file aside meanwhile.
+        self._use_lock = UseLock(self.path)
+        try:
+            self._conn: sqlite3.Connection | None = self._connect()
+        except BaseException:
+            self._use_lock.release()
+            raise
 
     @classmethod
     def open(cls, data_dir: Path | str | None = None) -> Store:
@@ -719,6 +726,7 @@ class Store:
             if conn is not None:
                 with contextlib.suppress(sqlite3.Error):
                     conn.close()
+            self._use_lock.release()
 
     @property
     def closed(self) -> bool:
@@ -1514,39 +1522,13 @@ class Store:
 
 
 def _damaged(path: Path, detail: str) -> DatabaseDamagedError:
-    """Make a backup copy of a damaged database and the error that explains it."""
-    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    backup: Path | None = path.with_name(f"{path.name}.damaged-{stamp}")
-    assert backup is not None
-    try:
-        if not backup.exists():
-            shutil.copy2(path, backup)
-            os.chmod(backup, FILE_MODE)
-    except OSError:
-        backup = None
+    """The error that explains a damaged database, with its one backup copy made."""
+    backup = backup_damaged(path)
     kept = f"A copy is kept at {backup}. " if backup else ""
     return DatabaseDamagedError(
         f"the database {path} is damaged ({detail}). {kept}Start a new, empty database "
         "with --new-database (the damaged file stays for recovery), or choose another "
         "data folder with --data-dir.", str(path), None if backup is None else str(backup))
-
-
-def start_new_database(path: Path | str) -> Path | None:
-    """Move a damaged database (and its log files) aside so a new one can be created.
-
-    Returns:
-        Where the damaged file now is, or ``None`` if there was none.
-    """
-    path = Path(path)
-    if not path.exists():
-        return None
-    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    moved = path.with_name(f"{path.name}.replaced-{stamp}")
-    for suffix in ("", "-wal", "-shm"):
-        side = path.with_name(path.name + suffix)
-        if side.exists():
-            os.replace(side, moved.with_name(moved.name + suffix))
-    return moved
 
 
 def _is_number(x: Any) -> bool:
