@@ -76,8 +76,8 @@ def test_safe_decode_counts_logs_rate_limited_and_never_raises(
     assert len(messages) == 3 and messages[0].startswith("1 damaged")
     assert messages[2].startswith("100 damaged")
 
-    # A saturated sample is counted, not rejected.
-    r = safe_decode(forceboard.decode, bytes.fromhex("0001ffffff"), stats)
+    # A saturated sample (the top of the board's range, 1000 lb) is counted, not rejected.
+    r = safe_decode(forceboard.decode, bytes.fromhex("00010003e8"), stats)
     assert r is not None and r.saturated and stats.saturated == 1 and stats.decoded == 1
 
     # A codec bug (not a DecodeError) and a broken log sink still do not escape.
@@ -140,10 +140,13 @@ def test_progressor_commands_and_replies() -> None:
 
 def test_forceboard_documented_formula_and_units() -> None:
     # value = b0*32768 + b1*256 + b2 pounds.
-    r = forceboard.decode(bytes.fromhex("0003" "000014" "000100" "010000"))
+    r = forceboard.decode(bytes.fromhex("0003" "000014" "000100" "0003e8"))
     np.testing.assert_allclose(r.force_n, np.array([20, 256, 1000]) * LBF_N)
-    assert r.saturated  # 32768 lb is beyond the 1000 lb full scale: clamped
+    assert r.saturated  # 1000 lb, the top of the board's range
     assert r.device_t_s is None
+    with pytest.raises(DecodeError) as info:  # b0 = 1 is 32768 lb: beyond the range
+        forceboard.decode(bytes.fromhex("0001" "010000"))
+    assert info.value.kind == "out_of_range"
     r = forceboard.decode(bytes.fromhex("0002" "000102" "0003e7"))
     np.testing.assert_allclose(r.force_n, np.array([258, 999]) * LBF_N)
     assert not r.saturated
@@ -159,10 +162,14 @@ def test_forceboard_round_trip() -> None:
         forceboard.encode(np.zeros((2, 2)))
 
 
-def test_forceboard_saturation_is_clamped() -> None:
-    r = forceboard.decode(bytes.fromhex("0002ffffff0003e8"))
+def test_forceboard_full_scale_is_saturated_and_beyond_is_rejected() -> None:
+    r = forceboard.decode(bytes.fromhex("00020003e80003e8"))
     np.testing.assert_allclose(r.force_n, [forceboard.FULL_SCALE_N] * 2)
     assert r.saturated
+    # "Compression overflow" (e.g. a wrapped reading) is no force: rejected, not clamped.
+    with pytest.raises(DecodeError) as info:
+        forceboard.decode(bytes.fromhex("0002ffffff0003e8"))
+    assert info.value.kind == "out_of_range"
 
 
 @pytest.mark.parametrize(("data", "kind"), [
@@ -203,15 +210,19 @@ def test_whc06_reference_vector() -> None:
 
 
 def test_whc06_round_trip_unsigned_and_saturation() -> None:
-    for kg in (0.0, 0.01, 30.0, 150.55, 655.34):
+    for kg in (0.0, 0.01, 30.0, 150.55, 299.99):
         r = whc06.decode(whc06.encode_manufacturer_data(kg * KGF_N))
-        assert r.force_n[0] == pytest.approx(kg * KGF_N)
-    # 0x8000 is +327.68 kg (unsigned), not negative.
+        assert r.force_n[0] == pytest.approx(kg * KGF_N) and not r.saturated
+    # 0x8000 is +327.68 kg (unsigned), not negative; above the 300 kg capacity.
     p = bytearray(WHC06_EXAMPLE)
     p[10:12] = b"\x80\x00"
-    assert whc06.decode(bytes(p)).force_n[0] == pytest.approx(327.68 * KGF_N)
+    r = whc06.decode(bytes(p))
+    assert r.force_n[0] == pytest.approx(327.68 * KGF_N) and r.saturated
+    # 0xFFFF (655.35 kg) is beyond the scale's range: rejected.
     p[10:12] = b"\xff\xff"
-    assert whc06.decode(bytes(p)).saturated
+    with pytest.raises(DecodeError) as info:
+        whc06.decode(bytes(p))
+    assert info.value.kind == "out_of_range"
 
 
 @pytest.mark.parametrize(("data", "with_id"), [
@@ -426,7 +437,9 @@ def test_entralpi_signed_values_and_round_trip() -> None:
         np.testing.assert_allclose(entralpi.decode(entralpi.encode(kg * KGF_N)).force_n,
                                    [kg * KGF_N])
     assert entralpi.decode(bytes.fromhex("7fff")).saturated
-    assert entralpi.decode(bytes.fromhex("8000")).saturated
+    with pytest.raises(DecodeError) as info:  # -327.68 kg: below the plate's range
+        entralpi.decode(bytes.fromhex("8000"))
+    assert info.value.kind == "out_of_range"
     assert entralpi.DATA_UUID == "0000fff1-0000-1000-8000-00805f9b34fb"
     assert entralpi.ALT_DATA_UUID == "0000fff4-0000-1000-8000-00805f9b34fb"
 
@@ -589,7 +602,9 @@ def generate_captures() -> dict[str, tuple[str, list[tuple[float, bytes]]]]:
          (0.06, bytes.fromhex("00")),  # truncated: no count
          (0.07, bytes.fromhex("000100001400")),  # malformed: one byte too many
          (0.08, bytes.fromhex("0000ff")),  # malformed: count 0 with data
-         (0.09, bytes.fromhex("0001ffffff")),  # saturated (clamped), decodes
+         # Beyond the board's 1000 lb range: out_of_range since issue 13 (it used to be
+         # clamped to full scale; the header text predates that, see the file's history).
+         (0.09, bytes.fromhex("0001ffffff")),
          (0.10, forceboard.encode([2 * LBF_N]))])
 
     # WH-C06: one advertisement every ~0.1 s.
@@ -710,7 +725,7 @@ def test_capture_decodes_without_errors(device: str) -> None:
 
 
 @pytest.mark.parametrize(("device", "expected", "decoded"), [
-    ("forceboard", {"truncated": 2, "malformed": 2, "saturated": 1}, 5),
+    ("forceboard", {"truncated": 2, "malformed": 2, "out_of_range": 1}, 4),
     ("whc06", {"truncated": 3}, 2),
     ("cts500", {"bad_checksum": 1, "skipped_bytes": 5 + 6, "out_of_range": 1}, 4),
     ("entralpi", {"truncated": 2, "unknown_bytes": 1 + 2}, 3),

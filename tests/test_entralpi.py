@@ -42,7 +42,8 @@ def test_only_the_leading_i16_is_force(hex_bytes: str, kg: float, unknown: int) 
 
 
 @pytest.mark.parametrize(("hex_bytes", "saturated"), [
-    ("7fff", True), ("8000", True), ("7ffe", False),
+    # (0x8000, -327.68 kg, is below the plate's range since issue 13: see test_codecs)
+    ("7fff", True), ("7ffe", False),
     ("00018000", False),  # 0x8000 after the force is unknown, not a saturated force
 ])
 def test_saturation_looks_at_the_force_only(hex_bytes: str, saturated: bool) -> None:

@@ -2,7 +2,8 @@
 
 Format: ``<receive time in s> <hex bytes>``, e.g. ``0.0125 0110000020410a000000``;
 blank lines and lines starting with ``#`` are ignored. Used by codec tests and by the
-``replay:`` device.
+``replay:`` device. Captures are read and written through :mod:`isogrip.files`
+(regular files of bounded size only; written atomically, owner-only).
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from isogrip.errors import IsogripError
+from isogrip.errors import InputFileError, IsogripError
+from isogrip.files import TABLE_FILE_LIMIT, read_limited_text, write_atomic_text
 
 
 class CaptureFileError(IsogripError, ValueError):
@@ -21,13 +23,17 @@ def read_capture(path: str | Path) -> list[tuple[float, bytes]]:
     """Read a capture file.
 
     Raises:
-        CaptureFileError: Missing file, or a line that is not ``<time> <hex>``.
+        CaptureFileError: Missing file, not a regular file (a FIFO, a device), larger
+            than :data:`~isogrip.files.TABLE_FILE_LIMIT`, not UTF-8, or a line that is
+            not ``<time> <hex>``.
     """
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CaptureFileError(f"{p}: cannot read capture: {exc}") from None
+        text = read_limited_text(p, TABLE_FILE_LIMIT, "capture file")
+    except FileNotFoundError:
+        raise CaptureFileError(f"{p}: cannot read capture: no such file") from None
+    except InputFileError as exc:  # its message names the file and says why
+        raise CaptureFileError(str(exc)) from None
     items: list[tuple[float, bytes]] = []
     for n, line in enumerate(text.splitlines(), start=1):
         line = line.strip()
@@ -47,6 +53,11 @@ def read_capture(path: str | Path) -> list[tuple[float, bytes]]:
 
 
 def write_capture(path: str | Path, items: Iterable[tuple[float, bytes]]) -> None:
-    """Write a capture file."""
+    """Write a capture file atomically, with mode ``0o600`` (:func:`~isogrip.files.write_atomic`).
+
+    Raises:
+        StorageError: The file cannot be written (one line naming it); an earlier
+            file of that name is then kept as it was.
+    """
     lines = [f"{t:.6f} {data.hex()}" for t, data in items]
-    Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_atomic_text(path, "\n".join(lines) + "\n")

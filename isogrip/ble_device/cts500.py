@@ -20,7 +20,8 @@ which buffers, resynchronises on ``0x05`` and counts what it throws away.
 The weight is documented as u32; isogrip reads the same 4 bytes as a signed i32. Both
 agree on every value below 21 million kg, and a scale that sends a slightly negative
 value after tare in two's complement then reads -0.05 kg instead of 42 949 672 kg.
-Values beyond :data:`MAX_PLAUSIBLE_KG` are rejected. The scale has no clock.
+Values outside the scale's range (:data:`RANGE`: -10 % .. 150 % of the 500 kg model's
+capacity, -50 .. 750 kg) are rejected. The scale has no clock.
 
 The scale keeps streaming across power cycles unless stopped: always send
 :data:`STOP` when done.
@@ -45,6 +46,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from isogrip.ble_device.codec import CodecStats, DecodeError, ForceSamples
+from isogrip.ble_device.limits import LIMITS
 from isogrip.signal.units import KGF_N
 
 #: The bridge's UART service, notify (scale -> host) and write (host -> scale).
@@ -98,10 +100,12 @@ KNOWN_OPCODES = frozenset(int(op) for op in Op)
 
 #: Sample rates the scale's A/D converter supports, Hz; the index is the rate code.
 RATES_HZ = (10, 20, 40, 80, 160, 320)
+#: The scale's range (:data:`~isogrip.ble_device.limits.LIMITS`).
+RANGE = LIMITS["cts500"]
 #: Rated capacity of the largest model, kg; readings at or beyond are flagged saturated.
-FULL_SCALE_KG = 500.0
-#: Larger readings (in magnitude) are rejected as impossible, kg.
-MAX_PLAUSIBLE_KG = 5000.0
+FULL_SCALE_KG = RANGE.full_scale_n / KGF_N
+#: Readings above this are rejected as impossible, kg (below ``RANGE.low_n`` too).
+MAX_PLAUSIBLE_KG = RANGE.high_n / KGF_N
 #: How many bytes :class:`FrameAssembler` keeps between notifications at most.
 MAX_BUFFER = 64
 
@@ -196,9 +200,9 @@ def decode(frame: bytes) -> Record:
     if op in KNOWN_OPCODES:
         raise DecodeError(f"7-byte frame with command opcode 0x{op:02x}", "unknown_type")
     kg = int.from_bytes(frame[2:6], "big", signed=True) / 100
-    if abs(kg) > MAX_PLAUSIBLE_KG:
-        raise DecodeError(f"weight {kg} kg is impossible", "out_of_range")
-    return ForceSamples(force_n=np.array([kg * KGF_N]), saturated=abs(kg) >= FULL_SCALE_KG)
+    force_n = np.array([kg * KGF_N])
+    RANGE.check(force_n)
+    return ForceSamples(force_n=force_n, saturated=bool(force_n[0] >= RANGE.full_scale_n))
 
 
 def encode_weight(force_n: float, tag: int = 0x00) -> bytes:

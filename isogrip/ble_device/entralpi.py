@@ -9,8 +9,10 @@ big-endian number in 0.01 kg. Every public client reads those two bytes and noth
 else (docs/devices.md lists them). Nothing public says what longer notifications
 carry, so any bytes after the force are not decoded: they are counted
 (``unknown_bytes``), never read as more forces. The value is read as signed (negative
-after a tare is normal; the sources disagree, see docs/devices.md); the extreme codes
-(-32768 and 32767) are flagged as saturated. No device clock.
+after a tare is normal; the sources disagree, see docs/devices.md); the top code 32767
+is flagged as saturated. No capacity is published, so the range (:data:`RANGE`) is the
+field's own top, 327.67 kg, and 10 % of that below zero: a reading under -32.77 kg
+(the bottom code -32768 among them) is rejected as ``out_of_range``. No device clock.
 
 Example:
     >>> r = decode(bytes.fromhex("04d2"))
@@ -25,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from isogrip.ble_device.codec import DecodeError, ForceSamples
+from isogrip.ble_device.limits import LIMITS
 from isogrip.signal.units import KGF_N
 
 #: Advertised local name.
@@ -45,6 +48,8 @@ KG_PER_COUNT = 0.01
 FORCE_BYTES = 2
 
 _I16_MIN, _I16_MAX = -(1 << 15), (1 << 15) - 1
+#: The plate's range (:data:`~isogrip.ble_device.limits.LIMITS`): -32.77 .. 327.67 kg.
+RANGE = LIMITS["entralpi"]
 
 
 def decode(data: bytes) -> ForceSamples:
@@ -57,14 +62,16 @@ def decode(data: bytes) -> ForceSamples:
         One sample, N; ``unknown_bytes`` says how many bytes followed the force.
 
     Raises:
-        DecodeError: Fewer than 2 bytes (kind ``truncated``).
+        DecodeError: Fewer than 2 bytes (kind ``truncated``), or a force below the
+            plate's range (kind ``out_of_range``).
     """
     if len(data) < FORCE_BYTES:
         raise DecodeError(f"notification of {len(data)} byte(s) holds no force (needs 2)",
                           "truncated")
     raw = int.from_bytes(data[:FORCE_BYTES], "big", signed=True)
-    return ForceSamples(force_n=np.array([raw * (KG_PER_COUNT * KGF_N)]),
-                        saturated=raw in (_I16_MIN, _I16_MAX),
+    force_n = np.array([raw * (KG_PER_COUNT * KGF_N)])
+    RANGE.check(force_n)
+    return ForceSamples(force_n=force_n, saturated=raw == _I16_MAX,
                         unknown_bytes=len(data) - FORCE_BYTES)
 
 

@@ -18,7 +18,13 @@ from numpy.typing import NDArray
 
 from isogrip.ble_device.base import DeviceInfo, DriverBase, SampleBatch
 from isogrip.clock import Clock
-from isogrip.errors import DeviceSpecError
+from isogrip.errors import DeviceSpecError, InputFileError
+from isogrip.files import (
+    SAMPLES_FILE_LIMIT,
+    SMALL_FILE_LIMIT,
+    read_limited_bytes,
+    read_limited_text,
+)
 
 #: Seconds of samples per replayed notification.
 BATCH_S = 0.0125
@@ -28,31 +34,41 @@ def read_export_samples(path: Path) -> tuple[NDArray[np.float64], NDArray[np.flo
                                               NDArray[np.float64], float]:
     """Times, device times and forces of an export, and its nominal rate (Hz).
 
+    Both files are read through :mod:`isogrip.files`: regular files only (a FIFO or a
+    device would block or never end) of bounded size.
+
     Raises:
         DeviceSpecError: The path is not a readable export.
     """
     folder = path if path.is_dir() else path.parent
     rate = 80.0
-    summary = folder / "summary.json"
-    if summary.is_file():
-        try:
-            info = json.loads(summary.read_text(encoding="utf-8")).get("device_info") or {}
-            rate = float(info.get("nominal_rate_hz") or rate)
-        except (OSError, ValueError, AttributeError):
-            pass  # the rate is a nicety; the samples are what matters
+    try:
+        text = read_limited_text(folder / "summary.json", SMALL_FILE_LIMIT, "summary file")
+        info = json.loads(text).get("device_info") or {}
+        rate = float(info.get("nominal_rate_hz") or rate)
+    except (OSError, ValueError, AttributeError):
+        pass  # the rate is a nicety (no or a bad summary: 80 Hz); the samples matter
     if path.is_dir():
         path = next((p for p in (folder / "samples.parquet", folder / "samples.csv")
                      if p.is_file()), folder / "samples.csv")
+    try:
+        data = read_limited_bytes(path, SAMPLES_FILE_LIMIT, "samples file")
+    except FileNotFoundError:
+        raise DeviceSpecError(f"replay: {path} is not a readable session export "
+                              "(no such file)") from None
+    except InputFileError as exc:  # names the file and says why, in one line
+        raise DeviceSpecError(f"replay: {exc}") from None
     try:
         import pyarrow as pa
         import pyarrow.csv as pacsv
         import pyarrow.parquet as pq
 
         cols = ["t_s", "t_device_s", "force_n"]
+        source = pa.BufferReader(data)
         if path.suffix == ".parquet":
-            table = pq.read_table(path, columns=cols)
+            table = pq.read_table(source, columns=cols)
         else:
-            table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(
+            table = pacsv.read_csv(source, convert_options=pacsv.ConvertOptions(
                 include_columns=cols, column_types=dict.fromkeys(cols, pa.float64())))
     except (OSError, ValueError, KeyError) as exc:
         raise DeviceSpecError(f"replay: {path} is not a readable session export ({exc})") \

@@ -8,11 +8,13 @@ A notification is ``[count u16 BE]`` followed by ``count`` samples of 3 bytes ea
 A sample's value is ``b0 * 32768 + b1 * 256 + b2`` pounds. That multiplier (32768, not
 65536) is the formula the public implementations use and is kept as documented: if the
 board actually sends a plain 24-bit number, its first byte is 0 for every load below
-65536 lb, so the two readings agree for all real forces. Values are unsigned. Anything above
-:data:`FULL_SCALE_LB` (the "compression overflow" the sources warn about, e.g. a
-slightly negative reading after tare wrapping round to a huge number) is clamped to
-full scale and flagged ``saturated``. The board has no clock: ``device_t_s`` is None.
-~80 Hz (older firmware ~40 Hz), several samples per notification.
+65536 lb, so the two readings agree for all real forces. Values are unsigned. A reading
+of :data:`FULL_SCALE_LB` is flagged ``saturated``; anything above it (the "compression
+overflow" the sources warn about, e.g. a slightly negative reading after tare wrapping
+round to a huge number) is no force the board measured: the notification is rejected
+(``out_of_range``) rather than turned into a 454 kg sample. The board has no clock:
+``device_t_s`` is None. ~80 Hz (older firmware ~40 Hz), several samples per
+notification.
 
 Example:
     >>> r = decode(bytes.fromhex("0002 000014 000042".replace(" ", "")))
@@ -26,6 +28,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from isogrip.ble_device.codec import DecodeError, ForceSamples
+from isogrip.ble_device.limits import LIMITS
 from isogrip.signal.units import LBF_N
 
 #: Advertised local name.
@@ -58,11 +61,13 @@ MODE_IDLE = bytes([0x07])
 #: Written to :data:`TARE_UUID` (an alternative to :data:`MODE_TARE`).
 TARE_VALUE = bytes([0x01])
 
-#: Largest reading accepted as a force, lb (~454 kg, far above any hand's grip);
-#: larger values are clamped and flagged as saturated.
-FULL_SCALE_LB = 1000
+#: The board's range (:data:`~isogrip.ble_device.limits.LIMITS`): 0 .. 1000 lb.
+RANGE = LIMITS["forceboard"]
+#: Largest reading accepted as a force, lb (~454 kg, far above any hand's grip); it is
+#: flagged as saturated, larger values are rejected.
+FULL_SCALE_LB = round(RANGE.high_n / LBF_N)
 #: :data:`FULL_SCALE_LB` in newtons.
-FULL_SCALE_N = FULL_SCALE_LB * LBF_N
+FULL_SCALE_N = RANGE.full_scale_n
 
 #: Sample rate of current firmware, Hz (older firmware: ~40 Hz).
 NOMINAL_RATE_HZ = 80.0
@@ -80,12 +85,13 @@ def decode(data: bytes) -> ForceSamples:
         data: The notification's bytes.
 
     Returns:
-        The samples in newtons (no device times); ``saturated`` when a value was
-        clamped to :data:`FULL_SCALE_LB`.
+        The samples in newtons (no device times); ``saturated`` when a value is
+        :data:`FULL_SCALE_LB`.
 
     Raises:
         DecodeError: Shorter than the 2-byte count or than the samples it announces
-            (kind ``truncated``), or longer (kind ``malformed``).
+            (kind ``truncated``), longer (kind ``malformed``), or a value above
+            :data:`FULL_SCALE_LB` (kind ``out_of_range``).
     """
     if len(data) < _HEADER:
         raise DecodeError(f"notification too short ({len(data)} bytes)", "truncated")
@@ -99,9 +105,9 @@ def decode(data: bytes) -> ForceSamples:
                           f"{len(data)} bytes arrived", "malformed")
     raw = np.frombuffer(data, dtype=np.uint8, offset=_HEADER).reshape(count, _SAMPLE)
     lb = raw.astype(np.int64) @ _WEIGHTS
-    saturated = bool(np.any(lb >= FULL_SCALE_LB))
-    lb = np.minimum(lb, FULL_SCALE_LB)
-    return ForceSamples(force_n=lb.astype(np.float64) * LBF_N, saturated=saturated)
+    force_n = lb.astype(np.float64) * LBF_N
+    RANGE.check(force_n)
+    return ForceSamples(force_n=force_n, saturated=bool(np.any(lb >= FULL_SCALE_LB)))
 
 
 def encode(force_n: ArrayLike) -> bytes:

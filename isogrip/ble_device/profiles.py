@@ -18,9 +18,9 @@ from isogrip.ble_device.advert import AdvertisementDevice, AdvertProfile
 from isogrip.ble_device.base import DeviceInfo, DeviceStatus
 from isogrip.ble_device.codec import DecodeError, ForceSamples
 from isogrip.ble_device.gatt import Decoded, GattDevice, GattProfile
+from isogrip.ble_device.limits import LIMITS
 from isogrip.ble_device.registry import DeviceContext, DeviceSpec
 from isogrip.errors import DeviceError, DeviceErrorReason, DeviceSpecError
-from isogrip.signal.units import KGF_N
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,8 @@ PROGRESSOR = GattProfile(
     restart_after_tare=True,
     nominal_rate_hz=80.0,
     has_clock=True,
-    full_scale_n=200 * KGF_N,
+    # Full scales come from the one table of device ranges the codecs check against.
+    full_scale_n=LIMITS["progressor"].full_scale_n,
     on_connect=_progressor_info,
     battery=_progressor_battery,
 )
@@ -124,7 +125,7 @@ FORCE_BOARD = GattProfile(
     stop=forceboard.MODE_IDLE,
     tare=forceboard.MODE_TARE,
     nominal_rate_hz=forceboard.NOMINAL_RATE_HZ,
-    full_scale_n=forceboard.FULL_SCALE_N,
+    full_scale_n=LIMITS["forceboard"].full_scale_n,
     on_connect=_battery_info,
     battery=_read_battery_level,
 )
@@ -161,7 +162,7 @@ CTS500 = GattProfile(
     # It keeps streaming across power cycles unless told to stop.
     stop_on_exit=True,
     nominal_rate_hz=80.0,
-    full_scale_n=cts500.FULL_SCALE_KG * KGF_N,
+    full_scale_n=LIMITS["cts500"].full_scale_n,
 )
 
 # -- Entralpi -------------------------------------------------------------------------
@@ -218,6 +219,7 @@ WHC06 = AdvertProfile(
     matches=_whc06_matches,
     decode=_whc06_decode,
     nominal_rate_hz=whc06.NOMINAL_RATE_HZ,
+    full_scale_n=LIMITS["whc06"].full_scale_n,
     silence_timeout_s=whc06.SILENCE_TIMEOUT_S,
     warning=whc06.RATE_WARNING,
 )

@@ -5,6 +5,12 @@ little-endian. Type 1 carries ``len / 8`` weight samples, each ``(f32 kg, u32 µ
 the stream started)``; the microsecond counter wraps after 2**32 µs (~71.6 min).
 The simulated device speaks this format too, so every session exercises the codec.
 
+A notification holds exactly one record: bytes beyond its length are rejected, not
+ignored (Tindeq's own client reads a battery reply as exactly 2 + 4 bytes), and so is a
+weight outside the device's physical range (:data:`~isogrip.ble_device.limits.LIMITS`,
+``"progressor"``: -20 .. 300 kg), since an f32 holds up to 3.4e38 kg and one such
+sample would otherwise become a force.
+
 Example:
     >>> r = decode(bytes.fromhex("0110000020 41e8030000 00004841 bc340000".replace(" ", "")))
     >>> [round(float(x), 3) for x in r.force_n], [float(x) for x in r.device_t_s]
@@ -20,6 +26,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from isogrip.ble_device import codec as _codec
+from isogrip.ble_device.limits import LIMITS, ForceLimits
 from isogrip.signal.units import KGF_N
 
 SERVICE_UUID = "7e4e1701-1ea6-40c9-9dcc-13d34ffead57"
@@ -82,19 +89,26 @@ class LowBatteryWarning:
 
 Record = WeightRecord | CommandResponse | LowBatteryWarning
 
+#: The physical range of a Progressor (and of the clones and the DIY firmware).
+DEFAULT_LIMITS = LIMITS["progressor"]
 
-def decode(data: bytes) -> Record:
+
+def decode(data: bytes, limits: ForceLimits = DEFAULT_LIMITS) -> Record:
     """Decode one notification.
 
     Args:
         data: The notification's bytes.
+        limits: The range a weight must lie in (the simulated device passes its own
+            full scale's).
 
     Returns:
         The decoded record; forces in newtons, device times in seconds.
 
     Raises:
-        DecodeError: Truncated or empty data, a length that does not match, an unknown
-            record type, or a non-finite weight.
+        DecodeError: Truncated or empty data (``truncated``), bytes beyond the record
+            or a weight length that is not a multiple of 8 (``malformed``), an unknown
+            record type (``unknown_type``), a NaN or infinite weight (``nonfinite``)
+            or one outside ``limits`` (``out_of_range``).
     """
     if len(data) < 2:
         raise DecodeError(f"notification too short ({len(data)} bytes)", "truncated")
@@ -103,6 +117,9 @@ def decode(data: bytes) -> Record:
     if len(value) != length:
         raise DecodeError(f"record says {length} bytes, only {len(value)} arrived",
                           "truncated")
+    if len(data) > 2 + length:
+        raise DecodeError(f"record says {length} bytes, {len(data) - 2} arrived",
+                          "malformed")
     if kind == ResponseType.WEIGHT:
         if length == 0 or length % _SAMPLE.itemsize:
             raise DecodeError(f"weight record length {length} is not a multiple of 8",
@@ -111,7 +128,9 @@ def decode(data: bytes) -> Record:
         kg = raw["kg"].astype(np.float64)
         if not np.all(np.isfinite(kg)):
             raise DecodeError("weight record holds a NaN or infinite value", "nonfinite")
-        return WeightRecord(force_n=kg * KGF_N, device_t_s=raw["us"].astype(np.float64) * 1e-6)
+        force_n = kg * KGF_N
+        limits.check(force_n)
+        return WeightRecord(force_n=force_n, device_t_s=raw["us"].astype(np.float64) * 1e-6)
     if kind == ResponseType.COMMAND_RESPONSE:
         return CommandResponse(payload=value)
     if kind == ResponseType.LOW_BATTERY:

@@ -52,6 +52,7 @@ from isogrip.ble_device.base import (
     SampleBatch,
 )
 from isogrip.ble_device.codec import safe_decode
+from isogrip.ble_device.limits import ForceLimits
 from isogrip.ble_device.participant import PRESETS, Feedback, make_participant
 from isogrip.ble_device.registry import DeviceContext, DeviceSpec
 from isogrip.clock import Clock
@@ -183,6 +184,10 @@ class SimDevice(DriverBase):
             extra={"participant": o.preset, "seed": o.seed,
                    "reaction_s": round(self.participant.reaction_s, 4)},
         )
+        # The codec checks readings against this device's own full scale (-10 % ..
+        # 150 % of saturate_kg, the rule for real devices), not a Progressor's 200 kg:
+        # saturate_kg may be set up to 1000 kg.
+        self.limits = ForceLimits.from_capacity(self._info.name, o.saturate_kg * KGF_N)
         self._connected = False
         self._offset_n = o.offset_kg * KGF_N
         self._tare_n = 0.0
@@ -292,9 +297,13 @@ class SimDevice(DriverBase):
 
     def _notification(self, data: bytes, host_rx: float) -> None:
         """Decode one notification and hand it over (what a BLE driver does too)."""
-        record = safe_decode(progressor.decode, data, self.stats, self._report_damage)
+        record = safe_decode(self._decode, data, self.stats, self._report_damage)
         if isinstance(record, progressor.WeightRecord) and self._on_samples is not None:
             self._on_samples(SampleBatch(host_rx, record.force_n, record.device_t_s))
+
+    def _decode(self, data: bytes) -> progressor.Record:
+        return progressor.decode(data, self.limits)
+
 
 def _corrupt(data: bytes, rng: np.random.Generator) -> bytes:
     """Damage a notification the ways radio links and buggy firmware do."""

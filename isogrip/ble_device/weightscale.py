@@ -11,6 +11,10 @@ minutes, seconds); bit 2: a user id follows; bit 3: BMI (0.1 kg/m²) and height 
 Bits 4-7 are reserved and ignored. The weight 0xFFFF means "measurement unsuccessful".
 The length must match the flags exactly.
 
+A DIY build's capacity is not known, so its range (:data:`RANGE`) is the field's own:
+0 .. 327.67 kg. Every other code decodes to a force inside it; the check is there so
+that this codec obeys the same rule as the others.
+
 Example:
     >>> r = decode(bytes.fromhex("00 6809".replace(" ", "")))  # 2408 x 0.005 kg
     >>> round(float(r.force_n[0]) / 9.80665, 3), r.device_t_s
@@ -26,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from isogrip.ble_device.codec import DecodeError, ForceSamples
+from isogrip.ble_device.limits import LIMITS
 from isogrip.signal.units import KGF_N, LBF_N
 
 #: Weight Scale service.
@@ -43,6 +48,8 @@ KG_PER_COUNT = 0.005
 LB_PER_COUNT = 0.01
 #: The weight value that means "measurement unsuccessful".
 UNSUCCESSFUL = 0xFFFF
+#: The range of a build (:data:`~isogrip.ble_device.limits.LIMITS`).
+RANGE = LIMITS["weightscale"]
 
 
 @dataclass(frozen=True)
@@ -81,8 +88,8 @@ def decode_measurement(data: bytes) -> WeightMeasurement:
 
     Raises:
         DecodeError: Shorter than the flags need (kind ``truncated``), longer
-            (``malformed``), or a weight of 0xFFFF, "measurement unsuccessful"
-            (``out_of_range``).
+            (``malformed``), or a weight of 0xFFFF, "measurement unsuccessful", or
+            outside :data:`RANGE` (``out_of_range``).
     """
     if not data:
         raise DecodeError("empty measurement", "truncated")
@@ -96,6 +103,7 @@ def decode_measurement(data: bytes) -> WeightMeasurement:
         raise DecodeError("the scale reports an unsuccessful measurement", "out_of_range")
     imperial = bool(flags & FLAG_IMPERIAL)
     force_n = raw * LB_PER_COUNT * LBF_N if imperial else raw * KG_PER_COUNT * KGF_N
+    RANGE.check(np.array([force_n]))
     pos = 3
     timestamp = None
     if flags & FLAG_TIMESTAMP:

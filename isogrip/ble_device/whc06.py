@@ -10,8 +10,14 @@ Some platforms keep the 2 company-id bytes, moving the weight to offsets 12-13
 Sources disagree about the rest: byte 14 (company id stripped) carries a flag that
 some read as "reading stable" and others as a unit nibble; isogrip ignores it because
 the sources agree that the weight field itself is in 0.01 kg. Signedness is disputed
-too; the weight is read as unsigned, as most sources do, and the all-ones value 0xFFFF
-(the largest the field holds, or -0.01 kg if it were signed) is flagged as saturated.
+too; the weight is read as unsigned, as most sources do.
+
+The scale is sold as a 300 kg scale: readings beyond its range (:data:`RANGE`, up to
+450 kg) are rejected as ``out_of_range``, among them the all-ones value 0xFFFF (655.35
+kg, or -0.01 kg if it were signed); readings at or above 300 kg are flagged as
+saturated. The payload is :data:`PAYLOAD_LENGTH` bytes, as in the scale's
+advertisement the sources show; a shorter or longer one is rejected too, since its
+weight could sit anywhere.
 
 The scale advertises at only ~8-10 Hz (see :data:`RATE_WARNING`), and a scale that
 stops advertising looks like a disconnect after :data:`SILENCE_TIMEOUT_S`.
@@ -28,6 +34,7 @@ from __future__ import annotations
 import numpy as np
 
 from isogrip.ble_device.codec import DecodeError, ForceSamples
+from isogrip.ble_device.limits import LIMITS
 from isogrip.signal.units import KGF_N
 
 #: Advertised local name.
@@ -55,6 +62,11 @@ KG_PER_COUNT = 0.01
 FLAG_OFFSET = 14
 #: Template for :func:`encode_manufacturer_data` (the example payload from a real scale).
 _TEMPLATE = bytes.fromhex("020311FFFFFFFFFFFF0104D201F4019990")
+#: Length of the payload without the company id (that of the real scale's example).
+PAYLOAD_LENGTH = len(_TEMPLATE)
+#: The scale's range (:data:`~isogrip.ble_device.limits.LIMITS`): 300 kg capacity,
+#: readings accepted up to 450 kg.
+RANGE = LIMITS["whc06"]
 
 
 def decode_manufacturer_data(payload: bytes, *, includes_company_id: bool = False) -> ForceSamples:
@@ -65,19 +77,23 @@ def decode_manufacturer_data(payload: bytes, *, includes_company_id: bool = Fals
         includes_company_id: The payload still starts with the 2 company-id bytes.
 
     Returns:
-        One sample in newtons (no device time); ``saturated`` when the raw value is
-        0xFFFF, the largest the field holds.
+        One sample in newtons (no device time); ``saturated`` at or above the scale's
+        300 kg capacity.
 
     Raises:
-        DecodeError: The payload ends before the weight field (kind ``truncated``).
+        DecodeError: The payload is shorter than :data:`PAYLOAD_LENGTH` (plus 2 with
+            the company id; kind ``truncated``) or longer (``malformed``), or the
+            weight is beyond the scale's range (``out_of_range``).
     """
     off = WEIGHT_OFFSET_WITH_COMPANY_ID if includes_company_id else WEIGHT_OFFSET
-    if len(payload) < off + 2:
-        raise DecodeError(f"manufacturer data too short ({len(payload)} bytes, "
-                          f"weight needs {off + 2})", "truncated")
+    need = PAYLOAD_LENGTH + (off - WEIGHT_OFFSET)
+    if len(payload) != need:
+        raise DecodeError(f"manufacturer data of {len(payload)} bytes, the scale sends "
+                          f"{need}", "truncated" if len(payload) < need else "malformed")
     raw = int.from_bytes(payload[off:off + 2], "big")
-    return ForceSamples(force_n=np.array([raw * KG_PER_COUNT * KGF_N]),
-                        saturated=raw == 0xFFFF)
+    force_n = np.array([raw * KG_PER_COUNT * KGF_N])
+    RANGE.check(force_n)
+    return ForceSamples(force_n=force_n, saturated=bool(force_n[0] >= RANGE.full_scale_n))
 
 
 def decode(payload: bytes) -> ForceSamples:
@@ -88,7 +104,8 @@ def decode(payload: bytes) -> ForceSamples:
 def encode_manufacturer_data(force_n: float) -> bytes:
     """A payload (company id stripped) as the scale would broadcast ``force_n``.
 
-    The force is rounded to 0.01 kg and clipped to 0..655.35 kg; the other bytes are
+    The force is rounded to 0.01 kg and clipped to 0..655.35 kg (the field; values
+    beyond the scale's range are there to test its rejection); the other bytes are
     those of a real scale's advertisement.
     """
     raw = int(np.clip(round(float(np.nan_to_num(force_n)) / KGF_N / KG_PER_COUNT), 0, 0xFFFF))

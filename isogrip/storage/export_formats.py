@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from isogrip.ble_device.limits import limits_for
 from isogrip.errors import IsogripError
 from isogrip.files import write_atomic
 from isogrip.signal.metrics import gap_threshold
@@ -182,6 +183,34 @@ def _hold_levels(store: Store, session_id: int, t0: float,
     return out
 
 
+#: Percentiles (and margin, as a multiple of the span between them) bounding the
+#: plausible force when the device's range is not known.
+EDF_ROBUST_PERCENTILES: Final = (0.1, 99.9)
+EDF_ROBUST_MARGIN: Final = 1.0
+
+
+def _plausible_force_range(device_info: dict[str, Any] | None,
+                           force: F64) -> tuple[float, float]:
+    """Where real forces of this session can lie, N (``force`` finite, not empty).
+
+    The device's physical range when the session says which device it was (the range
+    its codec accepts); otherwise the 0.1st to 99.9th percentile widened by their span
+    on each side. Those percentiles are taken as sample values (no interpolation), so
+    one outlier never moves them, while an MVC peak above the 99.9th percentile stays
+    inside the margin.
+    """
+    info = device_info or {}
+    full = info.get("full_scale_n")
+    limits = limits_for(info.get("kind"),
+                        float(full) if isinstance(full, (int, float)) else None)
+    if limits is not None and bool(limits.contains(force).any()):
+        return limits.low_n, limits.high_n
+    lo = float(np.percentile(force, EDF_ROBUST_PERCENTILES[0], method="higher"))
+    hi = float(np.percentile(force, EDF_ROBUST_PERCENTILES[1], method="lower"))
+    margin = EDF_ROBUST_MARGIN * max(hi - lo, 1.0)
+    return lo - margin, hi + margin
+
+
 def write_edf(store: Store, session_id: int, out_dir: Path | str) -> list[Path]:
     """Write ``session.edf``: force, target and band edges (N) and whole annotations.
 
@@ -200,12 +229,19 @@ def write_edf(store: Store, session_id: int, out_dir: Path | str) -> list[Path]:
     covered = math.floor((t_end - t_start) * fs) + 1
     n = max(1, math.ceil(covered / fs)) * fs  # whole 1-s data records
     grid = t_start + np.arange(n) / fs
-    signal = np.interp(grid, t, force) if len(t) else np.zeros(n)
     levels = _hold_levels(store, session_id, info.t0_s, grid)
     # One physical range for every channel: a viewer draws force and target to scale.
-    lo = min(float(signal.min()), 0.0)
-    hi = max(float(signal.max()), *(float(v.max()) for v in levels))
+    # It spans the plausible force only: with 16 bits per sample, one glitch of 1e6 kg
+    # would otherwise leave about 150 N per step for the real force.
+    lo, hi = 0.0, max(0.0, *(float(v.max()) for v in levels))
+    if len(t):
+        p_lo, p_hi = _plausible_force_range(info.device_info, force)
+        real = force[(force >= p_lo) & (force <= p_hi)]
+        lo, hi = min(lo, float(real.min())), max(hi, float(real.max()))
     pmin, pmax = edf_number(lo - 1.0, up=False), edf_number(hi + 1.0, up=True)
+    # Implausible samples are clipped to the range before resampling, so they cannot
+    # pull the interpolated neighbours out of it either (samples.csv keeps them as read).
+    signal = np.interp(grid, t, np.clip(force, pmin, pmax)) if len(t) else np.zeros(n)
     signals = [EdfSignal("Force", "N", signal, pmin, pmax, info.device[:80], "none")]
     signals += [EdfSignal(label, "N", v, pmin, pmax, "isogrip protocol",
                           "0 outside holds") for (label, _), v in zip(EDF_TARGET_CHANNELS,
