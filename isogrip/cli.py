@@ -2,6 +2,11 @@
 
 User errors (unknown device or protocol, bad protocol file, unusable data folder)
 print one clear line and exit with status 2; no traceback.
+
+Much of what the CLI prints comes from files and devices (protocol titles, device
+names, notes, paths), so its console prints text literally: rich markup and emoji
+codes are off (see :func:`make_console`), and the few styled words are
+:class:`~rich.text.Text` built here.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
+from rich.text import Text
 
 from isogrip import __version__
 from isogrip.errors import IsogripError
@@ -27,6 +33,7 @@ from isogrip.protocols.loader import DEFAULT_PROTOCOL, builtin_protocols
 from isogrip.signal.units import Unit, from_newtons
 from isogrip.terminal_keys import HELP as KEY_HELP
 from isogrip.terminal_keys import key_reader
+from isogrip.timefmt import LOCAL_TIME, local_time
 from isogrip.types import Hand
 
 if TYPE_CHECKING:
@@ -201,9 +208,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser = build_parser()
     args = parser.parse_args(argv)
-    console = Console()
-    if not console.is_terminal:
-        console = Console(width=160)  # piped output: do not wrap tables at 80 columns
+    console = make_console()
     try:
         if args.new_database:
             from isogrip.storage.paths import database_path, default_data_dir
@@ -257,6 +262,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
 
 
+def make_console() -> Console:
+    """The CLI's console: every string is shown as it is, never read as markup.
+
+    Without this a protocol titled ``Study A [/] week 2`` would stop a session with
+    a markup error, ``[sham]`` in a title would vanish, and ``:fire:`` in a note
+    would turn into an emoji. Styles are given with :class:`~rich.text.Text`.
+    """
+    console = Console(markup=False, emoji=False)
+    if not console.is_terminal:
+        # Piped output: do not wrap tables at 80 columns.
+        console = Console(markup=False, emoji=False, width=160)
+    return console
+
+
 def _gui(args: argparse.Namespace) -> int:
     from isogrip.ui.app import run_app  # Qt is imported only for the desktop app
 
@@ -295,12 +314,11 @@ def _run(args: argparse.Namespace, console: Console) -> int:
         r = bp.reading
         pre_bp_id = runtime.store.add_bp_reading(
             sbp=r.sbp, dbp=r.dbp, pulse=r.pulse, participant=args.participant, context="pre")
-    console.print(
+    console.print(Text.assemble(
         # A sham is named as it looks: its own name and title say "sham".
-        f"isogrip {__version__}: protocol [bold]{_shown_name(runtime.protocol)}[/], device "
-        f"[bold]{args.device}[/]. Not a medical device: stop if you feel unwell.",
-        highlight=False,
-    )
+        f"isogrip {__version__}: protocol ", (_shown_name(runtime.protocol), "bold"),
+        ", device ", (args.device, "bold"), ". Not a medical device: stop if you feel unwell.",
+    ))
     with _signals_stop_session():
         return _run_session(args, console, runtime, pre_bp_id)
 
@@ -380,13 +398,12 @@ def _run_session(args: argparse.Namespace, console: Console, runtime: SessionRun
     console.print(mvc_table(summary, unit))
     console.print(holds_table(summary, unit))
     speed = "" if args.speed == 1 else f" in {result.wall_s:.2f} s wall time"
-    status = {"complete": "[green]complete[/]"}.get(result.status, f"[red]{result.status}[/]")
-    console.print(
-        f"Session {result.session_id} {status}{speed}: {result.samples} samples, "
-        f"{result.session_s / 60:.1f} min."
+    status_style = "green" if result.status == "complete" else "red"
+    console.print(Text.assemble(
+        f"Session {result.session_id} ", (result.status, status_style),
+        f"{speed}: {result.samples} samples, {result.session_s / 60:.1f} min."
         + (f" Reason: {result.reason}." if result.reason else ""),
-        highlight=False,
-    )
+    ))
     # A study that locked the protocol decides on intensity itself (and advice only
     # one arm could get would unblind it).
     locked = load_settings()[0].protocol_locked
@@ -467,17 +484,17 @@ def _sessions(args: argparse.Namespace, console: Console) -> int:
         console.print("No sessions recorded yet. Start one with: isogrip run")
         return 0
     table = Table(title=f"Sessions ({len(rows)})")
-    for col in ("Id", "Started", "Status", "Protocol", "Device", "Participant", "Holds",
-                "MVC R (kg)", "MVC L (kg)"):
+    for col in ("Id", f"Started ({LOCAL_TIME})", "Status", "Protocol", "Device",
+                "Participant", "Holds", "MVC R (kg)", "MVC L (kg)", "Note"):
         table.add_column(col)
 
     def kg(v: float | None) -> str:
         return "-" if v is None else f"{from_newtons(v, Unit.KGF):.1f}"
 
     for r in rows:
-        table.add_row(str(r.id), r.started_at[:19].replace("T", " "), r.status,
+        table.add_row(str(r.id), local_time(r.started_at), r.status,
                       r.protocol_name, r.device, r.participant or "-", str(r.n_holds_done),
-                      kg(r.mvc_right_n), kg(r.mvc_left_n))
+                      kg(r.mvc_right_n), kg(r.mvc_left_n), r.note or "")
     console.print(table)
     store.close()
     return 0

@@ -1,4 +1,10 @@
-"""The terminal view: a live display of a session, and the CLI's summary tables (rich)."""
+"""The terminal view: a live display of a session, and the CLI's summary tables (rich).
+
+Text that did not come from isogrip itself (protocol titles, device names, notes,
+stored flags) is passed to rich as :class:`~rich.text.Text` made by :func:`literal`:
+rich would otherwise read ``[...]`` in it as markup (``[/]`` raises, ``[sham]``
+vanishes) and ``:name:`` as an emoji code.
+"""
 
 from __future__ import annotations
 
@@ -35,6 +41,16 @@ _ZONE_SHAPE = {
     Zone.HIGH: "▼▼",
     Zone.NONE: "",
 }
+
+
+def literal(value: object) -> Text:
+    """``value`` as text that rich shows exactly: no markup, emoji codes or highlighting.
+
+    Example:
+        >>> literal("Study A [/] week 2").plain
+        'Study A [/] week 2'
+    """
+    return Text(str(value))
 
 
 def _clock(seconds: float | None) -> str:
@@ -125,7 +141,7 @@ def live_panel(snap: Snapshot, unit: Unit, header: str = "", footer: str = "") -
     lines.append(Text(info))
     lines.append(Text("Breathe normally; never hold your breath. "
                       + (footer or "Ctrl-C stops the session."), style="dim"))
-    return Panel(Group(*lines), title=header or "isogrip", border_style="blue")
+    return Panel(Group(*lines), title=literal(header or "isogrip"), border_style="blue")
 
 
 def mvc_table(summary: dict[str, Any], unit: Unit) -> Table:
@@ -144,10 +160,10 @@ def mvc_table(summary: dict[str, Any], unit: Unit) -> Table:
         )
         mvc = m.get("mvc_n")
         table.add_row(
-            hand.upper(),
+            literal(hand.upper()),
             "-" if mvc is None else f"{from_newtons(mvc, unit):.1f}",
             trials,
-            ", ".join(m.get("flags") or []),
+            literal(", ".join(m.get("flags") or [])),
         )
     return table
 
@@ -200,8 +216,8 @@ def holds_table(summary: dict[str, Any], unit: Unit) -> Table:
 
     for h in summary.get("holds", []):
         table.add_row(
-            str(h.get("rep")),
-            str(h.get("hand", "")).upper(),
+            literal(h.get("rep")),
+            literal(str(h.get("hand", "")).upper()),
             num(from_newtons(h["target_n"], unit) if h.get("target_n") else None, ".1f"),
             num(h.get("mean_pct_mvc"), ".1f"),
             num(h.get("time_in_band_pct"), ".0f") + " %",

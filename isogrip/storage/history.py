@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from isogrip.errors import BpValueError
 from isogrip.protocols.starter import HoldOutcome, starter_advice
 from isogrip.storage.store import HoldRow, SessionRow, Store
+from isogrip.timefmt import local_datetime
 from isogrip.types import Hand
 
 _BP_RE = re.compile(r"^\s*(\d{2,3})\s*/\s*(\d{2,3})\s*$")
@@ -42,8 +43,7 @@ class WeekCount:
 
 def local_date(iso: str) -> _dt.date:
     """The local calendar date of an ISO 8601 timestamp."""
-    when = _dt.datetime.fromisoformat(iso)
-    return when.astimezone().date() if when.tzinfo else when.date()
+    return local_datetime(iso).date()
 
 
 def weekly_adherence(sessions: Sequence[SessionRow], *, weeks: int = 8, goal: int = 3,
@@ -74,8 +74,7 @@ def weekly_adherence(sessions: Sequence[SessionRow], *, weeks: int = 8, goal: in
 
 
 def _when(iso: str) -> _dt.datetime:
-    when = _dt.datetime.fromisoformat(iso)
-    return when if when.tzinfo else when.astimezone()
+    return local_datetime(iso)
 
 
 def mvc_trend(

@@ -8,6 +8,7 @@ any audio failure, the app is silent and a session goes on untouched.
 
 from __future__ import annotations
 
+import io
 import logging
 import math
 import tempfile
@@ -20,6 +21,7 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
+from isogrip.files import write_atomic_bytes
 from isogrip.protocols.events import Event, EventKind
 
 log = logging.getLogger(__name__)
@@ -65,13 +67,27 @@ def synthesize(name: str) -> NDArray[np.int16]:
     return (np.concatenate(parts) * 0.6 * 32767).astype(np.int16)
 
 
-def write_wav(path: Path, samples: NDArray[np.int16]) -> None:
-    """Write mono 16-bit samples as a WAV file."""
-    with wave.open(str(path), "wb") as fh:
+def wav_bytes(samples: NDArray[np.int16]) -> bytes:
+    """Mono 16-bit samples at :data:`RATE_HZ` as the bytes of a WAV file."""
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as fh:
         fh.setnchannels(1)
         fh.setsampwidth(2)
         fh.setframerate(RATE_HZ)
         fh.writeframes(samples.astype("<i2").tobytes())
+    return buf.getvalue()
+
+
+def write_wav(path: Path, samples: NDArray[np.int16]) -> None:
+    """Write mono 16-bit samples as a WAV file, atomically with mode ``0o600``.
+
+    The file is built in memory and written with :func:`~isogrip.files.write_atomic_bytes`,
+    so a link planted at ``path`` is replaced, never followed.
+
+    Raises:
+        StorageError: The file cannot be written (one line naming it).
+    """
+    write_atomic_bytes(path, wav_bytes(samples))
 
 
 class AudioSink(Protocol):

@@ -27,6 +27,7 @@ from PyQt6.QtWidgets import (
 from isogrip.bp_check import BpCheck, BpEntry, BpLimits, high_bp_advice
 from isogrip.errors import IsogripError
 from isogrip.signal.units import Unit
+from isogrip.timefmt import local_datetime
 from isogrip.types import Hand
 from isogrip.ui.common import button, fmt_force, label, panel, set_text
 
@@ -139,7 +140,8 @@ class BeforeScreen(QWidget):
         if self._reusable:
             now = now or _dt.datetime.now(_dt.UTC)
             oldest = min(when for _, when in self._reusable.values())
-            days = max(0, (now - oldest).days)
+            # Calendar days where the user is: last night's squeeze was "yesterday".
+            days = max(0, (local_datetime(now).date() - local_datetime(oldest).date()).days)
             ago = "today" if days == 0 else "yesterday" if days == 1 else f"{days} days ago"
             parts = ", ".join(f"{h.label} {fmt_force(v, unit)}"
                               for h, (v, _) in sorted(self._reusable.items()))

@@ -15,6 +15,7 @@ from PyQt6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMessageBox,
     QPushButton,
     QTableWidget,
     QVBoxLayout,
@@ -26,9 +27,23 @@ from isogrip.ui.theme import Palette
 
 
 def label(text: str = "", role: str | None = None, *, wrap: bool = False,
-          align: Qt.AlignmentFlag | None = None, point_size: int | None = None) -> QLabel:
-    """A QLabel with a style-sheet role (``title``, ``heading``, ``muted``, ``banner``)."""
+          align: Qt.AlignmentFlag | None = None, point_size: int | None = None,
+          rich: bool = False) -> QLabel:
+    """A QLabel with a style-sheet role (``title``, ``heading``, ``muted``, ``banner``).
+
+    Args:
+        text: What it shows.
+        role: Style-sheet role.
+        wrap: Wrap long lines.
+        align: Alignment of the text.
+        point_size: A font size of its own.
+        rich: The text is HTML written in isogrip's code. Otherwise it is shown
+            exactly as given: a QLabel would render anything that looks like HTML
+            (a title ``<b>x</b>``, a file path with ``<``), so text from files,
+            devices and the database could change how a label looks or hide words.
+    """
     w = QLabel(text)
+    w.setTextFormat(Qt.TextFormat.RichText if rich else Qt.TextFormat.PlainText)
     if role:
         w.setProperty("role", role)
     w.setWordWrap(wrap)
@@ -37,6 +52,19 @@ def label(text: str = "", role: str | None = None, *, wrap: bool = False,
     if point_size is not None:
         set_point_size(w, point_size)
     return w
+
+
+def question_box(parent: QWidget | None, title: str, text: str) -> QMessageBox:
+    """A Yes/No question (No is the default) whose text is shown exactly as given.
+
+    The text often quotes an error with a file path; a message box would otherwise
+    render it as HTML if it looked like HTML.
+    """
+    box = QMessageBox(QMessageBox.Icon.Question, title, text,
+                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, parent)
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    box.setDefaultButton(QMessageBox.StandardButton.No)
+    return box
 
 
 def set_point_size(w: QWidget, points: int, bold: bool = True) -> None:

@@ -26,6 +26,7 @@ from isogrip.errors import IsogripError
 from isogrip.signal.units import Unit
 from isogrip.storage.history import WeekCount, mvc_trend, weekly_adherence
 from isogrip.storage.store import BpReading, SessionRow, Store
+from isogrip.timefmt import LONG, SHORT, local_time
 from isogrip.types import Hand
 from isogrip.ui.before_screen import parse_optional_int
 from isogrip.ui.common import (
@@ -40,7 +41,6 @@ from isogrip.ui.common import (
     set_text,
     table,
 )
-from isogrip.ui.summary_screen import started_words
 from isogrip.ui.theme import NORMAL, Palette
 
 GOAL_PER_WEEK = 3
@@ -71,14 +71,6 @@ def _stamp(when: _dt.datetime | str) -> float:
     if isinstance(when, str):
         when = _dt.datetime.fromisoformat(when)
     return when.timestamp()
-
-
-def short_date(iso: str) -> str:
-    """``"Mon 23 Nov, 14:05"`` in local time."""
-    try:
-        return _dt.datetime.fromisoformat(iso).astimezone().strftime("%a %d %b, %H:%M")
-    except ValueError:
-        return iso
 
 
 def set_date_range(item: pg.PlotItem, stamps: list[float]) -> None:
@@ -249,7 +241,7 @@ class HistoryScreen(Redraws, QWidget):
             last = readings[-1]
             pulse = f", pulse {last.pulse}" if last.pulse else ""
             set_text(self.bp_text, f"Latest: {last.sbp}/{last.dbp} mmHg{pulse} "
-                     f"({started_words(last.taken_at)}).")
+                     f"({local_time(last.taken_at, LONG)}).")
         else:
             set_text(self.bp_text, "No readings yet. Add one below after sitting quietly "
                      "for 5 minutes.")
@@ -258,7 +250,7 @@ class HistoryScreen(Redraws, QWidget):
         rows = sorted(rows, key=lambda r: r.started_at, reverse=True)
         self._rows = rows
         fill_table(self.table, [
-            (short_date(r.started_at), STATUS_WORDS.get(r.status, r.status),
+            (local_time(r.started_at, SHORT), STATUS_WORDS.get(r.status, r.status),
              f"{r.n_holds_done}",
              fmt_force(r.mvc_left_n, self.unit), fmt_force(r.mvc_right_n, self.unit))
             for r in rows])

@@ -41,7 +41,7 @@ from isogrip.types import Hand
 from isogrip.ui.audio import CuePlayer, default_sink
 from isogrip.ui.before_screen import BeforeScreen
 from isogrip.ui.calibrate_screen import CalibrateScreen
-from isogrip.ui.common import button, label, set_text
+from isogrip.ui.common import button, label, question_box, set_text
 from isogrip.ui.device_screen import DeviceScreen, friendly_error
 from isogrip.ui.history_screen import HistoryScreen
 from isogrip.ui.session_controller import SessionController
@@ -204,11 +204,7 @@ class MainWindow(QMainWindow):
             return Store.open(folder)
 
     def _ask(self, title: str, text: str) -> bool:
-        answer = QMessageBox.question(self, title, text,
-                                      QMessageBox.StandardButton.Yes
-                                      | QMessageBox.StandardButton.No,
-                                      QMessageBox.StandardButton.No)
-        return answer == QMessageBox.StandardButton.Yes
+        return question_box(self, title, text).exec() == QMessageBox.StandardButton.Yes
 
     def _apply_look(self) -> None:
         s = self.settings

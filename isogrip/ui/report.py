@@ -21,6 +21,7 @@ from isogrip.files import write_atomic
 from isogrip.signal.units import KGF_N
 from isogrip.storage.export import output_folder
 from isogrip.storage.store import Store
+from isogrip.timefmt import DATE, LOCAL_TIME, LONG, local_time
 
 if TYPE_CHECKING:
     from isogrip.ui.summary_screen import SessionData
@@ -226,12 +227,7 @@ def session_report(store: Store, session_id: int, out: Path | str) -> Path:
     from isogrip.types import Hand
     from isogrip.ui.common import fill_table, fmt_num, label, table
     from isogrip.ui.force_trace import ForceTrace
-    from isogrip.ui.summary_screen import (
-        hold_label,
-        hold_outcome,
-        load_session_data,
-        started_words,
-    )
+    from isogrip.ui.summary_screen import hold_label, hold_outcome, load_session_data
     from isogrip.ui.theme import Palette
 
     out = _output(out)
@@ -242,9 +238,11 @@ def session_report(store: Store, session_id: int, out: Path | str) -> Path:
     lay.addWidget(label(f"Session report \u00b7 {proto.get('title') or info.protocol_name}",
                         "title"))
     who = f"participant {info.participant}" if info.participant else "no participant ID"
-    lay.addWidget(label(f"{started_words(info.started_at)} \u00b7 {who} \u00b7 status: "
-                        f"{info.status} \u00b7 device: {info.device} \u00b7 session {info.id} "
-                        f"({info.uuid[:8]})", "muted", wrap=True))
+    # A printed report may be read in another time zone: it says which one.
+    started = local_time(info.started_at, LONG, zone=True)
+    lay.addWidget(label(f"{started} \u00b7 {who} \u00b7 status: {info.status} \u00b7 device: "
+                        f"{info.device} \u00b7 session {info.id} ({info.uuid[:8]})", "muted",
+                        wrap=True))
     if proto.get("display_scale", 1.0) != 1.0:
         lay.addWidget(label(
             f"Blinded protocol: true target {proto.get('target_pct')} % MVC, shown to the "
@@ -355,7 +353,8 @@ def participant_report(store: Store, participant: str, out: Path | str,
     lay.addWidget(label(f"Progress report \u00b7 participant {participant}", "title"))
     done = [s for s in sessions if s.status == "complete"]
     lay.addWidget(label(f"Sessions: {len(sessions)} ({len(done)} complete), "
-                        f"{sessions[0].started_at[:10]} to {sessions[-1].started_at[:10]}",
+                        f"{local_time(sessions[0].started_at, DATE)} to "
+                        f"{local_time(sessions[-1].started_at, DATE)} ({LOCAL_TIME})",
                         "muted"))
     ink = "#000000"
 

@@ -8,7 +8,6 @@ millions of samples), then drawn once.
 from __future__ import annotations
 
 import dataclasses
-import datetime as _dt
 import math
 import sys
 from collections.abc import Sequence
@@ -45,6 +44,7 @@ from isogrip.signal.units import Unit
 from isogrip.storage.export_formats import export
 from isogrip.storage.history import hold_outcomes, previous_mvc
 from isogrip.storage.store import HoldRow, MvcRow, SessionInfo, Store
+from isogrip.timefmt import LONG, local_time
 from isogrip.types import Hand
 from isogrip.ui.before_screen import parse_optional_int
 from isogrip.ui.common import (
@@ -130,15 +130,6 @@ def hold_outcome(h: HoldRow, holds: Sequence[HoldRow]) -> str:
         held = f" after {max(0.0, h.t_end_s - h.t_go_s):.1f} s"
     repeated = any(o.rep == h.rep and o.attempt > h.attempt for o in holds)
     return f"interrupted{held}, repeated" if repeated else f"stopped{held}"
-
-
-def started_words(iso: str) -> str:
-    """``"Monday 23 November 2026, 14:05"`` in local time."""
-    try:
-        when = _dt.datetime.fromisoformat(iso).astimezone()
-    except ValueError:
-        return iso
-    return when.strftime("%A %d %B %Y, %H:%M")
 
 
 class SummaryScreen(Redraws, QWidget):
@@ -246,7 +237,7 @@ class SummaryScreen(Redraws, QWidget):
         # A sham is shown as what it looks like: its name and title say "sham".
         sham = stored_blinded_protocol(info.protocol)
         name = participant_title(sham) if sham is not None else info.protocol_name
-        sub = f"{started_words(info.started_at)} \u00b7 {name}"
+        sub = f"{local_time(info.started_at, LONG)} \u00b7 {name}"
         if info.participant:
             sub += f" \u00b7 participant {info.participant}"
         if info.note:  # why it ended early, as a sentence

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
 from isogrip.protocols.events import Phase, Snapshot, Stage, Zone
 from isogrip.signal.units import Unit
@@ -57,8 +57,7 @@ class TrainScreen(QWidget):
         self.gauge.setFixedWidth(190)
         self.countdown = label("", align=Qt.AlignmentFlag.AlignCenter)
         set_point_size(self.countdown, 84)
-        self.cue = QLabel("")
-        self.cue.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.cue = label("", align=Qt.AlignmentFlag.AlignCenter)
         self.cue.setMinimumHeight(90)
         self.detail = label("", "heading", align=Qt.AlignmentFlag.AlignCenter, wrap=True)
         self.breathe = label("Breathe normally. Do not hold your breath.", "muted",

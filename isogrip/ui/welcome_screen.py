@@ -39,8 +39,8 @@ class WelcomeScreen(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        about = label(ABOUT, wrap=True)
-        safety = label(SAFETY, wrap=True)
+        about = label(ABOUT, wrap=True, rich=True)
+        safety = label(SAFETY, wrap=True, rich=True)
         self.ok_btn = button("I understand, continue", "primary", slot=self.accepted.emit)
         self.ok_btn.setMinimumHeight(52)
         row = QHBoxLayout()
