@@ -33,3 +33,20 @@ def check_participant_id(text: str) -> str:
             "participant ID must be a short code (up to 32 letters, digits, '-', '_' or "
             f"'.'), not a name; got {shown!r}")
     return text
+
+
+def participant_or_none(value: object) -> str | None:
+    """The participant ID to record: stripped and checked; ``None`` when there is none.
+
+    The store calls this in every method that writes a participant, so no way in
+    (``run``, the desktop app, ``bp add``, ``bp import``, ``import``) can record a name.
+
+    Raises:
+        ParticipantIdError: Not text, or not a short code (:func:`check_participant_id`).
+    """
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ParticipantIdError("participant ID must be text (a short code such as "
+                                 f"P017), got a value of type {type(value).__name__}")
+    return check_participant_id(value.strip()) or None

@@ -119,3 +119,130 @@ def test_bp_add_advice_follows_the_settings(
     assert "This is high (at or above 170/100 mmHg)" in capsys.readouterr().out
     assert main([*data, "bp", "add", "300/20"]) == 2
     assert "20 looks like a typing error" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------- participant rule
+# "An ID, never a name": the store checks it in every method that records a participant,
+# so every way in refuses a name the same way (one line, exit 2, nothing written).
+NAME = "John Smith"
+
+
+def one_line_error(code: int, err: str) -> str:
+    assert code == 2, err
+    (line,) = err.splitlines()
+    assert line.startswith("isogrip: error: ") and "not a name" in line and NAME in line
+    return line
+
+
+def test_run_refuses_a_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, tmp_path / "data", "--participant", NAME)
+    one_line_error(code, err)
+    with Store.open(tmp_path / "data") as store:
+        assert store.list_sessions() == []
+
+
+@pytest.mark.parametrize("command", [
+    ["bp", "add", "128/82"],
+    ["bp", "read", "--timeout", "30"],  # refused before waiting for a cuff
+    ["bp", "import", "FIFO"],  # refused before the file is even opened
+])
+def test_bp_commands_refuse_a_name_first(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]) -> None:
+    import contextlib
+    import os
+    import threading
+
+    fifo = tmp_path / "bp.csv"
+    os.mkfifo(fifo)
+
+    def unblock() -> None:  # should the FIFO be opened after all: give it an end
+        with contextlib.suppress(OSError):
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+
+    timer = threading.Timer(5.0, unblock)
+    timer.start()
+    args = [str(fifo) if a == "FIFO" else a for a in command]
+    try:
+        code = main(["--data-dir", str(tmp_path / "data"), *args, "--participant", NAME])
+    finally:
+        timer.cancel()
+    one_line_error(code, capsys.readouterr().err)
+    with Store.open(tmp_path / "data") as store:
+        assert store.list_bp_readings() == []
+
+
+def test_bp_import_refuses_a_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    file = tmp_path / "bp.csv"
+    file.write_text("taken_at,sbp,dbp\n2026-11-20 08:00,121,79\n")
+    code = main(["--data-dir", str(tmp_path / "data"), "bp", "import", str(file),
+                 "--participant", NAME])
+    one_line_error(code, capsys.readouterr().err)
+    assert main(["--data-dir", str(tmp_path / "data"), "bp", "import", str(file),
+                 "--participant", " P17 "]) == 0
+    with Store.open(tmp_path / "data") as store:
+        assert [r.participant for r in store.list_bp_readings()] == ["P17"]
+
+
+def test_every_store_write_checks_the_participant(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from isogrip.ids import ParticipantIdError
+
+    now = dt.datetime.now(dt.UTC)
+    session = {"started_at": now, "protocol_name": "p", "protocol": {}, "device": "sim",
+               "app_version": "t", "t0_s": 0.0}
+    record = {"uuid": "5f0c2a9e-0000-4000-8000-000000000001", "started_at": now.isoformat(),
+              "ended_at": now.isoformat(), "status": "complete", "note": None,
+              "protocol_name": "p", "protocol": {}, "device": "sim", "device_info": None,
+              "app_version": "t", "t0_s": 0.0}
+    with Store.open(tmp_path / "data") as store:
+        for bad in (NAME, "x" * 33, "P1\x00", 17, ["P1"]):
+            with pytest.raises(ParticipantIdError):
+                store.create_session(participant=bad, **session)  # type: ignore[arg-type]
+            with pytest.raises(ParticipantIdError):
+                store.insert_session_record(participant=bad, **record)  # type: ignore[arg-type]
+            with pytest.raises(ParticipantIdError):
+                store.add_bp_reading(sbp=120, dbp=80, participant=bad)  # type: ignore[arg-type]
+        assert store.list_sessions() == [] and store.list_bp_readings() == []
+        # An ID is kept (without stray spaces); an empty one means none.
+        sid = store.create_session(participant=" P017 ", **session)
+        assert store.get_session(sid).participant == "P017"
+        store.add_bp_reading(sbp=120, dbp=80, participant="")
+        assert store.list_bp_readings()[0].participant is None
+
+
+def test_session_import_refuses_a_name(tmp_path: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    from isogrip.ids import ParticipantIdError
+    from isogrip.storage.importer import import_session
+
+    code, _, err = run(capsys, tmp_path / "data", "--participant", "P1")
+    assert code == 0, err
+    exported = tmp_path / "exp"
+    assert main(["--data-dir", str(tmp_path / "data"), "export", "1", "--out",
+                 str(exported)]) == 0
+    summary = json.loads((exported / "summary.json").read_text())
+    summary["participant"] = NAME
+    (exported / "summary.json").write_text(json.dumps(summary))
+    capsys.readouterr()
+    other = tmp_path / "other"
+    one_line_error(main(["--data-dir", str(other), "import", str(exported)]),
+                   capsys.readouterr().err)
+    with Store.open(other) as store:
+        with pytest.raises(ParticipantIdError, match="not a name"):
+            import_session(store, exported)
+        assert store.list_sessions() == []  # nothing half-imported
+
+
+def test_the_app_refuses_a_name(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from isogrip.ui.history_screen import HistoryScreen
+
+    screen = HistoryScreen()
+    qtbot.addWidget(screen)
+    with Store.open(tmp_path / "data") as store:
+        screen.store, screen.participant = store, NAME
+        screen.sbp.setText("128")
+        screen.dbp.setText("82")
+        screen.add_bp()
+        assert screen.bp_text.text().startswith("Not saved: participant ID")
+        assert store.list_bp_readings() == []

@@ -46,6 +46,7 @@ from isogrip.errors import (
     StorageError,
 )
 from isogrip.files import FILE_MODE
+from isogrip.ids import participant_or_none
 from isogrip.storage.paths import (
     DB_FILENAME,
     database_path,
@@ -835,8 +836,11 @@ class Store:
 
         Returns:
             The new session id.
+
+        Raises:
+            ParticipantIdError: The participant is not an ID (a name, say).
         """
-        participant = (participant.strip() or None) if participant is not None else None
+        participant = participant_or_none(participant)  # an ID, never a name
         with self.transaction():
             cur = self._exec(
                 "create a session",
@@ -885,7 +889,9 @@ class Store:
         Raises:
             StorageError: The session (same uuid) is already in this store, or a value
                 is not acceptable.
+            ParticipantIdError: The participant is not an ID (a name, say).
         """
+        participant = participant_or_none(participant)  # an ID, never a name
         if status not in FINAL_STATUSES:
             raise StorageError(f"an imported session must have ended; status {status!r}")
         with self.transaction():
@@ -1470,8 +1476,10 @@ class Store:
 
         Raises:
             BpValueError: A value is not plausible (the message says which and why).
+            ParticipantIdError: The participant is not an ID (a name, say).
             StorageError: The database could not be written.
         """
+        participant = participant_or_none(participant)  # an ID, never a name
         reading = BpEntry.checked(sbp, dbp, pulse)
         if context is not None and context not in BP_CONTEXTS:
             raise BpValueError(f"context must be one of {', '.join(BP_CONTEXTS)}, "
