@@ -16,6 +16,7 @@ import dataclasses
 import json
 import math
 import os
+import reprlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,23 +110,41 @@ class Settings:
         return out
 
 
+#: Values quoted in messages are cut short: a message stays one readable line however
+#: long the text, list or number in the file is.
+_QUOTE = reprlib.Repr()
+_QUOTE.maxstring = _QUOTE.maxother = 60
+_QUOTE.maxlong = 20
+_QUOTE.maxlevel = 2
+
+
+def _brief(value: Any) -> str:
+    """``repr(value)``, shortened for a one-line message."""
+    return _QUOTE.repr(value)
+
+
 def _number(key: str, value: Any, low: float, high: float, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise SettingsError(f"{key} must be a number, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise SettingsError(f"{key} must be a number, got {_brief(value)}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise SettingsError(f"{key} must be a number, got {_brief(value)}")
+    # Compared before any conversion: an int beyond a float's range compares exactly,
+    # where float() or math.isfinite() would raise OverflowError.
     if not low <= value <= high:
-        raise SettingsError(f"{key} must be {what} between {low:g} and {high:g}, got {value:g}")
+        raise SettingsError(
+            f"{key} must be {what} between {low:g} and {high:g}, got {_brief(value)}")
     return float(value)
 
 
 def _flag(key: str, value: Any) -> bool:
     if not isinstance(value, bool):
-        raise SettingsError(f"{key} must be true or false, got {value!r}")
+        raise SettingsError(f"{key} must be true or false, got {_brief(value)}")
     return value
 
 
 def _text(key: str, value: Any) -> str:
     if not isinstance(value, str):
-        raise SettingsError(f"{key} must be text, got {value!r}")
+        raise SettingsError(f"{key} must be text, got {_brief(value)}")
     return value.strip()
 
 
@@ -151,7 +170,8 @@ def check_value(key: str, value: Any) -> Any:
         try:
             return Hand(_text(key, value).lower())
         except ValueError:
-            raise SettingsError(f"dominant must be 'left' or 'right', got {value!r}") from None
+            raise SettingsError(
+                f"dominant must be 'left' or 'right', got {_brief(value)}") from None
     if key == "band_pct":
         return None if value is None else _number(key, value, 1, 10, "a band half-width (% MVC)")
     if key == "volume":

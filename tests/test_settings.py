@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import stat
 from pathlib import Path
@@ -132,3 +133,134 @@ def test_fuzzed_settings_never_raise(data: dict[str, object]) -> None:
     assert isinstance(s, Settings)
     assert len(problems) <= len(data)
     assert 0.0 <= s.volume <= 1.0
+
+
+# ---------------------------------------------------------------- hostile settings files
+# load_settings is documented as never raising: whatever is at the path, the app starts
+# with the defaults (and every value that is fine) and one sentence per problem.
+def loads_defaults(path: Path) -> list[str]:
+    """Load ``path`` in a thread; it must finish at once and give the defaults."""
+    import threading
+
+    got: list[tuple[Settings, list[str]] | BaseException] = []
+
+    def load() -> None:
+        try:
+            got.append(load_settings(path))
+        except BaseException as exc:  # reported below
+            got.append(exc)
+
+    worker = threading.Thread(target=load, daemon=True)
+    worker.start()
+    worker.join(10)
+    if worker.is_alive():  # blocked (a FIFO): unblock it by giving it a writer
+        import os
+
+        with contextlib.suppress(OSError):
+            os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
+        worker.join(5)
+        pytest.fail(f"load_settings({path.name}) blocked")
+    (result,) = got
+    assert not isinstance(result, BaseException), repr(result)
+    settings, problems = result
+    assert settings == Settings() and len(problems) == 1
+    return problems
+
+
+@pytest.mark.parametrize("text", [
+    "[" * 100_000 + "]" * 100_000,
+    '{"a": ' + "[" * 100_000 + "]" * 100_000 + "}",
+    '{"volume": ' + '{"a": ' * 100_000 + "1" + "}" * 100_001,
+    "[" * 100_000,  # not even closed
+], ids=["list", "object-of-lists", "objects", "unclosed"])
+def test_deeply_nested_file_gives_defaults(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "settings.json"
+    path.write_text(text)
+    (problem,) = loads_defaults(path)
+    assert "nested too deeply" in problem and "settings.json.bad" in problem
+    assert (tmp_path / "settings.json.bad").read_text() == text and not path.exists()
+
+
+def test_nesting_just_within_the_limit_at_a_deep_call_stack(tmp_path: Path) -> None:
+    """A value nested just shallowly enough to parse is refused without a RecursionError."""
+    import sys
+
+    def at_depth(n: int) -> tuple[Settings, list[str]]:
+        return load_settings(path) if n == 0 else at_depth(n - 1)
+
+    path = tmp_path / "settings.json"
+    for depth in range(sys.getrecursionlimit() - 120, sys.getrecursionlimit() + 10, 7):
+        for stack in (0, 40, 90):
+            path.write_text('{"volume": ' + "[" * depth + "]" * depth + ', "audio": false}')
+            s, problems = at_depth(stack)
+            assert s.volume == 0.7 and len(problems) == 1
+            for bad in tmp_path.glob("settings.json.bad*"):
+                bad.unlink()
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="POSIX only")
+def test_a_fifo_gives_defaults_at_once(tmp_path: Path) -> None:
+    import os
+
+    path = tmp_path / "settings.json"
+    os.mkfifo(path)
+    (problem,) = loads_defaults(path)
+    assert "not a regular file" in problem
+    assert stat.S_ISFIFO(path.stat().st_mode)  # left where it is
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+def test_a_symlink_to_dev_zero_gives_defaults_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    path.symlink_to("/dev/zero")
+    (problem,) = loads_defaults(path)
+    assert "not a regular file" in problem and path.is_symlink()
+
+
+def test_a_folder_gives_defaults(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    path.mkdir()
+    assert "not a regular file" in loads_defaults(path)[0]
+
+
+def test_a_200_mb_file_gives_defaults_unread(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    with path.open("wb") as fh:
+        fh.truncate(200 << 20)  # sparse: no 200 MB written to the disk
+    (problem,) = loads_defaults(path)
+    assert "too large" in problem and path.stat().st_size == 200 << 20
+
+
+@pytest.mark.parametrize("data", [
+    b'{"participant": "P\xff1"}',
+    b"\xff\xfe{\x00}\x00",  # UTF-16
+    b'{"volume": 0.5, "unit": "\xed\xa0\x80"}',  # an encoded surrogate
+], ids=["latin-1", "utf-16", "surrogate"])
+def test_invalid_utf8_gives_defaults(tmp_path: Path, data: bytes) -> None:
+    path = tmp_path / "settings.json"
+    path.write_bytes(data)
+    assert "not UTF-8" in loads_defaults(path)[0]
+
+
+_WRONG = {
+    "null": None, "true": True, "zero": 0, "minus": -1, "half": 0.5, "huge": 10 ** 400,
+    "text": "yes", "empty": "", "list": [1], "object": {"a": 1}, "nested": [[[[[]]]]],
+    "long": "x" * 100_000,
+}
+
+
+@pytest.mark.parametrize("key", sorted(Settings().to_json()))
+@pytest.mark.parametrize("kind", sorted(_WRONG))
+def test_values_of_every_type_never_raise(tmp_path: Path, key: str, kind: str) -> None:
+    path = tmp_path / "settings.json"
+    path.write_text(json.dumps({key: _WRONG[kind], "sbp_limit": 170}
+                               if key != "sbp_limit" else {key: _WRONG[kind]}))
+    s, problems = load_settings(path)
+    assert isinstance(s, Settings) and len(problems) <= 1
+    if problems:  # refused: the default is used, in one sentence on one line
+        assert getattr(s, key) == getattr(Settings(), key)
+        assert key in problems[0] and "\n" not in problems[0]
+    else:  # accepted: a value the checks accept
+        assert getattr(s, key) == check_value(key, _WRONG[kind])
+    if key != "sbp_limit":
+        assert s.sbp_limit == 170  # the good value next to it is kept
