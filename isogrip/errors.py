@@ -67,6 +67,10 @@ class StorageError(IsogripError, OSError):
     """The data directory or database cannot be used."""
 
 
+class DatabaseBusyError(StorageError):
+    """Another process holds the database's write lock for longer than isogrip waits."""
+
+
 class SessionNotFoundError(IsogripError, LookupError):
     """No stored session matches the given id."""
 

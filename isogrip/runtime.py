@@ -372,7 +372,10 @@ class SessionRuntime:
                         full_scale_n=info.full_scale_n)
         self._engine = engine
         t0 = self.clock.now()
-        self.session_id = self.store.create_session(
+        # Off the loop, like every write of the session: another isogrip (an import)
+        # may hold the write lock, and the loop must not wait for it.
+        self.session_id = await asyncio.to_thread(
+            self.store.create_session,
             started_at=datetime.now(UTC),
             protocol_name=self.protocol.name,
             protocol=protocol_to_dict(self.protocol),
@@ -387,7 +390,9 @@ class SessionRuntime:
                 **info.extra,
             },
         )
-        self._recorder = Recorder(self.store, self.session_id)
+        # Written on the recorder's own thread: this loop owns the device and must never
+        # wait for the disk or for another process holding the database's write lock.
+        self._recorder = Recorder(self.store, self.session_id, background=True)
         if cfg.lsl:
             from isogrip.lsl_outlet import LslOutlet  # optional dependency, loaded on demand
 
@@ -449,7 +454,9 @@ class SessionRuntime:
                 except Exception:
                     log.exception("could not record the last results")
             try:
-                self._recorder.close(status, reason or None)
+                # Off the loop: the end may wait its turn behind another process's write.
+                await asyncio.shield(asyncio.to_thread(
+                    self._recorder.close, status, reason or None))
             except StorageError as exc:
                 # The end could not be written (disk still full): the session stays
                 # "running" on disk and is marked interrupted at the next start, with

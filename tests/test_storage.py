@@ -543,7 +543,8 @@ def test_recorder_survives_a_failed_flush(store: Store, monkeypatch: pytest.Monk
     assert calls["n"] == 1
     clock.t = 2.0
     rec.add_samples(np.array([4.0]), None, np.array([8.0]))  # retried, succeeds
-    assert rec.error is None and rec.flushes == 1
+    assert rec.error is None and rec.flushes == 2  # the failed batch first, then the new
+    assert rec.buffered_samples == 0 and rec.pending_records == 0
     t, _, f = store.load_samples(sid)
     np.testing.assert_array_equal(t, [1.0, 2.0, 3.0, 4.0])
     np.testing.assert_array_equal(f, [5.0, 6.0, 7.0, 8.0])

@@ -7,6 +7,8 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from isogrip.protocols.events import EventKind
 from isogrip.runtime import SessionConfig, SessionRuntime
 from isogrip.storage.store import Store
@@ -15,12 +17,22 @@ from isogrip.types import Hand
 KNOWN = {Hand.LEFT: 300.0, Hand.RIGHT: 320.0}
 
 
-def test_disk_full_stops_cleanly_keeps_what_was_written_and_says_so(tmp_path: Path) -> None:
-    store = Store.open(tmp_path)
+def test_disk_full_stops_cleanly_keeps_what_was_written_and_says_so(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with Store.open(tmp_path) as first:
+        pages = first._db().execute("PRAGMA page_count").fetchone()[0]
     # SQLite reports SQLITE_FULL ("database or disk is full") once the file reaches
-    # max_page_count: the same error, through the same code, as a full disk.
-    pages = store._db().execute("PRAGMA page_count").fetchone()[0]
-    store._db().execute(f"PRAGMA max_page_count = {pages + 400}")
+    # max_page_count: the same error, through the same code, as a full disk. The limit
+    # is per connection, so every connection (the recorder writes through its own) gets it.
+    real_connect = Store._connect
+
+    def on_a_full_disk(self: Store) -> sqlite3.Connection:
+        conn = real_connect(self)
+        conn.execute(f"PRAGMA max_page_count = {pages + 400}")
+        return conn
+
+    monkeypatch.setattr(Store, "_connect", on_a_full_disk)
+    store = Store.open(tmp_path)
     rt = SessionRuntime(SessionConfig(device="sim:good?seed=1&rate=1000&per_packet=20",
                                       speed=20.0, known_mvc=KNOWN), store)
     result = rt.run()
@@ -35,6 +47,7 @@ def test_disk_full_stops_cleanly_keeps_what_was_written_and_says_so(tmp_path: Pa
     assert saved <= result.samples
     store._db().execute("PRAGMA max_page_count = 1073741823")  # space freed
     store.close()
+    monkeypatch.undo()
     with sqlite3.connect(tmp_path / "isogrip.sqlite3") as con:  # as the next run sees it
         con.execute("UPDATE sessions SET pid = 999999999")
     with Store.open(tmp_path) as again:  # the next start: consistent and explained

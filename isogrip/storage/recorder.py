@@ -21,7 +21,6 @@ session always reports a failure that has not gone away.
 from __future__ import annotations
 
 import datetime as _dt
-import functools
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -31,10 +30,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from isogrip.errors import StorageError
+from isogrip.storage.batches import Batch, BatchQueue, BatchWriter, Op
 from isogrip.storage.store import FINAL_STATUSES, Store
 
 log = logging.getLogger(__name__)
 
+#: How long the end of a session waits for another process's write lock (s). Imports
+#: commit in short transactions, so this is only reached if something holds it for good.
+FINISH_WAIT_S = 60.0
 #: What :meth:`Recorder.add_samples` accepts: a 1-D numpy array or a sequence of floats.
 SampleArray = NDArray[Any] | Sequence[float]
 
@@ -49,12 +52,9 @@ class Recorder:
             arrives.
         max_buffer_samples: Write as soon as this many samples are waiting.
         clock: Time source for the flush interval (seconds, monotonic).
-
-    Attributes:
-        samples_written: Samples committed to the database so far.
-        flushes: Successful flushes (transactions) so far.
-        error: The last storage error of an automatic flush, or ``None`` once a later
-            flush succeeded.
+        background: Write on a thread of the recorder's own, through its own database
+            connection, so that the caller (the thread that owns the device) never
+            waits for the disk or for another process's write lock.
     """
 
     def __init__(
@@ -65,6 +65,7 @@ class Recorder:
         flush_interval_s: float = 1.0,
         max_buffer_samples: int = 50_000,
         clock: Callable[[], float] = time.monotonic,
+        background: bool = False,
     ) -> None:
         if not flush_interval_s > 0:
             raise ValueError("flush_interval_s must be positive")
@@ -85,25 +86,48 @@ class Recorder:
         self._td: list[SampleArray | None] = []
         self._f: list[SampleArray] = []
         self._buffered = 0
-        self._ops: list[Callable[[], None]] = []
+        self._ops: list[Op] = []
         self._last_flush = clock()
         self._retry_at: float | None = None
         self._closed = False
         self._warned_closed = False
-        self.samples_written = 0
-        self.flushes = 0
-        self.error: StorageError | None = None
+        self._error: StorageError | None = None
+        self._queue = BatchQueue(self.session_id)
+        self._writer = BatchWriter(self._queue, store.path) if background else None
 
     # ------------------------------------------------------------------ state
     @property
+    def samples_written(self) -> int:
+        """Samples committed to the database so far."""
+        return self._queue.samples_written
+
+    @property
+    def flushes(self) -> int:
+        """Successful flushes (transactions) so far."""
+        return self._queue.flushes
+
+    @property
+    def error(self) -> StorageError | None:
+        """The last storage failure of an automatic flush, or ``None`` once one succeeded.
+
+        Waiting for another process's write lock is not a failure (see :attr:`waiting`).
+        """
+        return self._writer.error if self._writer is not None else self._error
+
+    @property
+    def waiting(self) -> bool:
+        """Whether the background writer waits for another process's write lock."""
+        return self._writer is not None and self._writer.busy_since is not None
+
+    @property
     def buffered_samples(self) -> int:
-        """Samples waiting for the next flush."""
-        return self._buffered
+        """Samples not yet written."""
+        return self._buffered + self._queue.waiting_samples()
 
     @property
     def pending_records(self) -> int:
-        """Non-sample records (phases, events, ...) waiting for the next flush."""
-        return len(self._ops)
+        """Non-sample records (phases, events, ...) not yet written."""
+        return len(self._ops) + self._queue.waiting_ops()
 
     @property
     def closed(self) -> bool:
@@ -147,8 +171,8 @@ class Recorder:
         self._maybe_flush()
 
     # ------------------------------------------------------------------ other records
-    def _add(self, op: Callable[[], None]) -> None:
-        self._ops.append(op)
+    def _add(self, method: str, *args: Any) -> None:
+        self._ops.append((method, args))
         self._maybe_flush()
 
     def add_phase(
@@ -168,10 +192,8 @@ class Recorder:
             return
         seq = self._phase_seq
         self._phase_seq += 1
-        self._add(functools.partial(
-            self.store.write_phase, self.session_id, seq, t_s, phase, hand, rep, trial,
-            target_n, band_low_n, band_high_n, mvc_n,
-        ))
+        self._add("write_phase", self.session_id, seq, t_s, phase, hand, rep, trial,
+                  target_n, band_low_n, band_high_n, mvc_n)
 
     def add_event(self, t_s: float, kind: str, detail: Mapping[str, Any] | None = None) -> None:
         """Record an event; ``detail`` is stored as compact JSON (NaN as null)."""
@@ -179,10 +201,8 @@ class Recorder:
             return
         seq = self._event_seq
         self._event_seq += 1
-        self._add(functools.partial(
-            self.store.write_event, self.session_id, seq, t_s, kind,
-            None if detail is None else dict(detail),
-        ))
+        self._add("write_event", self.session_id, seq, t_s, kind,
+                  None if detail is None else dict(detail))
 
     def add_mvc_trial(
         self,
@@ -200,18 +220,14 @@ class Recorder:
         """Record a maximal effort (times on the session clock, forces in N)."""
         if not self._accepting():
             return
-        self._add(functools.partial(
-            self.store.write_mvc_trial, self.session_id, hand, trial, t_start_s, t_end_s,
-            score_n, raw_peak_n, time_to_peak_s, plausible, message, used,
-        ))
+        self._add("write_mvc_trial", self.session_id, hand, trial, t_start_s, t_end_s,
+                  score_n, raw_peak_n, time_to_peak_s, plausible, message, used)
 
     def discard_mvc_trial(self, hand: str, trial: int) -> None:
         """Mark a recorded MVC trial as not used (it was redone or discarded)."""
         if not self._accepting():
             return
-        self._add(functools.partial(
-            self.store.write_mvc_trial_used, self.session_id, hand, trial, False,
-        ))
+        self._add("write_mvc_trial_used", self.session_id, hand, trial, False)
 
     def set_mvc(
         self, hand: str, mvc_n: float | None, best_trial: int | None, flags: Sequence[str]
@@ -219,9 +235,7 @@ class Recorder:
         """Record (or replace) the MVC chosen for a hand."""
         if not self._accepting():
             return
-        self._add(functools.partial(
-            self.store.write_mvc, self.session_id, hand, mvc_n, best_trial, list(flags),
-        ))
+        self._add("write_mvc", self.session_id, hand, mvc_n, best_trial, list(flags))
 
     def add_hold(
         self,
@@ -245,10 +259,8 @@ class Recorder:
             return
         attempt = self._attempts.get(int(rep), 0) + 1
         self._attempts[int(rep)] = attempt
-        self._add(functools.partial(
-            self.store.write_hold, self.session_id, rep, attempt, hand, t_go_s, t_end_s,
-            target_n, band_low_n, band_high_n, mvc_n, completed, dict(metrics),
-        ))
+        self._add("write_hold", self.session_id, rep, attempt, hand, t_go_s, t_end_s,
+                  target_n, band_low_n, band_high_n, mvc_n, completed, dict(metrics))
 
     # ------------------------------------------------------------------ flushing
     def _due(self, now: float) -> bool:
@@ -257,17 +269,36 @@ class Recorder:
         return (self._buffered >= self.max_buffer_samples
                 or now - self._last_flush >= self.flush_interval_s)
 
+    def _seal(self) -> None:
+        """Move what is buffered into a batch queued for writing."""
+        if not self._buffered and not self._ops:
+            return
+        batch = Batch(None, None, None, None, self._ops)
+        if self._buffered:
+            t = np.concatenate([np.asarray(a, np.float64).ravel() for a in self._t])
+            f = np.concatenate([np.asarray(a, np.float64).ravel() for a in self._f])
+            batch = Batch(self._chunk, t, self._device_times(), f, self._ops)
+            self._chunk += 1
+        self._queue.put(batch)
+        self._t, self._td, self._f, self._ops = [], [], [], []
+        self._buffered = 0
+
     def _maybe_flush(self) -> bool:
         now = self._clock()
         if not self._due(now):
             return False
+        if self._writer is not None:  # the writer thread does the waiting
+            self._seal()
+            self._last_flush = now
+            self._writer.wake()
+            return True
         try:
             self._flush(now)
         except StorageError as exc:
-            if self.error is None:
+            if self._error is None:
                 log.error("session %d: could not save data (kept in memory, will retry): %s",
                           self.session_id, exc)
-            self.error = exc
+            self._error = exc
             self._retry_at = now + self.flush_interval_s
             return False
         return True
@@ -278,51 +309,29 @@ class Recorder:
         Never raises a storage error (see the module notes).
 
         Returns:
-            Whether a flush happened and succeeded.
+            Whether a flush happened (in the background: was handed over) and succeeded.
         """
         if not (self._buffered or self._ops):
             return False
         return self._maybe_flush()
 
     def flush(self) -> int:
-        """Write everything buffered now, in one transaction.
+        """Write everything buffered now, one transaction per batch, on this thread.
 
         Returns:
             The number of samples written.
 
         Raises:
-            StorageError: The database could not be written (the data stays buffered).
+            StorageError: The database could not be written (the data stays queued).
         """
         return self._flush(self._clock())
 
     def _flush(self, now: float) -> int:
-        if not self._buffered and not self._ops:
-            self._last_flush = now
-            return 0
-        t = f = td = None
-        n = self._buffered
-        if n:
-            t = np.concatenate([np.asarray(a, np.float64).ravel() for a in self._t])
-            f = np.concatenate([np.asarray(a, np.float64).ravel() for a in self._f])
-            td = self._device_times()
-            # Keep one concatenated batch, so a retry does not redo the work.
-            self._t, self._f, self._td = [t], [f], [td]
-        with self.store.transaction():
-            if n:
-                assert t is not None and f is not None
-                self.store.write_samples(self.session_id, self._chunk, t, td, f)
-            for op in self._ops:
-                op()
-        if n:
-            self._chunk += 1
-        self._t, self._td, self._f = [], [], []
-        self._ops = []
-        self._buffered = 0
-        self.samples_written += n
-        self.flushes += 1
+        self._seal()
+        n = self._queue.write_all(self.store)
         self._last_flush = now
         self._retry_at = None
-        self.error = None
+        self._error = None
         return n
 
     def _device_times(self) -> NDArray[np.float64] | None:
@@ -358,7 +367,13 @@ class Recorder:
             return
         if status not in FINAL_STATUSES:
             raise ValueError(f"status must be one of {', '.join(FINAL_STATUSES)}; got {status!r}")
-        self.flush()
-        self.store.finish_session(self.session_id, status,
-                                  ended_at or _dt.datetime.now(_dt.UTC), note)
+        end = ended_at or _dt.datetime.now(_dt.UTC)
+        self._seal()
+        if self._writer is not None:
+            self._writer.finish(
+                lambda st: st.finish_session(self.session_id, status, end, note),
+                FINISH_WAIT_S)
+        else:
+            self.flush()
+            self.store.finish_session(self.session_id, status, end, note)
         self._closed = True

@@ -41,6 +41,7 @@ from numpy.typing import ArrayLike, NDArray
 from isogrip.bp_check import BpEntry
 from isogrip.errors import (
     BpValueError,
+    DatabaseBusyError,
     DatabaseDamagedError,
     SessionNotFoundError,
     StorageError,
@@ -751,6 +752,10 @@ class Store:
     def _fail(self, action: str, exc: sqlite3.Error) -> StorageError:
         if "malformed" in str(exc) or "not a database" in str(exc):
             return _damaged(self.path, f"could not {action}: {exc}")
+        if getattr(exc, "sqlite_errorcode", None) in (sqlite3.SQLITE_BUSY,
+                                                      sqlite3.SQLITE_LOCKED):
+            return DatabaseBusyError(f"database {self.path}: could not {action}: another "
+                                     "program is writing to it (the database is locked)")
         return StorageError(f"database {self.path}: could not {action}: {exc}")
 
     def _exec(self, action: str, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
