@@ -727,7 +727,8 @@ def pos(lo: float, hi: float) -> st.SearchStrategy[float]:
 def valid_documents(draw: st.DrawFn) -> dict[str, Any]:
     target = draw(st.floats(1, 100))
     green = draw(pos(0, 10))
-    effort = draw(pos(0.2, 60))
+    # Within the ranges of isogrip.protocols.bounds (docs/protocols.md, Ranges).
+    effort = draw(st.floats(1, 60))
     trials = draw(st.integers(1, 10))
     hold = draw(pos(1, 1800))
     return {
@@ -740,7 +741,7 @@ def valid_documents(draw: st.DrawFn) -> dict[str, Any]:
             "hands": draw(st.sampled_from([h.value for h in HandPattern])),
             "first_hand": draw(st.sampled_from(["left", "right"])),
             "duration_s": hold,
-            "rest_s": draw(pos(0, 1800)),
+            "rest_s": draw(st.floats(0.1, 1800)),
             "target_pct_mvc": target,
         },
         "band": {
@@ -749,14 +750,14 @@ def valid_documents(draw: st.DrawFn) -> dict[str, Any]:
             "warn_above_pct_mvc": target + green + draw(st.floats(0, 50)),
         },
         "timing": {
-            "ramp_s": draw(st.floats(0, 1)) * hold * 0.99,
-            "breathing_reminder_s": draw(pos(0, 1800)),
+            "ramp_s": draw(st.floats(0, 1)) * min(hold * 0.99, 60),
+            "breathing_reminder_s": draw(st.one_of(st.just(0.0), st.floats(5, 1800))),
         },
         "mvc": {
             "trials_per_hand": trials,
             "max_trials_per_hand": draw(st.integers(trials, 10)),
             "effort_s": effort,
-            "window_s": effort * draw(st.floats(0.01, 0.99)),
+            "window_s": draw(st.floats(0.05, min(effort * 0.99, 10))),
             "floor_kgf": draw(st.floats(0, 99)),
             "extra_trials": draw(st.booleans()),
         },

@@ -26,12 +26,13 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from isogrip.protocols.bounds import MAX_COUNTDOWN_S, out_of_range
 from isogrip.protocols.display import IDENTITY, display_map, shown_pct, true_band
 from isogrip.protocols.events import (
     Command,
@@ -60,6 +61,9 @@ BACK_IN_BAND_DEBOUNCE_S = 0.5
 WARN_DEBOUNCE_S = 1.0
 #: Forces beyond this magnitude are not physical readings and are ignored, N.
 MAX_FORCE_N = 1e6
+#: Most numbers a countdown says (its last whole seconds): a countdown set longer in
+#: code than a protocol file allows cannot fill the cue list.
+MAX_COUNTDOWN_CUES = int(MAX_COUNTDOWN_S)
 
 
 @dataclass
@@ -78,6 +82,12 @@ class _Cue:
     kind: EventKind
     message: str
     data: dict[str, Any] = field(default_factory=dict)
+    # A repeating cue is due at anchor + k * every (k = 1, 2, ...) before ``until``;
+    # only the next one is ever scheduled (see Engine._rearm).
+    every: float = 0.0
+    anchor: float = 0.0
+    k: int = 0
+    until: float = math.inf
 
 
 class Engine:
@@ -93,6 +103,11 @@ class Engine:
         live_filter: Name of the live filter behind the shown force (one of
             ``isogrip.signal.filters.LIVE_FILTERS``; ``"butterworth"`` is the earlier
             5 Hz low-pass, kept for comparisons).
+
+    Raises:
+        ValueError: A field of the protocol is outside its range
+            (:data:`isogrip.protocols.bounds.RANGES`), as a protocol built in code can
+            be: a breathing reminder every microsecond would never let a tick end.
 
     Example:
         >>> from isogrip.protocols.model import Protocol
@@ -113,6 +128,13 @@ class Engine:
         full_scale_n: float | None = None,
         live_filter: str = DEFAULT_LIVE_FILTER,
     ) -> None:
+        # Every interval and count within its bounds: the number of events a tick can
+        # give is then bounded too (phases at least MIN_STEP_S apart, one reminder of
+        # each kind per tick, at most 10 countdown numbers, at most 20 holds).
+        bad = out_of_range(protocol)
+        if bad:
+            raise ValueError(f"protocol {protocol.name!r} is outside the ranges isogrip "
+                             f"can run ({', '.join(bad)}); see docs/protocols.md")
         self.protocol = protocol
         self._filter = make_live_filter(live_filter, sample_rate_hz)
         self._sample_dt = 1.0 / sample_rate_hz if sample_rate_hz > 0 else 0.0
@@ -400,6 +422,7 @@ class Engine:
                 for c in due:
                     self._t = max(self._t, c.t)
                     out.append(Event(c.t, c.kind, c.message, c.data))
+                    self._rearm(c, t)
                 continue
             assert self._deadline is not None
             if any(job.provisional for job in self._pending):
@@ -410,6 +433,26 @@ class Engine:
             out += self._phase_done(deadline)
         self._t = max(self._t, t)
         return out
+
+    def _rearm(self, cue: _Cue, now: float) -> None:
+        """Schedule the next time of a repeating cue that has just been given.
+
+        The next time is the first of the cue's own times (``anchor + k * every``)
+        after ``now``, the time the engine is advanced to: a tick after a long jump of
+        the clock (a suspended laptop, a stalled event loop) gives one reminder, not
+        every one it missed, and however small the interval the cue list holds one
+        such cue. Regular ticks keep the times exact.
+        """
+        if cue.every <= 0:
+            return
+        steps = (now - cue.anchor) / cue.every
+        if not math.isfinite(steps):  # an interval too small to count in
+            return
+        k = max(cue.k + 1, math.floor(steps) + 1)
+        t = cue.anchor + k * cue.every
+        # ``t <= now`` only when the interval is lost in rounding: stop, do not spin.
+        if now < t < cue.until:
+            self._cues.append(replace(cue, t=t, k=k, data=dict(cue.data)))
 
     def _enter(
         self,
@@ -485,7 +528,7 @@ class Engine:
             hand=hand,
             message=f"Get ready: {what}, {hand.label} hand.",
         )
-        n = math.floor(p.countdown_s + 1e-9)
+        n = min(math.floor(p.countdown_s + 1e-9), MAX_COUNTDOWN_CUES)
         for k in range(n, 0, -1):
             ct = t + p.countdown_s - k
             self._cues.append(_Cue(ct, EventKind.COUNTDOWN, str(k), {"count": k}))
@@ -526,13 +569,14 @@ class Engine:
         self._cues.append(_Cue(t + p.hold_s / 2, EventKind.HALFWAY, "Halfway.", {}))
         if p.hold_s > 20:
             self._cues.append(_Cue(end - 10, EventKind.TEN_SECONDS_LEFT, "10 seconds left.", {}))
-        k = 1
-        while p.breathing_reminder_s > 0 and t + k * p.breathing_reminder_s < end - 1e-9:
-            self._cues.append(
-                _Cue(t + k * p.breathing_reminder_s, EventKind.BREATHE,
-                     "Keep breathing normally.", {"stage": "hold"})
-            )
-            k += 1
+        every = p.breathing_reminder_s
+        # One reminder is scheduled at a time and re-armed when given (_rearm): a
+        # list of every reminder of the hold would grow without bound as the
+        # interval shrinks, and a jump of the clock would give all of them at once.
+        if every > 0 and t + every < end - 1e-9:
+            self._cues.append(_Cue(t + every, EventKind.BREATHE, "Keep breathing normally.",
+                                   {"stage": "hold"}, every=every, anchor=t, k=1,
+                                   until=end - 1e-9))
         return out
 
     # ------------------------------------------------------------------ samples

@@ -29,6 +29,7 @@ import functools
 import json
 import math
 import os
+import pathlib
 import re
 import tomllib
 from collections.abc import Mapping
@@ -36,7 +37,9 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Final, Literal, NoReturn
 
-from isogrip.errors import ProtocolFileError, UnknownProtocolError
+from isogrip.errors import InputFileError, ProtocolFileError, UnknownProtocolError
+from isogrip.files import SMALL_FILE_LIMIT, read_limited_bytes
+from isogrip.protocols.bounds import RANGES
 from isogrip.protocols.model import HandPattern, MvcSpec, Protocol
 from isogrip.signal.units import KGF_N
 from isogrip.types import Hand
@@ -59,16 +62,9 @@ DEFAULT_PROTOCOL: Final = "ihg-4x2-30-alternating"
 _NAME_RE: Final = re.compile(r"[a-z0-9][a-z0-9._-]*")
 _NAME_MAX_LEN: Final = 64
 
-#: Longest duration accepted anywhere in a protocol, s (longer is almost surely a typo).
-_MAX_DURATION_S: Final = 30 * 60.0
-#: Longest maximal effort accepted, s.
-_MAX_EFFORT_S: Final = 60.0
-_MAX_REPS: Final = 20
-_MAX_TRIALS: Final = 10
+# Durations, intervals and counts have their ranges in isogrip.protocols.bounds.
 _MAX_FLOOR_KGF: Final = 100.0
 _MAX_SCALE: Final = 50.0
-#: Protocol files are small; refuse anything bigger than this (bytes).
-_MAX_FILE_BYTES: Final = 1_000_000
 
 _Kind = Literal["int", "float", "bool", "str", "hands", "hand"]
 
@@ -333,22 +329,16 @@ def _looks_like_path(value: str) -> bool:
 def _load_file(path: str) -> Protocol:
     """Read, decode and parse a protocol file; every failure is a ProtocolFileError."""
     real = os.path.expanduser(path)
+    if os.path.isdir(real):  # stat only: cannot block, and says it more plainly
+        raise ProtocolFileError(path, "is a folder, not a protocol file")
     try:
-        if os.path.isdir(real):
-            raise ProtocolFileError(path, "is a folder, not a protocol file")
-        with open(real, "rb") as fh:
-            data = fh.read(_MAX_FILE_BYTES + 1)
+        # Non-blocking and regular files only: a FIFO would wait for a writer for
+        # ever, a device (/dev/zero) would never end.
+        data = read_limited_bytes(real, SMALL_FILE_LIMIT, "protocol file")
     except FileNotFoundError:
         raise ProtocolFileError(path, "file not found") from None
-    except PermissionError:
-        raise ProtocolFileError(path, "permission denied: cannot read the file") from None
-    except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        raise ProtocolFileError(path, f"cannot read the file ({reason})") from None
-    if len(data) > _MAX_FILE_BYTES:
-        raise ProtocolFileError(
-            path, f"is too large for a protocol file (over {_MAX_FILE_BYTES // 1000} kB)"
-        )
+    except InputFileError as exc:
+        raise ProtocolFileError(path, _file_problem(exc, real)) from None
     try:
         text = data.decode("utf-8-sig")  # tolerate the BOM some Windows editors write
     except UnicodeDecodeError as exc:
@@ -359,6 +349,15 @@ def _load_file(path: str) -> Protocol:
             "save the file with UTF-8 encoding",
         ) from None
     return _parse(text, label=path, stored_path=path)
+
+
+def _file_problem(exc: InputFileError, real: str) -> str:
+    """The reason in ``exc`` without the file name (ProtocolFileError puts it first)."""
+    named = f"the protocol file {pathlib.Path(real)}"
+    message = str(exc)
+    if message.startswith(named + " "):
+        return message[len(named) + 1:]  # "is not a regular file; ..."
+    return message.replace(f" {named}", " the file")  # "cannot read the file: ..."
 
 
 @functools.cache
@@ -604,8 +603,7 @@ def _validate(p: Protocol, ctx: _Ctx, *, given: set[str], floor_unit: str | None
         )
 
     # [holds]
-    if not 1 <= p.reps <= _MAX_REPS:
-        ctx.fail("reps", f"must be between 1 and {_MAX_REPS} holds, got {_num(p.reps)}")
+    _count(p.reps, ctx, "reps")
     _seconds(p.hold_s, ctx, "hold_s")
     _seconds(p.rest_s, ctx, "rest_s")
     if not (math.isfinite(p.target_pct) and 1.0 <= p.target_pct <= 100.0):
@@ -634,7 +632,7 @@ def _validate(p: Protocol, ctx: _Ctx, *, given: set[str], floor_unit: str | None
     # [timing]
     # zero turns the step off (no "get ready", no countdown, no reminders, ...)
     for attr in ("prepare_s", "countdown_s", "ramp_s", "rest_after_mvc_s", "breathing_reminder_s"):
-        _seconds(getattr(p, attr), ctx, attr, allow_zero=True)
+        _seconds(getattr(p, attr), ctx, attr)
     if p.ramp_s >= p.hold_s:
         ctx.fail(
             "ramp_s",
@@ -644,11 +642,7 @@ def _validate(p: Protocol, ctx: _Ctx, *, given: set[str], floor_unit: str | None
 
     # [mvc]
     m = p.mvc
-    if not 1 <= m.trials_per_hand <= _MAX_TRIALS:
-        ctx.fail(
-            "mvc.trials_per_hand",
-            f"must be between 1 and {_MAX_TRIALS} efforts, got {_num(m.trials_per_hand)}",
-        )
+    _count(m.trials_per_hand, ctx, "mvc.trials_per_hand")
     if m.max_trials_per_hand < m.trials_per_hand:
         ctx.fail(
             "mvc.max_trials_per_hand",
@@ -656,13 +650,14 @@ def _validate(p: Protocol, ctx: _Ctx, *, given: set[str], floor_unit: str | None
             f"({_num(m.trials_per_hand)}), got {_num(m.max_trials_per_hand)}"
             + default_note("mvc.max_trials_per_hand"),
         )
-    if m.max_trials_per_hand > _MAX_TRIALS:
+    most = RANGES["mvc.max_trials_per_hand"].high
+    if m.max_trials_per_hand > most:
         ctx.fail(
             "mvc.max_trials_per_hand",
-            f"must be at most {_MAX_TRIALS} maximal efforts per hand, "
+            f"must be at most {_num(most)} maximal efforts per hand, "
             f"got {_num(m.max_trials_per_hand)}",
         )
-    _seconds(m.effort_s, ctx, "mvc.effort_s", max_s=_MAX_EFFORT_S)
+    _seconds(m.effort_s, ctx, "mvc.effort_s")
     _seconds(m.rest_s, ctx, "mvc.rest_s")
     _seconds(m.window_s, ctx, "mvc.window_s")
     if m.window_s >= m.effort_s:
@@ -699,25 +694,37 @@ def _validate(p: Protocol, ctx: _Ctx, *, given: set[str], floor_unit: str | None
         )
 
 
-def _seconds(
-    value: float,
-    ctx: _Ctx,
-    attr: str,
-    *,
-    allow_zero: bool = False,
-    max_s: float = _MAX_DURATION_S,
-) -> None:
-    """Check a duration in seconds: finite, positive (or zero), and not absurdly long."""
-    ok = value >= 0 if allow_zero else value > 0
-    if not (math.isfinite(value) and ok):
-        what = "zero or a positive number" if allow_zero else "a positive number"
+def _seconds(value: float, ctx: _Ctx, attr: str) -> None:
+    """Check a duration against its range in :data:`~isogrip.protocols.bounds.RANGES`.
+
+    It must be finite and positive (zero too where zero turns the step off), at
+    least the range's low end (a tiny interval would schedule without end) and at
+    most its high end (longer is minutes typed as seconds).
+    """
+    r = RANGES[attr]
+    zero_ok = r.off or r.low == 0
+    if not (math.isfinite(value) and (value >= 0 if zero_ok else value > 0)):
+        what = "zero or a positive number" if zero_ok else "a positive number"
         ctx.fail(attr, f"must be {what} of seconds, got {_num(value)}")
-    if value > max_s:
-        limit = f"{_num(max_s / 60)} minutes" if max_s >= 60 * 5 else f"{_num(max_s)} s"
+    if value < r.low and not (r.off and value == 0):
+        off = " (or 0 to turn it off)" if r.off else ""
+        ctx.fail(attr, f"must be at least {_num(r.low)} s{off}, got {_num(value)}")
+    if value > r.high:
+        limit = f"{_num(r.high / 60)} minutes" if r.high >= 60 * 5 else f"{_num(r.high)} s"
         ctx.fail(
             attr,
             f"is longer than {limit} ({_num(value)} s), which is likely a typo: "
             "durations are in seconds",
+        )
+
+
+def _count(value: int, ctx: _Ctx, attr: str) -> None:
+    """Check a count (holds, efforts) against its range in ``RANGES``."""
+    r = RANGES[attr]
+    if not r.low <= value <= r.high:
+        ctx.fail(
+            attr,
+            f"must be between {_num(r.low)} and {_num(r.high)} {r.unit}, got {_num(value)}",
         )
 
 
