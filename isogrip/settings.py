@@ -24,7 +24,7 @@ from typing import Any
 
 import platformdirs
 
-from isogrip.errors import InputFileError, IsogripError
+from isogrip.errors import InputFileError, IsogripError, StorageError
 from isogrip.files import (
     SMALL_FILE_LIMIT,
     make_private_dirs,
@@ -272,7 +272,9 @@ def save_settings(settings: Settings, path: Path | None = None) -> Path:
     try:
         make_private_dirs(path.parent)
         write_atomic_text(path, text)
-    except OSError as exc:  # StorageError included: its message names the file
+    except StorageError as exc:  # its message names the file and the reason
+        raise SettingsError(f"could not save the settings: {exc}") from exc
+    except OSError as exc:
         raise SettingsError(f"could not save the settings to {path}: "
                             f"{exc.strerror or exc}") from exc
     return path

@@ -99,6 +99,21 @@ def test_unwritable_folder_is_a_clear_error(tmp_path: Path) -> None:
         save_settings(Settings(), blocker / "settings.json")
 
 
+def test_a_failed_save_names_the_file_once(tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "settings.json"
+
+    def full_disk(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("os.fsync", full_disk)
+    with pytest.raises(SettingsError) as err:
+        save_settings(Settings(), path)
+    message = str(err.value)
+    assert message.count(str(path)) == 1 and "No space left on device" in message
+    assert not path.exists() and list(tmp_path.iterdir()) == []
+
+
 def test_config_dir_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("ISOGRIP_CONFIG_DIR", str(tmp_path / "c"))
     assert settings_path() == tmp_path / "c" / "settings.json"

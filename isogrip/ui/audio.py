@@ -8,9 +8,11 @@ any audio failure, the app is silent and a session goes on untouched.
 
 from __future__ import annotations
 
+import atexit
 import io
 import logging
 import math
+import shutil
 import tempfile
 import time
 import wave
@@ -133,6 +135,8 @@ class QtSink:
             if not outputs:
                 return None
             folder = Path(tempfile.mkdtemp(prefix="isogrip-sounds-"))
+            # The sounds are made afresh at every start: leave nothing behind.
+            atexit.register(shutil.rmtree, folder, ignore_errors=True)
             effects: dict[str, Any] = {}
             for name in CUES:
                 path = folder / f"{name}.wav"
