@@ -8,6 +8,7 @@ blank lines and lines starting with ``#`` are ignored. Used by codec tests and b
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -46,6 +47,9 @@ def read_capture(path: str | Path) -> list[tuple[float, bytes]]:
         except ValueError:
             raise CaptureFileError(
                 f"{p}:{n}: expected '<time s> <hex bytes>', got {line[:60]!r}") from None
+        if not math.isfinite(t):  # "nan" and "inf" parse as floats
+            raise CaptureFileError(f"{p}:{n}: the time must be a finite number of "
+                                   f"seconds, got {parts[0][:20]!r}")
         if items and t < items[-1][0]:
             raise CaptureFileError(f"{p}:{n}: time goes backwards ({t} after {items[-1][0]})")
         items.append((t, data))

@@ -11,6 +11,7 @@ are passed on when the export has them. Tare is a software tare, as for captures
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -41,13 +42,7 @@ def read_export_samples(path: Path) -> tuple[NDArray[np.float64], NDArray[np.flo
         DeviceSpecError: The path is not a readable export.
     """
     folder = path if path.is_dir() else path.parent
-    rate = 80.0
-    try:
-        text = read_limited_text(folder / "summary.json", SMALL_FILE_LIMIT, "summary file")
-        info = json.loads(text).get("device_info") or {}
-        rate = float(info.get("nominal_rate_hz") or rate)
-    except (OSError, ValueError, AttributeError):
-        pass  # the rate is a nicety (no or a bad summary: 80 Hz); the samples matter
+    rate = _nominal_rate(folder / "summary.json")
     if path.is_dir():
         path = next((p for p in (folder / "samples.parquet", folder / "samples.csv")
                      if p.is_file()), folder / "samples.csv")
@@ -78,7 +73,43 @@ def read_export_samples(path: Path) -> tuple[NDArray[np.float64], NDArray[np.flo
     ok = np.isfinite(t) & np.isfinite(f)
     if not ok.any():
         raise DeviceSpecError(f"replay: {path} holds no samples")
+    back = np.flatnonzero(np.diff(t[ok]) < 0)
+    if back.size:  # a replay plays the samples in the order of their times
+        raise DeviceSpecError(f"replay: {path}: the times go backwards after sample "
+                              f"{int(back[0]) + 1}; not an isogrip export")
     return t[ok], td[ok], f[ok], rate
+
+
+#: The rate assumed when the summary does not give a usable one, Hz.
+DEFAULT_RATE_HZ = 80.0
+#: The highest rate believed of a summary, Hz (no supported device comes near).
+MAX_RATE_HZ = 10_000.0
+
+
+def _nominal_rate(summary: Path) -> float:
+    """The device's nominal rate from an export's summary, else :data:`DEFAULT_RATE_HZ`.
+
+    The rate is a nicety (it sets the replay's pacing); the samples matter. A missing,
+    unreadable, deeply nested or odd summary (a rate that is text, NaN, negative or
+    absurd) gives the default rather than an error or an unusable device.
+    """
+    try:
+        text = read_limited_text(summary, SMALL_FILE_LIMIT, "summary file")
+        data = json.loads(text)
+    except (OSError, ValueError, RecursionError):
+        return DEFAULT_RATE_HZ
+    info = data.get("device_info") if isinstance(data, dict) else None
+    value = info.get("nominal_rate_hz") if isinstance(info, dict) else None
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            return DEFAULT_RATE_HZ
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return DEFAULT_RATE_HZ
+    if not (math.isfinite(value) and 0 < value <= MAX_RATE_HZ):
+        return DEFAULT_RATE_HZ
+    return float(value)
 
 
 class ExportReplayDevice(DriverBase):
