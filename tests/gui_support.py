@@ -6,6 +6,7 @@ modules import the constants and :func:`wait_summary`.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +17,30 @@ from isogrip.ui.main_window import MainWindow
 
 SPEED = 100.0
 SESSION_TIMEOUT_MS = 60_000
+
+
+@pytest.fixture(autouse=True)
+def collect_garbage_only_between_qt_tests(request: pytest.FixtureRequest) -> Iterator[None]:
+    """No automatic garbage collection while a Qt test runs, as in the app (run_app).
+
+    A collection that a worker thread (the session's loop, the recorder's writer)
+    happens to trigger may destroy Qt objects of the GUI thread mid-paint, which
+    crashes the process (a pyqtgraph AxisItem "has been deleted" inside its own paint,
+    then a segmentation fault; seen once in the suite with both cores busy). This
+    fixture is set up before ``qtbot`` (autouse) and so torn down after it: the
+    collection runs on the GUI thread once the test's widgets are closed.
+    """
+    if "qtbot" not in request.fixturenames:
+        yield
+        return
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.collect()
+        if was_enabled:
+            gc.enable()
 
 
 @pytest.fixture

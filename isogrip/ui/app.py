@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from pathlib import Path
@@ -35,6 +36,7 @@ def run_app(*, data_dir: Path | None = None, device: str | None = None,
     # Imported here so the command line works on machines without Qt libraries.
     import pyqtgraph as pg
     from PyQt6.QtWidgets import QApplication
+    from pyqtgraph.util.garbage_collector import GarbageCollector
 
     from isogrip.ui.main_window import MainWindow
 
@@ -42,7 +44,14 @@ def run_app(*, data_dir: Path | None = None, device: str | None = None,
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setApplicationName("isogrip")
+    # Garbage is collected on the GUI thread only, on a timer: a collection that the
+    # session's threads trigger could otherwise destroy Qt objects mid-paint and crash.
+    collector = GarbageCollector(interval=1.0)
     window = MainWindow(settings_file=settings_file, data_dir=data_dir, speed=speed,
                         device=device)
     window.show()
-    return int(app.exec())
+    try:
+        return int(app.exec())
+    finally:
+        collector.timer.stop()
+        gc.enable()
