@@ -200,7 +200,7 @@ def _summary(store: Store, info: SessionInfo, n_samples: int) -> dict[str, Any]:
             "completed": h.completed,
         })
         # Base fields first, then every metric in the order it was computed.
-        holds.append({k: entry[k] for k in (*_HOLD_BASE, *h.metrics) if k in entry})
+        holds.append({k: entry[k] for k in (*HOLD_BASE, *h.metrics) if k in entry})
     summary = {
         "format": SUMMARY_FORMAT,
         "format_version": FORMAT_VERSION,
@@ -235,8 +235,9 @@ def _bp_check(store: Store, session_id: int) -> dict[str, Any] | None:
     return None
 
 
-_HOLD_BASE: Final = ("rep", "attempt", "hand", "t_go_s", "t_end_s", "target_n",
-                     "band_low_n", "band_high_n", "mvc_n", "completed")
+#: The fixed fields of a hold entry in summary.json; every other key is a metric.
+HOLD_BASE: Final = ("rep", "attempt", "hand", "t_go_s", "t_end_s", "target_n",
+                    "band_low_n", "band_high_n", "mvc_n", "completed")
 
 
 # ---------------------------------------------------------------------------- files
