@@ -123,7 +123,10 @@ def read_limited_text(path: Path | str, limit: int, what: str = "file",
 
 
 def _size(n: int) -> str:
-    return f"{n / (1 << 20):.0f} MiB" if n >= 1 << 20 else f"{n} bytes"
+    """A size as people read it; just over a limit still reads as more than the limit."""
+    if n and n % (1 << 20) == 0:
+        return f"{n >> 20} MiB"
+    return f"{n:,} bytes"  # exact: 1 GiB + 1 byte must not read as "1024 MiB"
 
 
 # ------------------------------------------------------------------------------ folders

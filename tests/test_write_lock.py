@@ -75,7 +75,7 @@ def test_the_recorder_hands_over_while_the_lock_is_held(tmp_path: Path) -> None:
     assert rec.pending_records == 0
     row = store.get_session(sid)
     assert row.status == "complete" and row.ended_at is not None
-    t_back, _, f_back = store.load_samples(sid)
+    t_back, _, _ = store.load_samples(sid)
     np.testing.assert_array_equal(t_back, t)
     assert len(store.load_events(sid)) == 10
     store.close()
