@@ -62,12 +62,12 @@ from isogrip.storage.import_summary import (
     HANDS,
     ExportHold,
     ExportMvc,
-    ExportTrial,
     JsonObject,
     SessionHeader,
     optional_force,
     read_summary,
 )
+from isogrip.storage.store import MvcTrialRow
 
 F64 = NDArray[np.float64]
 
@@ -127,7 +127,7 @@ class ValidatedExport:
     header: SessionHeader
     events: tuple[ExportEvent, ...]
     phases: tuple[ExportPhase, ...]
-    trials: tuple[ExportTrial, ...]
+    trials: tuple[MvcTrialRow, ...]
     mvc: tuple[ExportMvc, ...]
     holds: tuple[ExportHold, ...]
     t: F64

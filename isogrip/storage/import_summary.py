@@ -49,7 +49,7 @@ from isogrip.storage.import_fields import (
     text,
     wall_time,
 )
-from isogrip.storage.store import FINAL_STATUSES
+from isogrip.storage.store import FINAL_STATUSES, MvcTrialRow
 from isogrip.types import Hand
 
 #: A JSON object as read (validated by :func:`~isogrip.storage.import_fields.check_json`).
@@ -105,22 +105,6 @@ class SessionHeader:
 
 
 @dataclass(frozen=True, slots=True)
-class ExportTrial:
-    """One MVC trial from ``summary.json``."""
-
-    hand: str
-    trial: int
-    t_start_s: float | None
-    t_end_s: float | None
-    score_n: float | None
-    raw_peak_n: float | None
-    time_to_peak_s: float | None
-    plausible: bool
-    message: str | None
-    used: bool
-
-
-@dataclass(frozen=True, slots=True)
 class ExportMvc:
     """The MVC chosen for one hand."""
 
@@ -154,7 +138,7 @@ class ImportParticipantError(ImportFileError, ParticipantIdError):
 
 # ---------------------------------------------------------------------------- summary
 def read_summary(path: Path) -> tuple[SessionHeader, tuple[ExportMvc, ...],
-                                      tuple[ExportTrial, ...], tuple[ExportHold, ...]]:
+                                      tuple[MvcTrialRow, ...], tuple[ExportHold, ...]]:
     """Validate ``summary.json``: the session, its MVC per hand, trials and holds."""
     w = Where(path)
     data = read_export_file(path, SMALL_FILE_LIMIT, "summary file", export=False)
@@ -250,9 +234,9 @@ def _participant(w: Where, v: Any) -> str | None:
         raise ImportParticipantError(w.path, str(exc), field="participant") from None
 
 
-def _mvc(w: Where, v: Any) -> tuple[tuple[ExportMvc, ...], tuple[ExportTrial, ...]]:
+def _mvc(w: Where, v: Any) -> tuple[tuple[ExportMvc, ...], tuple[MvcTrialRow, ...]]:
     chosen: list[ExportMvc] = []
-    trials: list[ExportTrial] = []
+    trials: list[MvcTrialRow] = []
     for hand, raw in obj(w, "mvc", {} if v is None else v, allowed=HANDS).items():
         f = f"mvc.{hand}"
         m = obj(w, f, raw, allowed=_MVC_KEYS)
@@ -273,14 +257,14 @@ def _mvc(w: Where, v: Any) -> tuple[tuple[ExportMvc, ...], tuple[ExportTrial, ..
     return tuple(chosen), tuple(trials)
 
 
-def _trial(w: Where, f: str, hand: str, v: Any) -> ExportTrial:
+def _trial(w: Where, f: str, hand: str, v: Any) -> MvcTrialRow:
     d = obj(w, f, v, allowed=_TRIAL_KEYS, required=("trial",))
     if d.get("hand", hand) != hand:
         w.fail(f"{f}.hand", f"must be {hand} (the hand it is listed under), "
                             f"got {show(d['hand'])}")
     start, end = _span(w, f, d, "t_start_s", "t_end_s")
     number(w, f"{f}.score_kg", d.get("score_kg"), -MAX_FORCE_N, MAX_FORCE_N)
-    return ExportTrial(
+    return MvcTrialRow(
         hand=hand, trial=required_integer(w, f"{f}.trial", d["trial"], 1, MAX_INDEX),
         t_start_s=start, t_end_s=end,
         score_n=optional_force(w, f"{f}.score_n", d.get("score_n")),
