@@ -17,7 +17,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -283,6 +283,22 @@ def _gui(args: argparse.Namespace) -> int:
     return run_app(data_dir=args.data_dir, device=device, speed=getattr(args, "speed", 1.0))
 
 
+def _answer_or_empty(console: Console) -> Callable[[str], str]:
+    """Ask at the terminal; the end of input (Ctrl-D) counts as pressing Enter.
+
+    Enter means "skip" for the blood-pressure question and "stop" for the question
+    after a high reading, so a closed input never starts training by itself.
+    """
+    def ask(prompt: str) -> str:
+        try:
+            return console.input(prompt)
+        except EOFError:
+            console.print()
+            return ""
+
+    return ask
+
+
 def _run(args: argparse.Namespace, console: Console) -> int:
     from isogrip.bp_cli import pre_session_check, settings_limits
     from isogrip.runtime import SessionConfig, SessionRuntime  # heavy imports on demand
@@ -290,7 +306,7 @@ def _run(args: argparse.Namespace, console: Console) -> int:
     interactive = not args.headless and console.is_terminal and sys.stdin.isatty()
     bp = pre_session_check(
         args.bp, args.pulse, limits=settings_limits(), train_anyway=args.train_anyway,
-        ask=console.input if interactive else None,
+        ask=_answer_or_empty(console) if interactive else None,
         say=lambda text: console.print(text, highlight=False))
     config = SessionConfig(
         device=args.device,

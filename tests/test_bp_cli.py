@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -246,3 +248,53 @@ def test_the_app_refuses_a_name(qtbot, tmp_path: Path) -> None:  # type: ignore[
         screen.add_bp()
         assert screen.bp_text.text().startswith("Not saved: participant ID")
         assert store.list_bp_readings() == []
+
+
+def test_ctrl_d_at_the_blood_pressure_question_skips_it(tmp_path: Path) -> None:
+    """At a real terminal, the end of input (Ctrl-D) at the question is Enter, not a
+    traceback (``make demo`` with a closed input ended in EOFError)."""
+    import os
+    import pty
+    import select
+    import subprocess
+    import sys
+
+    isogrip = Path(sys.executable).with_name("isogrip")
+    proto = tmp_path / "short.toml"
+    proto.write_text('[protocol]\nname = "short"\n[holds]\nreps = 1\nhands = "right"\n'
+                     'duration_s = 5\nrest_s = 5\n')
+    main_fd, child_fd = pty.openpty()
+    proc = subprocess.Popen(
+        [str(isogrip), "--data-dir", str(tmp_path / "data"), "run", "--device", "sim:good",
+         "--speed", "max", "--protocol", str(proto), "--reuse-mvc", "30,32"],
+        stdin=child_fd, stdout=child_fd, stderr=child_fd, close_fds=True,
+        env={**os.environ, "TERM": "xterm", "COLUMNS": "120", "LINES": "40"})
+    os.close(child_fd)
+    seen = b""
+
+    def read_until(done: Callable[[bytes], bool]) -> None:
+        nonlocal seen
+        while not done(seen):
+            ready, _, _ = select.select([main_fd], [], [], 60)  # a hang, not slowness
+            assert ready, f"no output for 60 s; so far: {seen[-500:]!r}"
+            try:
+                chunk = os.read(main_fd, 4096)
+            except OSError:  # the terminal closed: the program has ended
+                return
+            if not chunk:
+                return
+            seen += chunk
+
+    try:
+        read_until(lambda s: b"Enter to skip" in s)
+        os.write(main_fd, b"\x04")  # Ctrl-D
+        read_until(lambda s: False)  # to the end
+        code = proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        os.close(main_fd)
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", seen.decode("utf-8", "replace"))
+    assert "Traceback" not in text and "EOFError" not in text, text[-2000:]
+    assert code == 0, text[-2000:]
+    assert "Session 1 complete" in text
