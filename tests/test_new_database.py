@@ -91,3 +91,34 @@ def test_a_backup_is_made_again_when_the_damaged_file_changes(tmp_path: Path) ->
     db.write_bytes(b"SQLite format 3\x00" + b"\x17" * 6000)
     second = recovery.backup_damaged(db)
     assert second is not None and second != first and first is not None and first.exists()
+
+
+@pytest.mark.parametrize(("name", "kind"), [
+    (DB_FILENAME, "fifo"), (DB_FILENAME + ".lock", "fifo"), (DB_FILENAME + ".lock", "link"),
+])
+def test_a_pipe_in_place_of_the_database_or_its_lock_is_one_line(
+        tmp_path: Path, name: str, kind: str) -> None:
+    """Opening a FIFO would wait for a writer for ever; the lock file is never a link
+    (a database may be: people keep it on another disk)."""
+    import os
+    import subprocess
+    import sys
+
+    victim = tmp_path / "victim"
+    victim.write_bytes(b"keep")
+    data = tmp_path / "data"
+    data.mkdir(mode=0o700)
+    if name.endswith(".lock"):
+        Store.open(data).close()  # a real database beside the odd lock file
+        (data / name).unlink(missing_ok=True)
+    if kind == "fifo":
+        os.mkfifo(data / name)
+    else:
+        (data / name).symlink_to(victim)
+    isogrip = Path(sys.executable).with_name("isogrip")
+    proc = subprocess.run([str(isogrip), "--data-dir", str(data), "sessions"],
+                          capture_output=True, text=True, timeout=60)  # a hang, not slowness
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    (line,) = proc.stderr.strip().splitlines()
+    assert "not a regular file" in line and name in line
+    assert victim.read_bytes() == b"keep"

@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import errno
 import logging
 import os
 import shutil
 import sqlite3
+import stat
 import sys
 import tempfile
 from pathlib import Path
@@ -62,8 +64,15 @@ class UseLock:
         try:
             fh = open(self.path, "ab", opener=_private_opener)  # noqa: SIM115
         except OSError as exc:
+            if exc.errno in (errno.ENXIO, errno.ELOOP):  # a FIFO or a link in its place
+                raise self._not_regular() from None
             _log.debug("no use lock for %s: %s", database, exc)
             return
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+            # Opened without blocking (a FIFO would wait for a writer for ever); a lock
+            # on a pipe or a device would say nothing about who uses the database.
+            fh.close()
+            raise self._not_regular()
         try:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB if exclusive
                         else fcntl.LOCK_SH)
@@ -78,6 +87,10 @@ class UseLock:
             return
         self._file = fh
 
+    def _not_regular(self) -> StorageError:
+        return StorageError(f"{self.path} is not a regular file (a pipe, device or link); "
+                            "remove it (isogrip makes it anew), then try again")
+
     def release(self) -> None:
         """Give the lock back (safe to call twice)."""
         fh, self._file = self._file, None
@@ -86,7 +99,7 @@ class UseLock:
 
 
 def _private_opener(path: str, flags: int) -> int:
-    return os.open(path, flags | getattr(os, "O_NOFOLLOW", 0), FILE_MODE)
+    return os.open(path, flags | getattr(os, "O_NOFOLLOW", 0) | os.O_NONBLOCK, FILE_MODE)
 
 
 def backup_damaged(path: Path) -> Path | None:

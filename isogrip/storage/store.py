@@ -609,6 +609,9 @@ class Store:
         path = self.path
         if path.is_dir():
             raise StorageError(f"{path} is a folder, not an isogrip database")
+        if path.exists() and not path.is_file():  # stat only: a FIFO is never opened
+            raise StorageError(f"{path} is not a regular file (a pipe or a device), not "
+                               "an isogrip database")
         if not path.parent.is_dir():
             raise StorageError(f"cannot open database {path}: its folder does not exist")
         if not path.exists():
