@@ -42,10 +42,11 @@ class Pipeline:
     """The runtime's per-batch path: timebase, recorder, ring buffer, filter + engine."""
 
     def __init__(self, store: Store, protocol_name: str = "ihg-4x2-30-alternating",
-                 reps: int | None = None, rate: float = 1000.0) -> None:
+                 reps: int | None = None, rate: float = 1000.0, hold_s: float = 90.0,
+                 rest_s: float = 30.0) -> None:
         protocol = load_protocol(protocol_name)
-        if reps is not None:
-            protocol = replace(protocol, reps=reps, hold_s=90.0, rest_s=30.0)
+        if reps is not None:  # at most 20 holds (protocols.bounds): long runs, long holds
+            protocol = replace(protocol, reps=reps, hold_s=hold_s, rest_s=rest_s)
         self.engine = Engine(protocol, sample_rate_hz=rate,
                              known_mvc={Hand.RIGHT: 400.0, Hand.LEFT: 380.0})
         self.timebase = Timebase(nominal_rate_hz=rate)
@@ -116,7 +117,7 @@ def bench_memory() -> None:
     seconds = 2 * 3600
     with tempfile.TemporaryDirectory() as d:
         store = Store.open(Path(d))
-        p = Pipeline(store, reps=60, rate=rate)
+        p = Pipeline(store, reps=20, rate=rate, hold_s=270.0, rest_s=90.0)  # 2 h
         chunk = 60.0
         tb, fb = make_stream(chunk, rate, per)
         marks = {}
@@ -145,7 +146,9 @@ def bench_long_session() -> None:
     """A simulated 2-hour session at 1 kHz through the whole stack, on the virtual clock."""
     import resource
 
-    protocol = replace(load_protocol("ihg-4x2-30-alternating"), reps=40, rest_s=60.0)
+    # 2 hours in the 20 holds a protocol may have at most (isogrip.protocols.bounds).
+    protocol = replace(load_protocol("ihg-4x2-30-alternating"), reps=20, hold_s=240.0,
+                       rest_s=120.0)
     with tempfile.TemporaryDirectory() as d:
         store = Store.open(Path(d))
         rt = SessionRuntime(SessionConfig(device="sim:good?seed=1&rate=1000&per_packet=20",
@@ -187,7 +190,7 @@ def bench_exports() -> None:
     rate = 1000.0
     with tempfile.TemporaryDirectory() as d:
         store = Store.open(Path(d) / "data")
-        p = Pipeline(store, reps=30, rate=rate)
+        p = Pipeline(store, reps=20, rate=rate, hold_s=135.0, rest_s=45.0)  # 1 h
         tb, fb = make_stream(60.0, rate, 40)
         for k in range(60):
             off = k * 60.0

@@ -98,6 +98,11 @@ class ForceLimits:
                 the range (kind ``out_of_range``).
         """
         f = np.asarray(force_n, dtype=np.float64)
+        # The common case first, cheaply (this runs for every notification): min and
+        # max are NaN when any reading is, and NaN fails both comparisons.
+        if f.size and (float(f.min()) >= self.low_n - abs(self.low_n) * _REL_SLACK
+                       and float(f.max()) <= self.high_n + abs(self.high_n) * _REL_SLACK):
+            return
         if not np.all(np.isfinite(f)):
             raise DecodeError(f"{self.name} sent a NaN or infinite reading", "nonfinite")
         inside = self.contains(f)

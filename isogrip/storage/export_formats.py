@@ -205,8 +205,13 @@ def _plausible_force_range(device_info: dict[str, Any] | None,
                         float(full) if isinstance(full, (int, float)) else None)
     if limits is not None and bool(limits.contains(force).any()):
         return limits.low_n, limits.high_n
-    lo = float(np.percentile(force, EDF_ROBUST_PERCENTILES[0], method="higher"))
-    hi = float(np.percentile(force, EDF_ROBUST_PERCENTILES[1], method="lower"))
+    # The percentiles as sample values ("higher" for the low one, "lower" for the high
+    # one), both from one partial sort: this runs on every sample of the session.
+    last = force.size - 1
+    k_lo = math.ceil(EDF_ROBUST_PERCENTILES[0] / 100 * last)
+    k_hi = math.floor(EDF_ROBUST_PERCENTILES[1] / 100 * last)
+    part = np.partition(force, [k_lo, k_hi])
+    lo, hi = float(part[k_lo]), float(part[k_hi])
     margin = EDF_ROBUST_MARGIN * max(hi - lo, 1.0)
     return lo - margin, hi + margin
 
