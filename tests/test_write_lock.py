@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 from isogrip.runtime import SessionConfig, SessionRuntime
+from isogrip.storage import batches as batches_mod
 from isogrip.storage import recorder as recorder_mod
 from isogrip.storage.recorder import Recorder
 from isogrip.storage.store import Store
@@ -129,4 +130,37 @@ def test_a_session_records_and_ends_through_another_processes_lock(
     # memory, the session went on, and all of it was written once the lock was free.
     assert stored_while_locked[0] < 0.2 * result.samples
     reader.close()
+    store.close()
+
+
+def test_the_queue_stays_short_and_loses_nothing_however_long_the_wait(
+        tmp_path: Path) -> None:
+    store = Store.open(tmp_path)
+    sid = store.create_session(started_at=datetime(2026, 1, 1, 10, tzinfo=UTC),
+                               protocol_name="p", protocol={}, device="sim",
+                               participant=None, app_version="t", t0_s=0.0)
+    holder = LockHolder(store.path)
+    holder.take()
+    rec = Recorder(store, sid, flush_interval_s=1e-6, background=True)
+    n_blocks, per = 200, 8
+    for k in range(n_blocks):  # each call seals a batch: 200 batches while locked
+        t = (k * per + np.arange(per)) / 80.0
+        device = None if k % 3 else t + 5.0  # some with a device clock, some without
+        rec.add_samples(t, device, np.full(per, float(k)))
+        rec.add_event(float(t[0]), "cue", {"k": k})
+        assert rec.queued_batches <= batches_mod.MAX_WAITING_BATCHES
+    holder.release()
+    rec.close("complete")
+    t_back, dev_back, f_back = store.load_samples(sid)
+    np.testing.assert_array_equal(t_back, np.arange(n_blocks * per) / 80.0)
+    np.testing.assert_array_equal(f_back, np.repeat(np.arange(n_blocks, dtype=float), per))
+    with_clock = np.repeat(np.arange(n_blocks) % 3 == 0, per)
+    np.testing.assert_array_equal(dev_back[with_clock], t_back[with_clock] + 5.0)
+    assert np.isnan(dev_back[~with_clock]).all()
+    assert [e.detail["k"] for e in store.load_events(sid)] == list(range(n_blocks))
+    with sqlite3.connect(store.path) as con:  # chunk numbers stay 0, 1, 2, ...
+        chunks = [r[0] for r in con.execute(
+            "SELECT chunk FROM samples WHERE session_id = ? ORDER BY chunk", (sid,))]
+    assert chunks == list(range(len(chunks)))
+    assert len(chunks) <= batches_mod.MAX_WAITING_BATCHES + 2
     store.close()

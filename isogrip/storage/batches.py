@@ -51,6 +51,25 @@ class Batch:
         """The number of samples in the batch."""
         return 0 if self.force is None else len(self.force)
 
+    def merged(self, later: Batch) -> Batch:
+        """This batch followed by ``later``, as one (samples, then records, in order).
+
+        The merged batch keeps this batch's chunk number, or takes ``later``'s when
+        this one has no samples.
+        """
+        if later.force is None:
+            return Batch(self.chunk, self.t, self.t_device, self.force, self.ops + later.ops)
+        if self.force is None:
+            return Batch(later.chunk, later.t, later.t_device, later.force,
+                         self.ops + later.ops)
+        assert self.t is not None and later.t is not None
+        t_device = None
+        if self.t_device is not None or later.t_device is not None:
+            t_device = np.concatenate([_or_nan(self.t_device, self.n_samples),
+                                       _or_nan(later.t_device, later.n_samples)])
+        return Batch(self.chunk, np.concatenate([self.t, later.t]), t_device,
+                     np.concatenate([self.force, later.force]), self.ops + later.ops)
+
     def write(self, store: Store, session_id: int) -> None:
         """Write the batch in one transaction of ``store``.
 
@@ -66,8 +85,22 @@ class Batch:
                 getattr(store, method)(*args)
 
 
+def _or_nan(values: NDArray[np.float64] | None, n: int) -> NDArray[np.float64]:
+    return np.full(n, np.nan) if values is None else values
+
+
+#: Most sealed batches that wait to be written. Beyond it (another process has held the
+#: write lock for a while) a new batch is merged into the last waiting one: nothing is
+#: dropped, and the queue stays short however long the wait.
+MAX_WAITING_BATCHES = 16
+
+
 class BatchQueue:
-    """Sealed batches waiting to be written, in order (thread-safe)."""
+    """Sealed batches waiting to be written, in order (thread-safe, bounded).
+
+    At most :data:`MAX_WAITING_BATCHES` batches wait; the data they hold is never
+    dropped (see :meth:`put`).
+    """
 
     def __init__(self, session_id: int) -> None:
         self.session_id = session_id
@@ -77,10 +110,24 @@ class BatchQueue:
         self.samples_written = 0
         self.flushes = 0
 
-    def put(self, batch: Batch) -> None:
-        """Queue a batch after the others."""
+    def put(self, batch: Batch) -> bool:
+        """Queue a batch after the others.
+
+        When :data:`MAX_WAITING_BATCHES` wait already, the batch is merged into the
+        last of them instead (never into the first, which the writer may be writing).
+
+        Returns:
+            Whether the batch's chunk number was used: ``False`` when its samples went
+            into a batch that has a chunk number of its own, so the number is free for
+            the next batch (chunk numbers stay consecutive).
+        """
         with self._lock:
+            if len(self._batches) >= max(2, MAX_WAITING_BATCHES):
+                last = self._batches[-1]
+                self._batches[-1] = last.merged(batch)
+                return last.chunk is None
             self._batches.append(batch)
+            return True
 
     def __len__(self) -> int:
         with self._lock:

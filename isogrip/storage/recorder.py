@@ -120,6 +120,11 @@ class Recorder:
         return self._writer is not None and self._writer.busy_since is not None
 
     @property
+    def queued_batches(self) -> int:
+        """Sealed batches waiting for the writer (at most ``MAX_WAITING_BATCHES``)."""
+        return len(self._queue)
+
+    @property
     def buffered_samples(self) -> int:
         """Samples not yet written."""
         return self._buffered + self._queue.waiting_samples()
@@ -278,8 +283,8 @@ class Recorder:
             t = np.concatenate([np.asarray(a, np.float64).ravel() for a in self._t])
             f = np.concatenate([np.asarray(a, np.float64).ravel() for a in self._f])
             batch = Batch(self._chunk, t, self._device_times(), f, self._ops)
+        if self._queue.put(batch) and self._buffered:
             self._chunk += 1
-        self._queue.put(batch)
         self._t, self._td, self._f, self._ops = [], [], [], []
         self._buffered = 0
 
