@@ -274,12 +274,47 @@ async def test_whc06_session_keeps_the_hold_through_a_short_silence(tmp_path: Pa
 def test_bluetooth_errors_say_what_to_do(message: str, reason: str) -> None:
     from bleak.exc import BleakError
 
-    from isogrip.ble_device.gatt import device_error
+    from isogrip.ble_device.bleak_errors import device_error
 
     err = device_error(BleakError(message), "Tindeq Progressor")
     assert err.reason.value == reason
     assert str(err).startswith("Tindeq Progressor: ")
     assert len(str(err)) > 40  # says what to do, not just what failed
+
+
+@pytest.mark.parametrize(("bleak_reason", "reason"), [
+    ("NO_BLUETOOTH", "no_adapter"),
+    ("NO_BLE_CENTRAL_ROLE", "no_adapter"),
+    ("POWERED_OFF", "bluetooth_off"),
+    ("DENIED_BY_USER", "permission_denied"),
+    ("DENIED_BY_SYSTEM", "permission_denied"),
+    ("DENIED_BY_UNKNOWN", "permission_denied"),
+])
+def test_bleak_s_typed_reason_comes_before_its_message(bleak_reason: str,
+                                                       reason: str) -> None:
+    """bleak's reason decides, whatever the (platform-dependent) message says: this one
+    would read as "busy" by its words."""
+    from bleak.exc import BleakBluetoothNotAvailableError, BleakBluetoothNotAvailableReason
+
+    from isogrip.ble_device.bleak_errors import device_error
+
+    exc = BleakBluetoothNotAvailableError(
+        "the operation is in progress", BleakBluetoothNotAvailableReason[bleak_reason])
+    err = device_error(exc, "Bluetooth scan")
+    assert err.reason.value == reason
+    assert str(err).startswith("Bluetooth scan: ") and "\n" not in str(err)
+    if bleak_reason == "NO_BLE_CENTRAL_ROLE":
+        assert "Bluetooth LE" in str(err)
+
+
+def test_bleak_s_unknown_reason_falls_back_to_the_message() -> None:
+    from bleak.exc import BleakBluetoothNotAvailableError, BleakBluetoothNotAvailableReason
+
+    from isogrip.ble_device.bleak_errors import device_error
+
+    exc = BleakBluetoothNotAvailableError("Bluetooth device is turned off",
+                                          BleakBluetoothNotAvailableReason.UNKNOWN)
+    assert device_error(exc, "scan").reason.value == "bluetooth_off"
 
 
 async def test_whc06_follows_the_nearest_scale() -> None:

@@ -28,8 +28,8 @@ from isogrip.ble_device.base import (
     SampleBatch,
     monotonic_clock,
 )
+from isogrip.ble_device.bleak_errors import device_error
 from isogrip.ble_device.codec import safe_decode
-from isogrip.ble_device.gatt import device_error
 from isogrip.clock import Clock
 from isogrip.errors import DeviceError, DeviceErrorReason
 

@@ -37,8 +37,8 @@ from typing import Any
 from bleak import BleakClient, BleakScanner
 from bleak.exc import BleakError
 
+from isogrip.ble_device.bleak_errors import device_error
 from isogrip.ble_device.codec import DecodeError
-from isogrip.ble_device.gatt import device_error
 from isogrip.errors import DeviceError, DeviceErrorReason
 
 BP_SERVICE_UUID = "00001810-0000-1000-8000-00805f9b34fb"

@@ -32,6 +32,7 @@ from isogrip.ble_device.base import (
     SampleBatch,
     monotonic_clock,
 )
+from isogrip.ble_device.bleak_errors import device_error
 from isogrip.ble_device.codec import report_saturation, safe_decode
 from isogrip.clock import Clock
 from isogrip.errors import DeviceError, DeviceErrorReason
@@ -129,45 +130,6 @@ class GattProfile:
             return True
         wanted = {u.lower() for u in self.service_uuids}
         return any(u.lower() in wanted for u in service_uuids)
-
-
-def device_error(exc: BaseException, what: str) -> DeviceError:
-    """Translate a bleak or OS error into a DeviceError that says what to do."""
-    text = str(exc)
-    low = text.lower()
-    if isinstance(exc, BleakDeviceNotFoundError) or "not found" in low:
-        return DeviceError(
-            f"{what}: not found. Switch the device on, bring it close to the computer, "
-            "and check it is not connected to a phone or another program.",
-            DeviceErrorReason.NOT_FOUND,
-        )
-    if "no bluetooth adapter" in low or "no adapter" in low or isinstance(exc, FileNotFoundError):
-        return DeviceError(
-            f"{what}: this computer has no Bluetooth adapter (or its driver is missing). "
-            "Plug in a Bluetooth adapter or use --device sim.",
-            DeviceErrorReason.NO_ADAPTER,
-        )
-    if "notready" in low or "powered off" in low or "turned off" in low or "not powered" in low:
-        return DeviceError(
-            f"{what}: Bluetooth is switched off. Turn it on in the system settings and "
-            "try again.",
-            DeviceErrorReason.BLUETOOTH_OFF,
-        )
-    if "permission" in low or "not authorized" in low or "notpermitted" in low or isinstance(
-        exc, PermissionError
-    ):
-        return DeviceError(
-            f"{what}: permission to use Bluetooth was denied. Allow this program to use "
-            "Bluetooth (system privacy settings) and try again.",
-            DeviceErrorReason.PERMISSION_DENIED,
-        )
-    if "inprogress" in low or "in progress" in low or "busy" in low:
-        return DeviceError(
-            f"{what}: the device or adapter is busy. Close other programs using it, wait "
-            "a moment and try again.",
-            DeviceErrorReason.BUSY,
-        )
-    return DeviceError(f"{what}: {text or type(exc).__name__}", DeviceErrorReason.PROTOCOL)
 
 
 class GattDevice(DriverBase):

@@ -17,7 +17,8 @@ from bleak.backends.scanner import AdvertisementData
 from bleak.exc import BleakError
 
 from isogrip.ble_device import whc06
-from isogrip.ble_device.gatt import GattProfile, device_error
+from isogrip.ble_device.bleak_errors import device_error
+from isogrip.ble_device.gatt import GattProfile
 from isogrip.ble_device.profiles import PROFILES, WHC06
 
 
