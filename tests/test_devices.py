@@ -208,3 +208,27 @@ async def test_sim_saturation_and_silence() -> None:
 def test_parse_options_defaults() -> None:
     o = parse_options(DeviceSpec.parse("sim"))
     assert (o.preset, o.seed, o.rate, o.per_packet) == ("good", 0, 80.0, 4)
+
+
+@pytest.mark.parametrize(("target", "phrase"), [
+    ("isogrip_no_such_plugin_module:factory", "ModuleNotFoundError"),
+    ("json:no_such_factory", "AttributeError"),
+    ("json", "names no factory"),
+    ("json:__doc__", "names no factory"),
+])
+def test_a_broken_plugin_driver_is_one_line(monkeypatch: pytest.MonkeyPatch, target: str,
+                                            phrase: str, capsys: pytest.CaptureFixture[str],
+                                            tmp_path: object) -> None:
+    from isogrip.ble_device import registry
+    from isogrip.cli import main
+
+    monkeypatch.setattr(registry, "_entry_point_drivers", lambda: {"plugin": target})
+    with pytest.raises(DeviceSpecError) as err:
+        registry.open_device("plugin")
+    assert phrase in str(err.value) and "'plugin'" in str(err.value)
+    assert "\n" not in str(err.value)
+    code = main(["--data-dir", str(tmp_path), "run", "--headless", "--device", "plugin",
+                 "--bp", "120/80"])
+    captured = capsys.readouterr()
+    assert code == 2 and "Traceback" not in captured.err
+    assert phrase in captured.err and len(captured.err.strip().splitlines()) == 1

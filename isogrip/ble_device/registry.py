@@ -122,7 +122,9 @@ def load_driver(name: str) -> DriverFactory:
     """Import and return the factory of driver ``name``.
 
     Raises:
-        DeviceSpecError: No driver has that name.
+        DeviceSpecError: No driver has that name, or its module cannot be imported (a
+            plugin that is broken or needs a package that is missing), or it names
+            no callable factory; the message is one line naming the driver.
     """
     target = BUILTIN_DRIVERS.get(name) or _entry_point_drivers().get(name)
     if target is None:
@@ -130,9 +132,20 @@ def load_driver(name: str) -> DriverFactory:
             f"unknown device {name!r}; known devices: {', '.join(available_drivers())}"
         )
     module_name, _, attr = target.partition(":")
-    module = importlib.import_module(module_name)
-    factory: DriverFactory = getattr(module, attr)
-    return factory
+    try:
+        # A plugin's import may fail in any way (a missing dependency, a syntax error,
+        # its own exception): whatever it is, the user gets one line, not a traceback.
+        module = importlib.import_module(module_name)
+        factory = getattr(module, attr) if attr else None
+    except Exception as exc:  # any failure of third-party code
+        first = (str(exc).strip().splitlines() or [""])[0]
+        raise DeviceSpecError(f"the driver for device {name!r} ({target}) could not be "
+                              f"loaded: {type(exc).__name__}: {first}") from exc
+    if not callable(factory):
+        raise DeviceSpecError(f"the driver for device {name!r} ({target}) names no "
+                              "factory (expected 'module:callable')")
+    driver: DriverFactory = factory
+    return driver
 
 
 def open_device(spec: str | DeviceSpec, context: DeviceContext | None = None) -> ForceDevice:
