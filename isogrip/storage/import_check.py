@@ -61,13 +61,11 @@ from isogrip.storage.import_fields import (
 from isogrip.storage.import_summary import (
     HANDS,
     ExportHold,
-    ExportMvc,
-    JsonObject,
     SessionHeader,
     optional_force,
     read_summary,
 )
-from isogrip.storage.store import MvcTrialRow
+from isogrip.storage.store import EventRow, MvcRow, MvcTrialRow, PhaseRow
 
 F64 = NDArray[np.float64]
 
@@ -94,30 +92,6 @@ _SAMPLE_NUMBERS: Final = ("t_s", "t_device_s", "force_n")
 
 
 @dataclass(frozen=True, slots=True)
-class ExportEvent:
-    """One line of ``events.csv`` (``t_s`` ``None`` where the field is empty)."""
-
-    t_s: float | None
-    kind: str
-    detail: JsonObject
-
-
-@dataclass(frozen=True, slots=True)
-class ExportPhase:
-    """A phase change, from a ``phase`` event."""
-
-    t_s: float | None
-    phase: str
-    hand: str | None
-    rep: int | None
-    trial: int | None
-    target_n: float | None
-    band_low_n: float | None
-    band_high_n: float | None
-    mvc_n: float | None
-
-
-@dataclass(frozen=True, slots=True)
 class ValidatedExport:
     """Everything an export folder holds, checked; arrays are read-only.
 
@@ -125,10 +99,10 @@ class ValidatedExport:
     """
 
     header: SessionHeader
-    events: tuple[ExportEvent, ...]
-    phases: tuple[ExportPhase, ...]
+    events: tuple[EventRow, ...]
+    phases: tuple[PhaseRow, ...]
     trials: tuple[MvcTrialRow, ...]
-    mvc: tuple[ExportMvc, ...]
+    mvc: tuple[MvcRow, ...]
     holds: tuple[ExportHold, ...]
     t: F64
     t_device: F64 | None
@@ -162,13 +136,13 @@ def check_export(folder: Path | str) -> ValidatedExport:
 
 
 # ---------------------------------------------------------------------------- events
-def read_events(path: Path) -> tuple[tuple[ExportEvent, ...], tuple[ExportPhase, ...]]:
+def read_events(path: Path) -> tuple[tuple[EventRow, ...], tuple[PhaseRow, ...]]:
     """Validate ``events.csv``; the phases are those of its ``phase`` events."""
     w = Where(path)
     content = decode(w, read_export_file(path, TABLE_FILE_LIMIT, "events file"))
     rows = csv.reader(io.StringIO(content, newline=""), strict=True)
-    events: list[ExportEvent] = []
-    phases: list[ExportPhase] = []
+    events: list[EventRow] = []
+    phases: list[PhaseRow] = []
     here = w.at(1)
     try:
         if next(rows, None) != list(EVENT_COLUMNS):
@@ -177,10 +151,10 @@ def read_events(path: Path) -> tuple[tuple[ExportEvent, ...], tuple[ExportPhase,
         for row in rows:
             if len(events) == MAX_EVENTS:
                 here.fail(None, f"more than {MAX_EVENTS} events")
-            ev = _event(here, row)
+            ev = _event(here, len(events), row)
             events.append(ev)
             if ev.kind == EventKind.PHASE:
-                phases.append(_phase(here, ev))
+                phases.append(_phase(here, len(phases), ev))
             here = w.at(rows.line_num + 1)
     except csv.Error as exc:
         _csv_failure(here, content, exc)
@@ -199,7 +173,7 @@ def _csv_failure(w: Where, content: str, exc: csv.Error) -> NoReturn:
     w.fail(field, f"is longer than {limit} characters (a detail has at most {MAX_DETAIL})")
 
 
-def _event(w: Where, row: list[str]) -> ExportEvent:
+def _event(w: Where, seq: int, row: list[str]) -> EventRow:
     if len(row) != len(EVENT_COLUMNS):
         w.fail(None, f"has {len(row)} fields; events.csv has {len(EVENT_COLUMNS)} "
                      f"({','.join(EVENT_COLUMNS)})")
@@ -211,17 +185,17 @@ def _event(w: Where, row: list[str]) -> ExportEvent:
         w.fail("detail", f"is longer than {MAX_DETAIL} characters ({len(detail_text)})")
     detail = obj(w, "detail", parse_json(w, "detail", detail_text))
     text(w, "detail.message", detail.get("message"), MAX_MESSAGE, lines=True, empty=True)
-    return ExportEvent(t, kind, detail)
+    return EventRow(seq, t, kind, dict(detail))
 
 
-def _phase(w: Where, ev: ExportEvent) -> ExportPhase:
+def _phase(w: Where, seq: int, ev: EventRow) -> PhaseRow:
     d = ev.detail
     phase = choice(w, "detail.phase", d.get("phase"), _PHASES, optional=False)
     assert phase is not None
     choice(w, "detail.stage", d.get("stage"), _STAGES)
     number(w, "detail.duration_s", d.get("duration_s"), 0.0, MAX_TIME_S)
     forces = [optional_force(w, f"detail.{k}", d.get(k)) for k in _PHASE_FORCES]
-    return ExportPhase(ev.t_s, phase, choice(w, "detail.hand", d.get("hand"), HANDS),
+    return PhaseRow(seq, ev.t_s, phase, choice(w, "detail.hand", d.get("hand"), HANDS),
                        integer(w, "detail.rep", d.get("rep"), 0, MAX_INDEX),
                        integer(w, "detail.trial", d.get("trial"), 0, MAX_INDEX), *forces)
 
@@ -317,7 +291,7 @@ def _sample_column(w: Where, table: Any, name: str, lo: float, hi: float, *,
 
 # ---------------------------------------------------------------------------- EDF+
 def check_edf_room(w: Where, header: SessionHeader, t: F64,
-                   events: tuple[ExportEvent, ...]) -> None:
+                   events: tuple[EventRow, ...]) -> None:
     """Refuse a session whose EDF+ export would be unboundedly large.
 
     The EDF+ writer (:func:`isogrip.storage.export_formats.write_edf`) resamples the

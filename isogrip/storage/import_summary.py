@@ -49,7 +49,7 @@ from isogrip.storage.import_fields import (
     text,
     wall_time,
 )
-from isogrip.storage.store import FINAL_STATUSES, MvcTrialRow
+from isogrip.storage.store import FINAL_STATUSES, MvcRow, MvcTrialRow
 from isogrip.types import Hand
 
 #: A JSON object as read (validated by :func:`~isogrip.storage.import_fields.check_json`).
@@ -105,16 +105,6 @@ class SessionHeader:
 
 
 @dataclass(frozen=True, slots=True)
-class ExportMvc:
-    """The MVC chosen for one hand."""
-
-    hand: str
-    mvc_n: float | None
-    best_trial: int | None
-    flags: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
 class ExportHold:
     """One hold attempt; ``metrics`` holds numbers (or ``None``) by metric name."""
 
@@ -137,7 +127,7 @@ class ImportParticipantError(ImportFileError, ParticipantIdError):
 
 
 # ---------------------------------------------------------------------------- summary
-def read_summary(path: Path) -> tuple[SessionHeader, tuple[ExportMvc, ...],
+def read_summary(path: Path) -> tuple[SessionHeader, tuple[MvcRow, ...],
                                       tuple[MvcTrialRow, ...], tuple[ExportHold, ...]]:
     """Validate ``summary.json``: the session, its MVC per hand, trials and holds."""
     w = Where(path)
@@ -234,8 +224,8 @@ def _participant(w: Where, v: Any) -> str | None:
         raise ImportParticipantError(w.path, str(exc), field="participant") from None
 
 
-def _mvc(w: Where, v: Any) -> tuple[tuple[ExportMvc, ...], tuple[MvcTrialRow, ...]]:
-    chosen: list[ExportMvc] = []
+def _mvc(w: Where, v: Any) -> tuple[tuple[MvcRow, ...], tuple[MvcTrialRow, ...]]:
+    chosen: list[MvcRow] = []
     trials: list[MvcTrialRow] = []
     for hand, raw in obj(w, "mvc", {} if v is None else v, allowed=HANDS).items():
         f = f"mvc.{hand}"
@@ -243,7 +233,7 @@ def _mvc(w: Where, v: Any) -> tuple[tuple[ExportMvc, ...], tuple[MvcTrialRow, ..
         mvc_n = number(w, f"{f}.mvc_n", m.get("mvc_n"), 0.0, MAX_FORCE_N)
         number(w, f"{f}.mvc_kg", m.get("mvc_kg"), 0.0, MAX_FORCE_N)
         best = integer(w, f"{f}.best_trial", m.get("best_trial"), 1, MAX_INDEX)
-        flags = tuple(required_text(w, f"{f}.flags[{i}]", x, MAX_NAME) for i, x in
+        flags = list(required_text(w, f"{f}.flags[{i}]", x, MAX_NAME) for i, x in
                       enumerate(array(w, f"{f}.flags", m.get("flags", []), MAX_FLAGS)))
         seen: set[int] = set()
         for i, tr in enumerate(array(w, f"{f}.trials", m.get("trials", []), MAX_INDEX)):
@@ -253,7 +243,7 @@ def _mvc(w: Where, v: Any) -> tuple[tuple[ExportMvc, ...], tuple[MvcTrialRow, ..
             seen.add(trial.trial)
             trials.append(trial)
         if mvc_n is not None or flags:
-            chosen.append(ExportMvc(hand, mvc_n, best, flags))
+            chosen.append(MvcRow(hand, mvc_n, best, flags))
     return tuple(chosen), tuple(trials)
 
 

@@ -61,10 +61,10 @@ def _write_session(store: Store, export: ValidatedExport) -> int:
 
 
 def _write_events(store: Store, sid: int, export: ValidatedExport) -> None:
-    for seq, ev in enumerate(export.events):
-        store.write_event(sid, seq, _nan(ev.t_s), ev.kind, ev.detail)
-    for seq, p in enumerate(export.phases):
-        store.write_phase(sid, seq, _nan(p.t_s), p.phase, hand=p.hand, rep=p.rep,
+    for ev in export.events:
+        store.write_event(sid, ev.seq, _nan(ev.t_s), ev.kind, ev.detail)
+    for p in export.phases:
+        store.write_phase(sid, p.seq, _nan(p.t_s), p.phase, hand=p.hand, rep=p.rep,
                           trial=p.trial, target_n=p.target_n, band_low_n=p.band_low_n,
                           band_high_n=p.band_high_n, mvc_n=p.mvc_n)
 
