@@ -49,6 +49,8 @@ class DeviceErrorReason(enum.Enum):
     BUSY = "busy"
     DISCONNECTED = "disconnected"
     PROTOCOL = "protocol"
+    #: Connected, but a step (battery, zeroing, starting the stream) got no answer.
+    NOT_RESPONDING = "not_responding"
 
 
 class DeviceError(IsogripError, OSError):

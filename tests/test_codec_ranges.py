@@ -246,15 +246,15 @@ def _sim(spec: str) -> tuple[SimDevice, list[SampleBatch]]:
 
 def test_sim_checks_readings_against_its_own_full_scale() -> None:
     dev, got = _sim("sim")  # saturate_kg=200: -20 .. 300 kg
-    dev._notification(progressor_packet(300.0), 1.0)
-    dev._notification(progressor_packet(300.5), 1.1)
-    dev._notification(progressor_packet(1e6), 1.2)
+    dev._receive(progressor_packet(300.0), 1.0)
+    dev._receive(progressor_packet(300.5), 1.1)
+    dev._receive(progressor_packet(1e6), 1.2)
     assert [float(b.force_n[0]) for b in got] == pytest.approx([300 * KGF_N])
     assert dev.stats.out_of_range == 2 and dev.malformed_count == 2
     # A sim set to a 1000 kg full scale reports what it clips to; a Progressor could not.
     big, got_big = _sim("sim?saturate_kg=1000")
-    big._notification(progressor_packet(1000.0), 1.0)
-    big._notification(progressor_packet(1500.5), 1.1)
+    big._receive(progressor_packet(1000.0), 1.0)
+    big._receive(progressor_packet(1500.5), 1.1)
     assert len(got_big) == 1 and big.stats.out_of_range == 1
 
 

@@ -30,7 +30,7 @@ from isogrip.ble_device import (
     whc06,
 )
 from isogrip.ble_device.capture import read_capture
-from isogrip.ble_device.codec import CodecStats, DecodeError, ForceSamples, safe_decode
+from isogrip.ble_device.codec import CodecStats, DecodeError, SampleBatch, safe_decode
 from isogrip.signal.units import KGF_N, LBF_N
 
 CAPTURES = Path(__file__).parents[1] / "fixtures" / "captures"
@@ -81,7 +81,7 @@ def test_safe_decode_counts_logs_rate_limited_and_never_raises(
     assert r is not None and r.saturated and stats.saturated == 1 and stats.decoded == 1
 
     # A codec bug (not a DecodeError) and a broken log sink still do not escape.
-    def buggy(data: bytes) -> ForceSamples:
+    def buggy(data: bytes) -> SampleBatch:
         raise ZeroDivisionError("bug")
 
     def broken_log(msg: str) -> None:
@@ -104,7 +104,7 @@ def test_safe_decode_counts_logs_rate_limited_and_never_raises(
 
 def test_progressor_reference_vector_and_kinds() -> None:
     r = progressor.decode(bytes.fromhex("01100000" "2041e803" "00000000" "4841bc34" "0000"))
-    assert isinstance(r, progressor.WeightRecord)
+    assert isinstance(r, SampleBatch)
     np.testing.assert_allclose(r.force_n, [10.0 * KGF_N, 12.5 * KGF_N])
     np.testing.assert_allclose(r.device_t_s, [0.001, 0.0135])
     cases = {b"": "truncated", b"\x01\x08\x00": "truncated", b"\x01\x03abc": "malformed",
@@ -260,7 +260,7 @@ def test_cts500_reference_commands() -> None:
 
 def test_cts500_decode_frames() -> None:
     r = cts500.decode(bytes.fromhex("05000000 04d2db"))
-    assert isinstance(r, ForceSamples) and r.force_n[0] == pytest.approx(12.34 * KGF_N)
+    assert isinstance(r, SampleBatch) and r.force_n[0] == pytest.approx(12.34 * KGF_N)
     assert cts500.decode(cts500.START) == cts500.CommandEcho(0xAA, b"\0\0\0")
     assert cts500.decode(cts500.rate_command(160)) == cts500.CommandEcho(0xC1, b"\0\0\x04")
     reply = cts500.decode(_frame([0x05, 0x80, 0xC4, 0x00, 0x01, 0x63]))
@@ -269,16 +269,16 @@ def test_cts500_decode_frames() -> None:
     assert cts500.battery_volts(reply) == pytest.approx(3.55)
     # Signed reading: a tared scale slightly below zero.
     neg = cts500.decode(cts500.encode_weight(-0.05 * KGF_N))
-    assert isinstance(neg, ForceSamples) and neg.force_n[0] == pytest.approx(-0.05 * KGF_N)
+    assert isinstance(neg, SampleBatch) and neg.force_n[0] == pytest.approx(-0.05 * KGF_N)
 
 
 def test_cts500_round_trip_and_saturation() -> None:
     for kg in (0.0, 0.01, 29.99, 123.45, 499.99, -3.2):
         r = cts500.decode(cts500.encode_weight(kg * KGF_N))
-        assert isinstance(r, ForceSamples)
+        assert isinstance(r, SampleBatch)
         assert r.force_n[0] == pytest.approx(kg * KGF_N) and not r.saturated
     r = cts500.decode(cts500.encode_weight(500 * KGF_N))
-    assert isinstance(r, ForceSamples) and r.saturated
+    assert isinstance(r, SampleBatch) and r.saturated
 
 
 def _frame(body: list[int]) -> bytes:
@@ -306,7 +306,7 @@ def _flatten(records: list[cts500.Record]) -> list[Any]:
     """Weight runs are merged per feed(): compare sample by sample."""
     out: list[Any] = []
     for r in records:
-        if isinstance(r, ForceSamples):
+        if isinstance(r, SampleBatch):
             out.extend(round(float(x), 6) for x in r.force_n)
         else:
             out.append(r)
@@ -336,10 +336,10 @@ def test_cts500_assembler_whole_stream() -> None:
     assert asm.stats.saturated == 1 and asm.pending == 0
     # Consecutive weights come out as one batch, in order around the echoes.
     assert [type(r).__name__ for r in recs] == [
-        "CommandEcho", "ForceSamples", "CommandEcho", "CommandReply", "ForceSamples",
+        "CommandEcho", "SampleBatch", "CommandEcho", "CommandReply", "SampleBatch",
         "CommandEcho"]
-    assert isinstance(recs[4], ForceSamples) and recs[4].saturated
-    assert isinstance(recs[1], ForceSamples) and not recs[1].saturated
+    assert isinstance(recs[4], SampleBatch) and recs[4].saturated
+    assert isinstance(recs[1], SampleBatch) and not recs[1].saturated
 
 
 def test_cts500_assembler_split_at_every_boundary() -> None:
@@ -420,7 +420,7 @@ def test_cts500_assembler_never_raises(chunks: list[bytes]) -> None:
     asm = cts500.FrameAssembler()
     for c in chunks:
         for r in asm.feed(c):
-            if isinstance(r, ForceSamples):
+            if isinstance(r, SampleBatch):
                 assert np.isfinite(r.force_n).all()
         assert asm.pending <= cts500.MAX_BUFFER
     assert asm.stats.internal_error == 0
@@ -698,7 +698,7 @@ def decode_capture(device: str, path: Path) -> tuple[np.ndarray, CodecStats]:
     if device == "cts500":
         asm = cts500.FrameAssembler()
         for _, data in items:
-            forces += [r.force_n for r in asm.feed(data) if isinstance(r, ForceSamples)]
+            forces += [r.force_n for r in asm.feed(data) if isinstance(r, SampleBatch)]
         return np.concatenate(forces) if forces else np.empty(0), asm.stats
     stats = CodecStats()
     for _, data in items:

@@ -64,7 +64,7 @@ def test_registry_lists_sim_and_creates_a_force_device() -> None:
 def test_progressor_reference_vector() -> None:
     # The example from the device documentation: (10.0 kg, 1000 us), (12.5 kg, 13500 us).
     rec = progressor.decode(bytes.fromhex("0110 00002041 e8030000 00004841 bc340000"))
-    assert isinstance(rec, progressor.WeightRecord)
+    assert isinstance(rec, SampleBatch)
     np.testing.assert_allclose(rec.force_n, [10.0 * KGF_N, 12.5 * KGF_N])
     np.testing.assert_allclose(rec.device_t_s, [0.001, 0.0135])
 
@@ -73,7 +73,7 @@ def test_progressor_round_trip_and_wrap() -> None:
     f = np.array([0.0, 100.0, 250.5])
     t = np.array([4294.967, 4294.9672, 4294.968])  # crosses 2**32 us
     rec = progressor.decode(progressor.encode_weight(f, t))
-    assert isinstance(rec, progressor.WeightRecord)
+    assert isinstance(rec, SampleBatch)
     np.testing.assert_allclose(rec.force_n, f, atol=1e-4)
     np.testing.assert_allclose(rec.device_t_s, [4294.967, 4294.9672, 4294.968 - 2**32 * 1e-6],
                                atol=1e-6)
@@ -108,7 +108,7 @@ def test_progressor_decode_only_raises_decode_error(data: bytes) -> None:
         rec = progressor.decode(data)
     except progressor.DecodeError:
         return
-    if isinstance(rec, progressor.WeightRecord):
+    if isinstance(rec, SampleBatch):
         assert np.isfinite(rec.force_n).all()
 
 

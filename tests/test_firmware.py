@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from isogrip.ble_device import progressor
+from isogrip.ble_device.codec import SampleBatch
 from isogrip.signal.units import KGF_N
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -89,7 +90,7 @@ def test_isogrip_decodes_what_the_firmware_encodes(bridge: Path, rate: int, mtu:
     packets = notifications(out)
     assert packets[0] == bytes([0, 1, 1])  # calibration saved: OK reply
     weight = [progressor.decode(p) for p in packets[1:]]
-    assert all(isinstance(w, progressor.WeightRecord) for w in weight)
+    assert all(isinstance(w, SampleBatch) for w in weight)
     sizes = [len(w.force_n) for w in weight]  # type: ignore[union-attr]
     assert set(sizes[:-1]) == {per_packet} and sum(sizes) == n
     force = np.concatenate([w.force_n for w in weight])  # type: ignore[union-attr]

@@ -3,7 +3,7 @@
 The driver scans continuously and reports every advertisement of the chosen device
 (scanning must not filter duplicates: the reading changes in the manufacturer data).
 "Connected" means "advertisements are arriving"; ~10 s without one counts as a
-disconnect. Tare is done in software (the mean of the last second), since these
+disconnect. Tare is the base's software tare (the mean of the last second), since these
 devices take no commands.
 """
 
@@ -11,30 +11,35 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import numpy as np
 from bleak import BleakScanner
 from bleak.backends.device import BLEDevice
 from bleak.backends.scanner import AdvertisementData
 from bleak.exc import BleakError
 
 from isogrip.ble_device.base import (
+    Advert,
     DeviceInfo,
     DeviceStatus,
-    DriverBase,
+    Packet,
     SampleBatch,
     monotonic_clock,
 )
 from isogrip.ble_device.bleak_errors import device_error
-from isogrip.ble_device.codec import safe_decode
+from isogrip.ble_device.driver import DriverBase
 from isogrip.clock import Clock
 from isogrip.errors import DeviceError, DeviceErrorReason
 
 #: How long connect() keeps listening to pick the nearest of several devices, s.
 CHOOSE_WINDOW_S = 1.0
+
+
+def advert_of(device: BLEDevice, adv: AdvertisementData) -> Advert:
+    """What drivers recognise a device by, from what bleak reports of an advertisement."""
+    return Advert(adv.local_name or device.name or "", tuple(adv.service_uuids),
+                  adv.manufacturer_data)
 
 
 @dataclass(frozen=True)
@@ -44,8 +49,9 @@ class AdvertProfile:
     Attributes:
         kind: Driver name.
         display_name: Human name.
-        matches: (name, advertisement) -> whether it is this kind of device.
-        decode: advertisement -> forces in N (raise ValueError when malformed).
+        name_prefixes: Advertised names (prefixes) that identify the device.
+        company_ids: Manufacturer-data company ids that identify the device.
+        decode: advertisement -> samples in N (raises ``DecodeError`` when damaged).
         nominal_rate_hz: Expected advertisement rate.
         silence_timeout_s: No advertisement for this long = disconnected.
         full_scale_n: Largest reading, N.
@@ -54,15 +60,20 @@ class AdvertProfile:
 
     kind: str
     display_name: str
-    matches: Callable[[str, AdvertisementData], bool]
-    decode: Callable[[AdvertisementData], np.ndarray]
+    name_prefixes: tuple[str, ...]
+    company_ids: tuple[int, ...]
+    decode: Callable[[AdvertisementData], SampleBatch]
     nominal_rate_hz: float = 10.0
     silence_timeout_s: float = 10.0
     full_scale_n: float | None = None
     warning: str | None = None
 
+    def recognises(self, advert: Advert) -> bool:
+        """Whether an advertisement (name or manufacturer data) is this kind of device."""
+        return advert.matches(self.name_prefixes, company_ids=self.company_ids)
 
-class AdvertisementDevice(DriverBase):
+
+class AdvertisementDevice(DriverBase[AdvertisementData]):
     """A :class:`~isogrip.ble_device.base.ForceDevice` fed by advertisements.
 
     Args:
@@ -91,10 +102,7 @@ class AdvertisementDevice(DriverBase):
         self._scanner: BleakScanner | None = None
         self._watchdog: asyncio.Task[None] | None = None
         self._last_seen: float | None = None
-        self._connected = False
-        self._streaming = False
-        self._offset_n = 0.0
-        self._recent: deque[tuple[float, float]] = deque(maxlen=200)
+        self._delivering = False  # samples are handed over between start and stop only
         self._info = DeviceInfo(kind=profile.kind, name=profile.display_name,
                                 address=address or "", nominal_rate_hz=profile.nominal_rate_hz,
                                 has_clock=False, full_scale_n=profile.full_scale_n)
@@ -146,27 +154,15 @@ class AdvertisementDevice(DriverBase):
 
     async def start(self) -> None:
         """Hand samples over from now on."""
-        self._streaming = True
+        self._delivering = True
 
     async def stop(self) -> None:
         """Stop handing samples over."""
-        self._streaming = False
-
-    async def tare(self) -> None:
-        """Software tare: the mean of the last second of readings becomes zero."""
-        if not self._recent:
-            return
-        newest = self._recent[-1][0]
-        vals = [f for t, f in self._recent if t >= newest - 1.0]
-        self._offset_n = float(np.mean(vals))
-
-    async def battery(self) -> float | None:
-        """Not reported by these devices."""
-        return None
+        self._delivering = False
 
     async def disconnect(self) -> None:
         """Stop scanning."""
-        self._streaming = False
+        self._delivering = False
         self._connected = False
         if self._watchdog is not None:
             self._watchdog.cancel()
@@ -183,33 +179,28 @@ class AdvertisementDevice(DriverBase):
                 await scanner.stop()
 
     def _advertisement(self, device: BLEDevice, adv: AdvertisementData) -> None:
-        """One advertisement: decode and hand over. Never raises."""
+        """Bleak callback: the base decodes and hands over. Never raises."""
         if self.address is not None:
             if device.address.lower() != self.address.lower():
                 return
         else:
             # Not locked on yet: note every matching device; connect() picks the nearest.
-            if self.profile.matches(adv.local_name or device.name or "", adv):
+            if self.profile.recognises(advert_of(device, adv)):
                 self._candidates[device.address] = adv.rssi
                 self._first.set()
             return
         now = self._now()
         self._last_seen = now
         self.advertisements += 1
-        decoded = safe_decode(self.profile.decode, adv, self.stats, self._report_damage)
-        if decoded is None:
-            return
-        force = np.asarray(decoded, dtype=np.float64)
-        if not self._connected:
+        if self._receive(adv, now) is not None and not self._connected:
             self._info = DeviceInfo(kind=self.profile.kind, name=adv.local_name or
                                     self.profile.display_name, address=device.address,
                                     nominal_rate_hz=self.profile.nominal_rate_hz,
                                     has_clock=False, full_scale_n=self.profile.full_scale_n)
             self._first.set()
-        for f in force:
-            self._recent.append((now, float(f)))
-        if self._streaming and force.size and self._on_samples is not None:
-            self._on_samples(SampleBatch(now, force - self._offset_n, None))
+
+    def _decode(self, data: AdvertisementData) -> Packet:
+        return self.profile.decode(data)
 
     async def _watch(self) -> None:
         """Report a disconnect after the silence timeout."""
@@ -219,6 +210,6 @@ class AdvertisementDevice(DriverBase):
             last = self._last_seen
             if self._connected and last is not None and self._now() - last > timeout:
                 self._connected = False
-                self._streaming = False
+                self._delivering = False
                 if self._on_disconnect is not None:
                     self._on_disconnect(f"no advertisements for {timeout:g} s")

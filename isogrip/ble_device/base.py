@@ -1,22 +1,26 @@
-"""The driver interface every force device implements, and the values it hands over.
+"""The driver interface every force device implements, and the values drivers hand over.
 
-A driver turns what a device sends (notifications, advertisements, or a simulation)
-into :class:`SampleBatch` objects in newtons and hands them to a callback. Callbacks
-run on the runtime's event loop and must stay cheap: decode and hand over, nothing more.
+A driver turns what a device sends (notifications, advertisements, a simulation or a
+recording) into :class:`SampleBatch` objects in newtons and hands them to a callback.
+What every driver shares (the notification path, the software tare) is implemented
+once in :class:`isogrip.ble_device.driver.DriverBase`. Callbacks run on the runtime's
+event loop and must stay cheap: decode and hand over, nothing more.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-import numpy as np
-from numpy.typing import NDArray
+from isogrip.ble_device.codec import CommandResponse, SampleBatch
+
+__all__ = [
+    "Advert", "Clock", "DeviceInfo", "DeviceStatus", "ForceDevice", "Packet", "SampleBatch",
+    "monotonic_clock",
+]
 
 #: A clock returning seconds on the host's monotonic timeline.
 Clock = Callable[[], float]
@@ -33,25 +37,6 @@ def monotonic_clock() -> float:
         return asyncio.get_running_loop().time()
     except RuntimeError:
         return time.monotonic()
-
-
-@dataclass(frozen=True, slots=True)
-class SampleBatch:
-    """Samples from one notification (or one simulated packet).
-
-    Attributes:
-        host_rx_s: Host monotonic time the batch arrived, s.
-        force_n: Force of each sample, N.
-        device_t_s: Device clock of each sample, s, or ``None`` for devices without
-            a clock. Not yet unwrapped: a u32 microsecond counter wraps.
-    """
-
-    host_rx_s: float
-    force_n: NDArray[np.float64]
-    device_t_s: NDArray[np.float64] | None = None
-
-    def __len__(self) -> int:
-        return int(self.force_n.shape[0])
 
 
 @dataclass(frozen=True)
@@ -92,6 +77,43 @@ class DeviceStatus:
     kind: str
     message: str
     detail: dict[str, Any] = field(default_factory=dict)
+
+
+#: What a driver's decode makes of one packet: samples, the reply to a command, a notice
+#: for the user, or nothing to hand over (e.g. half a frame, kept for the next packet).
+Packet = SampleBatch | CommandResponse | DeviceStatus | None
+
+
+@dataclass(frozen=True)
+class Advert:
+    """What an advertisement says about a device: what drivers recognise theirs by.
+
+    Attributes:
+        name: Advertised local name ("" if none).
+        service_uuids: Advertised service UUIDs.
+        manufacturer_data: Manufacturer-specific data by company id (bleak strips the
+            id from the bytes).
+    """
+
+    name: str = ""
+    service_uuids: tuple[str, ...] = ()
+    manufacturer_data: Mapping[int, bytes] = field(default_factory=dict)
+
+    def matches(self, name_prefixes: tuple[str, ...] = (), service_uuids: tuple[str, ...] = (),
+                company_ids: tuple[int, ...] = ()) -> bool:
+        """Whether the name starts with a prefix given, or a service or company id is given.
+
+        UUIDs are compared case-insensitively (platforms differ in case).
+
+        Example:
+            >>> Advert("Progressor_1719").matches(name_prefixes=("Progressor",))
+            True
+        """
+        if self.name and self.name.startswith(name_prefixes):
+            return True
+        wanted = {u.lower() for u in service_uuids}
+        return (any(u.lower() in wanted for u in self.service_uuids)
+                or any(c in self.manufacturer_data for c in company_ids))
 
 
 SampleHandler = Callable[[SampleBatch], None]
@@ -150,63 +172,3 @@ class ForceDevice(Protocol):
     async def disconnect(self) -> None:
         """Close the link (never powers the device off)."""
         ...
-
-
-class DriverBase:
-    """Plumbing the built-in drivers share: callbacks, the info, damage counting.
-
-    Subclasses set ``self._info`` and call ``super().__init__()``; they report
-    rejected packets through :meth:`_report_damage` (the ``log`` of
-    :func:`isogrip.ble_device.codec.safe_decode`).
-    """
-
-    _info: DeviceInfo
-
-    def __init__(self) -> None:
-        from isogrip.ble_device.codec import CodecStats  # codec imports this module lazily
-
-        self._on_samples: SampleHandler | None = None
-        self._on_disconnect: DisconnectHandler | None = None
-        self._on_status: StatusHandler | None = None
-        self._task: asyncio.Task[None] | None = None  # streaming task, if the driver has one
-        self.stats = CodecStats()
-
-    @property
-    def info(self) -> DeviceInfo:
-        """Device description."""
-        return self._info
-
-    def set_handlers(
-        self,
-        on_samples: SampleHandler,
-        on_disconnect: DisconnectHandler | None = None,
-        on_status: StatusHandler | None = None,
-    ) -> None:
-        """Register the callbacks (called on the runtime's event loop)."""
-        self._on_samples = on_samples
-        self._on_disconnect = on_disconnect
-        self._on_status = on_status
-
-    @property
-    def malformed_count(self) -> int:
-        """Packets rejected so far."""
-        return self.stats.errors
-
-    def _start_stream_task(self, stream: Callable[[], Coroutine[Any, Any, None]]) -> None:
-        """Run ``stream()`` as the device's streaming task unless one is running."""
-        if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(stream())
-
-    async def _stop_stream_task(self) -> None:
-        """Cancel the streaming task and wait for it to end."""
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    def _report_damage(self, message: str) -> None:
-        """Pass a (rate-limited) damaged-packet report on to the log and the user."""
-        logging.getLogger(__name__).warning("%s: %s", self._info.name, message)
-        if self._on_status is not None:
-            self._on_status(DeviceStatus("malformed", message, self.stats.as_dict()))

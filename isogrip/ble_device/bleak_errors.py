@@ -31,6 +31,8 @@ ADVICE: Final[dict[DeviceErrorReason, str]] = {
                       "try again.",
     _R.PERMISSION_DENIED: "permission to use Bluetooth was denied. Allow this program to "
                           "use Bluetooth (system privacy settings) and try again.",
+    _R.NOT_RESPONDING: "connected but not answering. Switch the device off and on again, "
+                       "then try again.",
     _R.BUSY: "the device or adapter is busy. Close other programs using it, wait a moment "
              "and try again.",
 }

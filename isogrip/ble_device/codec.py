@@ -1,9 +1,11 @@
-r"""Types shared by every device codec: the decode error, decoded samples, error counters.
+r"""Types shared by every device codec: the decode error, the samples, error counters.
 
 Every codec module (``progressor``, ``forceboard``, ``whc06``, ``cts500``, ``entralpi``,
-``weightscale``) raises :class:`DecodeError` for bad input and nothing else, so a
-notification callback can wrap any decoder in :func:`safe_decode`, which counts and
-logs the error and never raises.
+``weightscale``) decodes its samples into :class:`SampleBatch`, the one type that then
+travels, stamped by the driver, all the way to the runtime. It raises
+:class:`DecodeError` for bad input and nothing else, so a notification callback can
+wrap any decoder in :func:`safe_decode`, which counts and logs the error and never
+raises.
 
 Example:
     >>> from isogrip.ble_device import entralpi
@@ -19,15 +21,15 @@ Example:
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
-from dataclasses import dataclass, fields
-from typing import Any, Literal, TypeVar, get_args
+from dataclasses import dataclass, fields, replace
+from typing import Literal, TypeVar, get_args
 
 import numpy as np
 from numpy.typing import NDArray
 
 from isogrip.errors import IsogripError
-from isogrip.signal.units import KGF_N
 
 #: Why a packet could not be decoded.
 DecodeErrorKind = Literal[
@@ -59,27 +61,64 @@ class DecodeError(IsogripError, ValueError):
         super().__init__(message)
 
 
-@dataclass(frozen=True)
-class ForceSamples:
-    """Samples decoded from one notification or advertisement.
+@dataclass(frozen=True, slots=True)
+class SampleBatch:
+    """Force samples from one packet: what a codec decodes and a driver hands over.
+
+    A codec fills in the samples; the driver that received the packet stamps the batch
+    with the host time it arrived (:meth:`stamped`) and hands it to the runtime, so one
+    type travels from the bytes to the recorder.
 
     Attributes:
         force_n: Force of each sample, N.
-        device_t_s: Device time of each sample, s, or ``None`` when the device has no
-            clock.
+        device_t_s: Device clock of each sample, s, or ``None`` for devices without
+            a clock. Not yet unwrapped: a u32 microsecond counter wraps.
         saturated: At least one sample reached the device's full scale (or the largest
             value its field can hold): the true force may have been higher.
         unknown_bytes: Bytes of the packet no public source explains, left undecoded
             (not an error: counted, never read as force).
+        host_rx_s: Host monotonic time the packet arrived, s; NaN until a driver
+            stamps the batch (a codec cannot know it).
     """
 
     force_n: NDArray[np.float64]
     device_t_s: NDArray[np.float64] | None = None
     saturated: bool = False
     unknown_bytes: int = 0
+    host_rx_s: float = math.nan
 
     def __len__(self) -> int:
         return int(self.force_n.shape[0])
+
+    def stamped(self, host_rx_s: float, offset_n: float = 0.0, *,
+                clock: bool = True) -> SampleBatch:
+        """This batch as received at ``host_rx_s``, ``offset_n`` (a software tare) taken off.
+
+        Args:
+            host_rx_s: When the packet arrived, s.
+            offset_n: Subtracted from every force, N.
+            clock: Keep the device times; False drops them (a device whose clock is
+                too coarse to time samples, such as a weight scale's 1 s timestamp).
+
+        Example:
+            >>> b = SampleBatch(np.array([5.0, 7.0])).stamped(2.5, offset_n=5.0)
+            >>> b.host_rx_s, b.force_n.tolist()
+            (2.5, [0.0, 2.0])
+        """
+        force = self.force_n - offset_n if offset_n else self.force_n
+        times = self.device_t_s if clock else None
+        return replace(self, force_n=force, device_t_s=times, host_rx_s=host_rx_s)
+
+
+@dataclass(frozen=True)
+class CommandResponse:
+    """A device's reply to the last command written to it (battery, firmware, id ...).
+
+    Attributes:
+        payload: The reply's bytes.
+    """
+
+    payload: bytes
 
 
 @dataclass
@@ -191,9 +230,8 @@ def safe_decode(
         problem = f"codec error {type(exc).__name__}: {exc}"
     else:
         stats.record("decoded")
-        if isinstance(result, ForceSamples) and result.saturated:
-            stats.record("saturated")
-        _count_unknown(result, stats)
+        if isinstance(result, SampleBatch):
+            _count_samples(result, stats)
         return result
     n = stats.errors
     if report_due(n):
@@ -204,34 +242,14 @@ def safe_decode(
     return None
 
 
-def _count_unknown(result: object, stats: CodecStats) -> None:
-    """Count a decoded packet's bytes of unknown meaning; say so once per stream.
-
-    Duck-typed on ``unknown_bytes`` so both :class:`ForceSamples` and the GATT layer's
-    own decoded type are counted.
-    """
-    n = getattr(result, "unknown_bytes", 0)
-    if not isinstance(n, int) or n <= 0:
+def _count_samples(batch: SampleBatch, stats: CodecStats) -> None:
+    """Count a decoded batch's saturation and bytes of unknown meaning (said once)."""
+    if batch.saturated:
+        stats.record("saturated")
+    n = batch.unknown_bytes
+    if n <= 0:
         return
     if stats.unknown_bytes == 0:
         _log.info("the device sends %d byte(s) per packet that no known format explains; "
                   "they are counted (unknown_bytes) and never read as force", n)
     stats.record("unknown_bytes", n)
-
-
-def report_saturation(
-    stats: CodecStats,
-    on_status: Callable[[Any], object] | None,
-    full_scale_n: float | None,
-) -> None:
-    """Tell the user (rate-limited) that readings reached the device's full scale."""
-    stats.record("saturated")
-    if on_status is None or not report_due(stats.saturated):
-        return
-    from isogrip.ble_device.base import DeviceStatus  # base imports nothing from here
-
-    limit = "" if full_scale_n is None else f" ({full_scale_n / KGF_N:.0f} kg)"
-    on_status(DeviceStatus(
-        "saturated",
-        f"The device reached the top of its range{limit}: forces above it are not "
-        "measured.", {"count": stats.saturated}))

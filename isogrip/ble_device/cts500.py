@@ -45,7 +45,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from isogrip.ble_device.codec import CodecStats, DecodeError, ForceSamples
+from isogrip.ble_device.codec import CodecStats, DecodeError, SampleBatch
 from isogrip.ble_device.limits import LIMITS
 from isogrip.signal.units import KGF_N
 
@@ -159,7 +159,7 @@ class CommandReply:
     payload: bytes
 
 
-Record = ForceSamples | CommandEcho | CommandReply
+Record = SampleBatch | CommandEcho | CommandReply
 
 
 def battery_volts(reply: CommandReply) -> float:
@@ -171,7 +171,7 @@ def decode(frame: bytes) -> Record:
     """Decode one complete frame (6 or 7 bytes, header included).
 
     Returns:
-        A weight sample in newtons (:class:`~isogrip.ble_device.codec.ForceSamples`,
+        A weight sample in newtons (:class:`~isogrip.ble_device.codec.SampleBatch`,
         no device time), a :class:`CommandEcho` or a :class:`CommandReply`.
 
     Raises:
@@ -202,7 +202,7 @@ def decode(frame: bytes) -> Record:
     kg = int.from_bytes(frame[2:6], "big", signed=True) / 100
     force_n = np.array([kg * KGF_N])
     RANGE.check(force_n)
-    return ForceSamples(force_n=force_n, saturated=bool(force_n[0] >= RANGE.full_scale_n))
+    return SampleBatch(force_n=force_n, saturated=bool(force_n[0] >= RANGE.full_scale_n))
 
 
 def encode_weight(force_n: float, tag: int = 0x00) -> bytes:
@@ -225,7 +225,7 @@ class FrameAssembler:
     ``0x05`` are skipped, and a candidate frame whose checksum fails costs one byte (the
     search starts again after its ``0x05``), so the assembler resynchronises after
     garbage or a lost notification. Consecutive weight frames are merged into one
-    :class:`~isogrip.ble_device.codec.ForceSamples`.
+    :class:`~isogrip.ble_device.codec.SampleBatch`.
 
     Attributes:
         stats: Counters: frames ``decoded``, ``bad_checksum`` candidates,
@@ -287,7 +287,7 @@ class FrameAssembler:
                 self.stats.record(exc.kind)
                 continue
             self.stats.record("decoded")
-            if isinstance(rec, ForceSamples):
+            if isinstance(rec, SampleBatch):
                 weights.append(float(rec.force_n[0]))
                 if rec.saturated:
                     self.stats.record("saturated")
@@ -316,5 +316,5 @@ class FrameAssembler:
         return DATA_LENGTH if checksum(buf[i:i + 6]) == buf[i + 6] else -1
 
 
-def _merge(weights: Sequence[float], saturated: bool) -> ForceSamples:
-    return ForceSamples(force_n=np.array(weights, dtype=np.float64), saturated=saturated)
+def _merge(weights: Sequence[float], saturated: bool) -> SampleBatch:
+    return SampleBatch(force_n=np.array(weights, dtype=np.float64), saturated=saturated)

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from isogrip.ble_device.codec import DecodeError, ForceSamples
+from isogrip.ble_device.codec import DecodeError, SampleBatch
 from isogrip.ble_device.limits import LIMITS
 from isogrip.signal.units import KGF_N
 
@@ -52,7 +52,7 @@ _I16_MIN, _I16_MAX = -(1 << 15), (1 << 15) - 1
 RANGE = LIMITS["entralpi"]
 
 
-def decode(data: bytes) -> ForceSamples:
+def decode(data: bytes) -> SampleBatch:
     """Decode one notification: its leading i16 BE force; later bytes stay unknown.
 
     Args:
@@ -71,7 +71,7 @@ def decode(data: bytes) -> ForceSamples:
     raw = int.from_bytes(data[:FORCE_BYTES], "big", signed=True)
     force_n = np.array([raw * (KG_PER_COUNT * KGF_N)])
     RANGE.check(force_n)
-    return ForceSamples(force_n=force_n, saturated=raw == _I16_MAX,
+    return SampleBatch(force_n=force_n, saturated=raw == _I16_MAX,
                         unknown_bytes=len(data) - FORCE_BYTES)
 
 

@@ -5,7 +5,9 @@
 The recorded samples are sent in batches the size a live device would send (its
 nominal rate, 80 Hz by default, in 12.5 ms notifications), at their recorded spacing
 on the session clock, so ``--speed max`` plays an hour in seconds. Device-clock times
-are passed on when the export has them. Tare is a software tare, as for captures.
+are passed on when the export has them. Tare is the base's software tare, as for
+captures; before the play starts it averages the recording's first batch, what the
+"device" shows at rest before it is replayed.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from isogrip.ble_device.base import DeviceInfo, DriverBase, SampleBatch
+from isogrip.ble_device.base import DeviceInfo, SampleBatch
+from isogrip.ble_device.driver import DriverBase
 from isogrip.clock import Clock
 from isogrip.errors import DeviceSpecError, InputFileError
 from isogrip.files import (
@@ -112,7 +115,7 @@ def _nominal_rate(summary: Path) -> float:
     return float(value)
 
 
-class ExportReplayDevice(DriverBase):
+class ExportReplayDevice(DriverBase[bytes]):
     """Plays an exported session's force as if a device sent it.
 
     Args:
@@ -127,45 +130,18 @@ class ExportReplayDevice(DriverBase):
         self._has_clock = bool(np.isfinite(self.t_device).all())
         self._clock = clock
         self._loop = loop
-        self._connected = False
-        self._offset_n = 0.0
         per = max(1, round(rate * BATCH_S))
         self._bounds = [*range(0, len(self.t), per), len(self.t)]
         self._info = DeviceInfo(kind="replay", name=f"Replay of {path.name}",
                                 address=f"replay:{path}", nominal_rate_hz=rate,
                                 has_clock=self._has_clock, extra={"replay": str(path)})
 
-    @property
-    def is_connected(self) -> bool:
-        """Whether the replay is open."""
-        return self._connected
-
     async def connect(self) -> None:
-        """Open the replay."""
-        self._connected = True
+        """Open the replay; the recording's first batch is what a tare before play sees."""
+        await super().connect()
+        self._zero.note(self._clock.now(), self.force[:self._bounds[1]])
 
-    async def start(self) -> None:
-        """Start playing."""
-        self._start_stream_task(self._play)
-
-    async def stop(self) -> None:
-        """Stop playing."""
-        await self._stop_stream_task()
-
-    async def tare(self) -> None:
-        """Software tare on the force at the start of the recording."""
-        self._offset_n = float(self.force[0])
-
-    async def battery(self) -> float | None:
-        """Unknown for a replay."""
-        return None
-
-    async def disconnect(self) -> None:
-        """Close the replay."""
-        await self.stop()
-        self._connected = False
-
-    async def _play(self) -> None:
+    async def _stream(self) -> None:
         t0 = float(self.t[0])
         lap = 0.0  # device time added per loop, so it keeps rising
         while True:
@@ -173,9 +149,8 @@ class ExportReplayDevice(DriverBase):
             for a, b in zip(self._bounds, self._bounds[1:], strict=False):
                 at = start + float(self.t[b - 1]) - t0
                 await self._clock.sleep_until(at)
-                if self._on_samples is not None:
-                    dev = self.t_device[a:b] + lap if self._has_clock else None
-                    self._on_samples(SampleBatch(at, self.force[a:b] - self._offset_n, dev))
+                dev = self.t_device[a:b] + lap if self._has_clock else None
+                self._hand_over(SampleBatch(self.force[a:b], dev), at)
             if not self._loop:
                 return
             lap += float(self.t[-1] - t0) + BATCH_S

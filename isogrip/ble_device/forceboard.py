@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from isogrip.ble_device.codec import DecodeError, ForceSamples
+from isogrip.ble_device.codec import DecodeError, SampleBatch
 from isogrip.ble_device.limits import LIMITS
 from isogrip.signal.units import LBF_N
 
@@ -78,7 +78,7 @@ _SAMPLE = 3
 _WEIGHTS = np.array([32768, 256, 1], dtype=np.int64)
 
 
-def decode(data: bytes) -> ForceSamples:
+def decode(data: bytes) -> SampleBatch:
     """Decode one force notification.
 
     Args:
@@ -107,7 +107,7 @@ def decode(data: bytes) -> ForceSamples:
     lb = raw.astype(np.int64) @ _WEIGHTS
     force_n = lb.astype(np.float64) * LBF_N
     RANGE.check(force_n)
-    return ForceSamples(force_n=force_n, saturated=bool(np.any(lb >= FULL_SCALE_LB)))
+    return SampleBatch(force_n=force_n, saturated=bool(np.any(lb >= FULL_SCALE_LB)))
 
 
 def encode(force_n: ArrayLike) -> bytes:

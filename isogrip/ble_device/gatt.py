@@ -16,24 +16,19 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 from bleak import BleakClient, BleakScanner
 from bleak.backends.device import BLEDevice
 from bleak.backends.scanner import AdvertisementData
 from bleak.exc import BleakDeviceNotFoundError, BleakError
 
-from isogrip.ble_device.base import (
-    DeviceInfo,
-    DeviceStatus,
-    DriverBase,
-    SampleBatch,
-    monotonic_clock,
-)
+from isogrip.ble_device.advert import advert_of
+from isogrip.ble_device.base import Advert, DeviceInfo, Packet, monotonic_clock
 from isogrip.ble_device.bleak_errors import device_error
-from isogrip.ble_device.codec import report_saturation, safe_decode
+from isogrip.ble_device.codec import CommandResponse
+from isogrip.ble_device.driver import DriverBase
 from isogrip.clock import Clock
 from isogrip.errors import DeviceError, DeviceErrorReason
 
@@ -48,28 +43,6 @@ RESPONSE_TIMEOUT_S = 3.0
 
 
 @dataclass(frozen=True)
-class Decoded:
-    """What a profile's decoder made of one notification.
-
-    Attributes:
-        force_n: Samples, N (empty when the notification held none).
-        device_t_s: Device times, s, or None.
-        response: A command response payload, if the notification was one.
-        status: A notice for the user (e.g. low battery), if any.
-        saturated: A sample reached the device's full scale.
-        unknown_bytes: Bytes of the notification left undecoded because their meaning
-            is not known (counted in the driver's ``stats.unknown_bytes``).
-    """
-
-    force_n: np.ndarray = field(default_factory=lambda: np.empty(0))
-    device_t_s: np.ndarray | None = None
-    response: bytes | None = None
-    status: DeviceStatus | None = None
-    saturated: bool = False
-    unknown_bytes: int = 0
-
-
-@dataclass(frozen=True)
 class GattProfile:
     """Everything device-specific a GATT driver needs.
 
@@ -80,7 +53,8 @@ class GattProfile:
         service_uuids: Service UUIDs that identify the device in advertisements.
         data_uuid: Characteristic to subscribe to.
         control_uuid: Characteristic commands are written to (None: no commands).
-        decode: bytes -> Decoded; raises ``ValueError`` (``DecodeError``) on bad input.
+        decode: bytes -> :data:`~isogrip.ble_device.base.Packet` (samples, a command
+            reply, a notice); raises ``DecodeError`` on bad input.
         start: Bytes that start the stream (written to ``control_uuid``).
         stop: Bytes that stop the stream.
         tare: Bytes that zero the device, or None for a software tare.
@@ -108,7 +82,7 @@ class GattProfile:
     service_uuids: tuple[str, ...]
     data_uuid: str
     control_uuid: str | None
-    decode: Callable[[bytes], Decoded]
+    decode: Callable[[bytes], Packet]
     start: bytes = b""
     stop: bytes = b""
     tare: bytes | None = None
@@ -120,19 +94,16 @@ class GattProfile:
     on_connect: Callable[[GattDevice], Awaitable[dict[str, Any]]] | None = None
     battery: Callable[[GattDevice], Awaitable[float | None]] | None = None
     alt_data_uuids: tuple[str, ...] = ()
-    make_decoder: Callable[[], Callable[[bytes], Decoded]] | None = None
+    make_decoder: Callable[[], Callable[[bytes], Packet]] | None = None
     stop_on_exit: bool = False
     start_sequence: tuple[tuple[str | None, bytes], ...] = ()
 
-    def matches(self, name: str | None, service_uuids: list[str]) -> bool:
-        """Whether an advertisement (name and service UUIDs) is this kind of device."""
-        if name and any(name.startswith(p) for p in self.name_prefixes):
-            return True
-        wanted = {u.lower() for u in self.service_uuids}
-        return any(u.lower() in wanted for u in service_uuids)
+    def recognises(self, advert: Advert) -> bool:
+        """Whether an advertisement (name or service UUIDs) is this kind of device."""
+        return advert.matches(self.name_prefixes, self.service_uuids)
 
 
-class GattDevice(DriverBase):
+class GattDevice(DriverBase[bytes]):
     """A connected BLE force device run from a :class:`GattProfile`.
 
     Args:
@@ -170,12 +141,10 @@ class GattDevice(DriverBase):
                                 address=address or "", nominal_rate_hz=profile.nominal_rate_hz,
                                 has_clock=profile.has_clock, full_scale_n=profile.full_scale_n)
         self._responses: asyncio.Queue[bytes] = asyncio.Queue()
-        self._decode = profile.decode
+        self._decoder = profile.decode
         self._request_lock = asyncio.Lock()
         self._late_answers = 0
         self._data_uuid = profile.data_uuid
-        self._tare_n = 0.0  # software tare, for devices without a tare command
-        self._recent: list[np.ndarray] = []
         self._closing = False
         self._streaming = False
         self.notifications = 0
@@ -218,7 +187,7 @@ class GattDevice(DriverBase):
                 )
             self._data_uuid = offered[0]
             if self.profile.make_decoder is not None:
-                self._decode = self.profile.make_decoder()  # fresh frame buffer per link
+                self._decoder = self.profile.make_decoder()  # fresh frame buffer per link
             await client.start_notify(self._data_uuid, self._notification)
         except DeviceError:
             raise
@@ -259,16 +228,14 @@ class GattDevice(DriverBase):
             with contextlib.suppress(BleakError, OSError, TimeoutError):
                 await self.write(self.profile.stop)
 
-    async def tare(self) -> None:
-        """Zero the device; restarts the stream where the firmware needs it."""
+    async def _tare_command(self) -> bool:
+        """Send the profile's tare (restarting the stream where the firmware needs it)."""
         if self.profile.tare is None:
-            # No tare command: the mean of the last readings becomes zero.
-            if self._recent:
-                self._tare_n = float(np.mean(np.concatenate(self._recent)))
-            return
+            return False  # the base's software tare
         await self.write(self.profile.tare)
         if self.profile.restart_after_tare and self._streaming:
             await self.write(self.profile.start)
+        return True
 
     async def battery(self) -> float | None:
         """Battery level in percent, if the device reports it."""
@@ -341,7 +308,7 @@ class GattDevice(DriverBase):
                 if device.address.lower() == self.address.lower():
                     found[device.address] = (device, adv.rssi)
                     done.set()
-            elif self.profile.matches(adv.local_name or device.name, adv.service_uuids):
+            elif self.profile.recognises(advert_of(device, adv)):
                 found[device.address] = (device, adv.rssi)
 
         scanner = BleakScanner(seen, backend=self._scanner_backend)
@@ -368,24 +335,15 @@ class GattDevice(DriverBase):
             await asyncio.sleep(0.05)
 
     def _notification(self, _char: Any, data: bytearray) -> None:
-        """Decode one notification and hand it over. Never raises."""
-        now = self._now()
+        """Bleak notification callback: the base decodes and hands over. Never raises."""
         self.notifications += 1
-        d = safe_decode(self._decode, bytes(data), self.stats, self._report_damage)
-        if d is None:
-            return
-        if d.response is not None:
-            self._responses.put_nowait(d.response)
-        if d.status is not None and self._on_status is not None:
-            self._on_status(d.status)
-        if d.saturated:
-            report_saturation(self.stats, self._on_status, self.profile.full_scale_n)
-        if d.force_n.size:
-            force = d.force_n - self._tare_n if self._tare_n else d.force_n
-            if self.profile.tare is None:
-                self._recent = [*self._recent[-19:], d.force_n]  # raw, before the tare
-            if self._on_samples is not None:
-                self._on_samples(SampleBatch(now, force, d.device_t_s))
+        self._receive(bytes(data), self._now())
+
+    def _decode(self, data: bytes) -> Packet:
+        return self._decoder(data)
+
+    def _on_response(self, response: CommandResponse) -> None:
+        self._responses.put_nowait(response.payload)
 
     def _disconnected(self, client: BleakClient) -> None:
         if self._closing or client is not self._client:

@@ -1,13 +1,16 @@
-"""Bleak drivers for the connected devices: one :class:`GattProfile` per family.
+"""The built-in Bluetooth drivers: one profile per device family, one driver per profile.
 
-Each profile ties a pure codec module to the GATT layer in :mod:`isogrip.ble_device.gatt`;
-the factories here are what the registry names (``progressor``, ``ble:<address>``).
+Each :class:`GattProfile` (or :class:`AdvertProfile`) ties a pure codec module to the
+GATT (or advertisement) layer; the :class:`FamilyDriver` objects at the end are what the
+registry names (``progressor``, ``whc06`` ...): each creates its family's device from a
+spec and recognises the family's advertisements, as a plugin's driver class does.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -15,12 +18,12 @@ from bleak.backends.scanner import AdvertisementData
 
 from isogrip.ble_device import cts500, entralpi, forceboard, progressor, weightscale, whc06
 from isogrip.ble_device.advert import AdvertisementDevice, AdvertProfile
-from isogrip.ble_device.base import DeviceInfo, DeviceStatus
-from isogrip.ble_device.codec import DecodeError, ForceSamples
-from isogrip.ble_device.gatt import Decoded, GattDevice, GattProfile
+from isogrip.ble_device.base import Advert, Packet, SampleBatch
+from isogrip.ble_device.codec import DecodeError
+from isogrip.ble_device.gatt import GattDevice, GattProfile
 from isogrip.ble_device.limits import LIMITS
 from isogrip.ble_device.registry import DeviceContext, DeviceSpec
-from isogrip.errors import DeviceError, DeviceErrorReason, DeviceSpecError
+from isogrip.errors import DeviceSpecError
 
 log = logging.getLogger(__name__)
 
@@ -29,16 +32,6 @@ log = logging.getLogger(__name__)
 #: Li-ion cell voltage read as empty and full, mV (for a percentage).
 _CELL_EMPTY_MV = 3300.0
 _CELL_FULL_MV = 4200.0
-
-
-def _progressor_decode(data: bytes) -> Decoded:
-    rec = progressor.decode(data)
-    if isinstance(rec, progressor.WeightRecord):
-        return Decoded(force_n=rec.force_n, device_t_s=rec.device_t_s)
-    if isinstance(rec, progressor.CommandResponse):
-        return Decoded(response=rec.payload)
-    return Decoded(status=DeviceStatus(
-        "low_battery", "The dynamometer's battery is low: charge it after this session.", {}))
 
 
 def battery_percent(mv: float) -> float:
@@ -80,7 +73,7 @@ PROGRESSOR = GattProfile(
     service_uuids=(progressor.SERVICE_UUID,),
     data_uuid=progressor.DATA_UUID,
     control_uuid=progressor.CONTROL_UUID,
-    decode=_progressor_decode,
+    decode=progressor.decode_packet,
     start=bytes([progressor.Opcode.START_WEIGHT]),
     stop=bytes([progressor.Opcode.STOP]),
     tare=bytes([progressor.Opcode.TARE]),
@@ -95,11 +88,6 @@ PROGRESSOR = GattProfile(
 )
 
 # -- PitchSix Force Board --------------------------------------------------------------
-
-
-def _samples(fs: ForceSamples) -> Decoded:
-    """Device-clock-less samples (a device clock is dropped when it is too coarse)."""
-    return Decoded(force_n=fs.force_n, saturated=fs.saturated, unknown_bytes=fs.unknown_bytes)
 
 
 async def _read_battery_level(dev: GattDevice) -> float | None:
@@ -120,7 +108,7 @@ FORCE_BOARD = GattProfile(
     data_uuid=forceboard.DATA_UUID,
     # Data and the mode command live in different services.
     control_uuid=forceboard.MODE_UUID,
-    decode=lambda data: _samples(forceboard.decode(data)),
+    decode=forceboard.decode,
     start=forceboard.MODE_STREAM,
     stop=forceboard.MODE_IDLE,
     tare=forceboard.MODE_TARE,
@@ -133,15 +121,16 @@ FORCE_BOARD = GattProfile(
 # -- CTS500 / CTS-300 ------------------------------------------------------------------
 
 
-def _cts500_decoder() -> Callable[[bytes], Decoded]:
+def _cts500_decoder() -> Callable[[bytes], Packet]:
     assembler = cts500.FrameAssembler()
 
-    def decode(data: bytes) -> Decoded:
-        forces = [r for r in assembler.feed(data) if isinstance(r, ForceSamples)]
+    def decode(data: bytes) -> Packet:
+        # Command echoes and replies are acknowledgements nothing waits for.
+        forces = [r for r in assembler.feed(data) if isinstance(r, SampleBatch)]
         if not forces:
-            return Decoded()
-        return Decoded(force_n=np.concatenate([f.force_n for f in forces]),
-                       saturated=any(f.saturated for f in forces))
+            return None  # half a frame (kept for the next notification), or echoes only
+        return SampleBatch(force_n=np.concatenate([f.force_n for f in forces]),
+                           saturated=any(f.saturated for f in forces))
 
     return decode
 
@@ -153,7 +142,7 @@ CTS500 = GattProfile(
     service_uuids=(cts500.SERVICE_UUID,),
     data_uuid=cts500.NOTIFY_UUID,
     control_uuid=cts500.WRITE_UUID,
-    decode=lambda data: Decoded(),  # unused: the stateful decoder below
+    decode=lambda data: None,  # unused: the stateful decoder below
     make_decoder=_cts500_decoder,
     start_sequence=((None, cts500.rate_command(80)),),
     start=cts500.START,
@@ -175,7 +164,7 @@ ENTRALPI = GattProfile(
     data_uuid=entralpi.DATA_UUID,
     alt_data_uuids=(entralpi.ALT_DATA_UUID,),
     control_uuid=None,
-    decode=lambda data: _samples(entralpi.decode(data)),
+    decode=entralpi.decode,
     nominal_rate_hz=10.0,
 )
 
@@ -188,8 +177,9 @@ WEIGHT_SCALE = GattProfile(
     service_uuids=(weightscale.SERVICE_UUID,),
     data_uuid=weightscale.WEIGHT_MEASUREMENT_UUID,
     control_uuid=None,
-    # The measurement's timestamp has 1 s resolution: no use as a sample clock.
-    decode=lambda data: _samples(weightscale.decode(data)),
+    # The measurement's timestamp has 1 s resolution: no use as a sample clock, so
+    # has_clock stays False and the driver drops it.
+    decode=weightscale.decode,
     nominal_rate_hz=10.0,
 )
 
@@ -202,21 +192,18 @@ PROFILES: dict[str, GattProfile] = {
 # -- Weiheng WH-C06 (advertisements only) ----------------------------------------------
 
 
-def _whc06_matches(name: str, adv: AdvertisementData) -> bool:
-    return name == whc06.LOCAL_NAME or whc06.COMPANY_ID in adv.manufacturer_data
-
-
-def _whc06_decode(adv: AdvertisementData) -> np.ndarray:
+def _whc06_decode(adv: AdvertisementData) -> SampleBatch:
     payload = adv.manufacturer_data.get(whc06.COMPANY_ID)
     if payload is None:
         raise DecodeError("no WH-C06 manufacturer data in this advertisement")
-    return whc06.decode_manufacturer_data(payload).force_n
+    return whc06.decode_manufacturer_data(payload)
 
 
 WHC06 = AdvertProfile(
     kind="whc06",
     display_name="WH-C06 hanging scale",
-    matches=_whc06_matches,
+    name_prefixes=(whc06.LOCAL_NAME,),
+    company_ids=(whc06.COMPANY_ID,),
     decode=_whc06_decode,
     nominal_rate_hz=whc06.NOMINAL_RATE_HZ,
     full_scale_n=LIMITS["whc06"].full_scale_n,
@@ -225,7 +212,12 @@ WHC06 = AdvertProfile(
 )
 
 
-def _scan_timeout(spec: DeviceSpec) -> float:
+def scan_timeout(spec: DeviceSpec) -> float:
+    """The ``timeout`` option of a Bluetooth device spec, s (10 by default).
+
+    Raises:
+        DeviceSpecError: Another option, or a timeout that is not 0-3600 s.
+    """
     timeout = spec.params.get("timeout")
     unknown = set(spec.params) - {"timeout"}
     if unknown:
@@ -242,153 +234,52 @@ def _scan_timeout(spec: DeviceSpec) -> float:
     return value
 
 
-def _device(profile: GattProfile, spec: DeviceSpec, context: DeviceContext) -> GattDevice:
-    scan_timeout = _scan_timeout(spec)
-    return GattDevice(
-        profile,
-        spec.argument or None,
-        clock=context.clock,
-        backend=context.ble_backend,
-        scanner_backend=context.ble_scanner_backend,
-        scan_timeout_s=scan_timeout,
-    )
+@dataclass(frozen=True)
+class FamilyDriver:
+    """A built-in driver as the registry holds it: one device family's profile.
 
+    Calling it creates the device a spec names (``NAME`` for the nearest one,
+    ``NAME:ADDRESS`` for that one; option ``timeout``); :meth:`recognises` is how
+    scanning and ``ble:<address>`` know the family's devices, as a plugin driver
+    class's classmethod is.
 
-def create_progressor(spec: DeviceSpec, context: DeviceContext) -> GattDevice:
-    """``progressor`` (the nearest) or ``progressor:<address>``."""
-    return _device(PROGRESSOR, spec, context)
-
-
-def create_forceboard(spec: DeviceSpec, context: DeviceContext) -> GattDevice:
-    """``forceboard`` or ``forceboard:<address>``."""
-    return _device(FORCE_BOARD, spec, context)
-
-
-def create_cts500(spec: DeviceSpec, context: DeviceContext) -> GattDevice:
-    """``cts500`` or ``cts500:<address>``."""
-    return _device(CTS500, spec, context)
-
-
-def create_entralpi(spec: DeviceSpec, context: DeviceContext) -> GattDevice:
-    """``entralpi`` or ``entralpi:<address>``."""
-    return _device(ENTRALPI, spec, context)
-
-
-def create_weightscale(spec: DeviceSpec, context: DeviceContext) -> GattDevice:
-    """``weightscale:<address>`` (a DIY build speaking the SIG Weight Scale service)."""
-    return _device(WEIGHT_SCALE, spec, context)
-
-
-def create_whc06(spec: DeviceSpec, context: DeviceContext) -> AdvertisementDevice:
-    """``whc06`` or ``whc06:<address>``: a scale that streams in advertisements."""
-    return AdvertisementDevice(WHC06, spec.argument or None, clock=context.clock,
-                               scanner_backend=context.ble_scanner_backend,
-                               scan_timeout_s=_scan_timeout(spec))
-
-
-class AutoDevice:
-    """``ble:<address>``: recognises the device from its advertisement, then drives it.
-
-    Args:
-        address: BLE address.
-        context: Clock and bleak backends.
-        scan_timeout_s: How long to look for the device.
+    Attributes:
+        profile: The family.
     """
 
-    def __init__(self, address: str, context: DeviceContext, scan_timeout_s: float) -> None:
-        self.address = address
-        self._context = context
-        self._scan_timeout = scan_timeout_s
-        self._inner: GattDevice | AdvertisementDevice | None = None
-        self._handlers: tuple[Any, ...] = ()
-        self._info = DeviceInfo(kind="ble", name=f"Bluetooth device {address}", address=address)
+    profile: GattProfile | AdvertProfile
 
     @property
-    def info(self) -> DeviceInfo:
-        """Device description (the recognised device's after connect)."""
-        return self._inner.info if self._inner is not None else self._info
+    def display_name(self) -> str:
+        """Human name of the family."""
+        return self.profile.display_name
 
-    @property
-    def is_connected(self) -> bool:
-        """Whether the link is up."""
-        return self._inner is not None and self._inner.is_connected
+    def recognises(self, advert: Advert) -> bool:
+        """Whether an advertisement is one of the family's devices."""
+        return self.profile.recognises(advert)
 
-    def set_handlers(self, on_samples: Any, on_disconnect: Any = None,
-                     on_status: Any = None) -> None:
-        """Register the callbacks."""
-        self._handlers = (on_samples, on_disconnect, on_status)
-        if self._inner is not None:
-            self._inner.set_handlers(*self._handlers)
-
-    async def connect(self) -> None:
-        """Find the address, recognise the device, and connect with its driver.
-
-        Raises:
-            DeviceError: Not found, or not a force device isogrip knows.
-        """
-        if self._inner is None:
-            self._inner = await self._recognise()
-            if self._handlers:
-                self._inner.set_handlers(*self._handlers)
-        await self._inner.connect()
-
-    async def _recognise(self) -> GattDevice | AdvertisementDevice:
-        from isogrip.ble_device.scanner import scan  # scanner imports this module
-
-        ctx = self._context
-        deadline = self._scan_timeout
-        step = min(2.0, deadline)
-        waited = 0.0
-        while waited < deadline:
-            found = await scan(step, include_unknown=True, backend=ctx.ble_scanner_backend)
-            waited += step
-            match = [d for d in found if d.address.lower() == self.address.lower()]
-            if not match:
-                continue
-            kind = match[0].kind
-            if kind == WHC06.kind:
-                return AdvertisementDevice(WHC06, self.address, clock=ctx.clock,
-                                           scanner_backend=ctx.ble_scanner_backend)
-            if kind in PROFILES:
-                return GattDevice(PROFILES[kind], self.address, clock=ctx.clock,
-                                  backend=ctx.ble_backend,
-                                  scanner_backend=ctx.ble_scanner_backend)
-            raise DeviceError(
-                f"the device at {self.address} ({match[0].name or 'no name'}) is not a force "
-                "device isogrip knows; see 'isogrip scan' for the ones it recognises",
-                DeviceErrorReason.PROTOCOL)
-        raise DeviceError(
-            f"no Bluetooth device at {self.address} was found within {deadline:g} s. Switch it "
-            "on, bring it close, and check the address with 'isogrip scan'.",
-            DeviceErrorReason.NOT_FOUND)
-
-    async def start(self) -> None:
-        """Start streaming."""
-        assert self._inner is not None
-        await self._inner.start()
-
-    async def stop(self) -> None:
-        """Stop streaming."""
-        if self._inner is not None:
-            await self._inner.stop()
-
-    async def tare(self) -> None:
-        """Zero the device."""
-        if self._inner is not None:
-            await self._inner.tare()
-
-    async def battery(self) -> float | None:
-        """Battery level, %."""
-        return None if self._inner is None else await self._inner.battery()
-
-    async def disconnect(self) -> None:
-        """Close the link."""
-        if self._inner is not None:
-            await self._inner.disconnect()
+    def __call__(self, spec: DeviceSpec,
+                 context: DeviceContext) -> GattDevice | AdvertisementDevice:
+        """Create (not yet connect) the device ``spec`` names."""
+        timeout = scan_timeout(spec)
+        if isinstance(self.profile, AdvertProfile):
+            return AdvertisementDevice(self.profile, spec.argument or None, clock=context.clock,
+                                       scanner_backend=context.ble_scanner_backend,
+                                       scan_timeout_s=timeout)
+        return GattDevice(self.profile, spec.argument or None, clock=context.clock,
+                          backend=context.ble_backend,
+                          scanner_backend=context.ble_scanner_backend, scan_timeout_s=timeout)
 
 
-def create_ble(spec: DeviceSpec, context: DeviceContext) -> AutoDevice:
-    """``ble:<address>``: any supported device at that address."""
-    if not spec.argument:
-        raise DeviceSpecError("ble needs an address: ble:AA:BB:CC:DD:EE:FF (see 'isogrip scan')")
-    return AutoDevice(spec.argument, context, _scan_timeout(spec))
+#: ``progressor`` or ``progressor:<address>``.
+progressor_driver = FamilyDriver(PROGRESSOR)
+#: ``forceboard`` or ``forceboard:<address>``.
+forceboard_driver = FamilyDriver(FORCE_BOARD)
+#: ``cts500`` or ``cts500:<address>``.
+cts500_driver = FamilyDriver(CTS500)
+#: ``entralpi`` or ``entralpi:<address>``.
+entralpi_driver = FamilyDriver(ENTRALPI)
+#: ``weightscale[:<address>]``: a DIY build speaking the SIG Weight Scale service.
+weightscale_driver = FamilyDriver(WEIGHT_SCALE)
+#: ``whc06`` or ``whc06:<address>``: a scale that streams in advertisements.
+whc06_driver = FamilyDriver(WHC06)

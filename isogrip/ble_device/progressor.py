@@ -23,9 +23,11 @@ import enum
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 
 from isogrip.ble_device import codec as _codec
+from isogrip.ble_device.base import DeviceStatus, Packet
+from isogrip.ble_device.codec import SampleBatch
 from isogrip.ble_device.limits import LIMITS, ForceLimits
 from isogrip.signal.units import KGF_N
 
@@ -62,24 +64,9 @@ class ResponseType(enum.IntEnum):
 DecodeError = _codec.DecodeError
 
 
-@dataclass(frozen=True)
-class WeightRecord:
-    """Weight samples from one notification.
-
-    Attributes:
-        force_n: Force of each sample, N.
-        device_t_s: Device time of each sample, s (u32 µs counter, not unwrapped).
-    """
-
-    force_n: NDArray[np.float64]
-    device_t_s: NDArray[np.float64]
-
-
-@dataclass(frozen=True)
-class CommandResponse:
-    """The reply to the last command (battery, firmware version, device id)."""
-
-    payload: bytes
+# The reply to the last command (battery, firmware version, device id): the reply type
+# every codec shares, under the name callers and tests use here.
+CommandResponse = _codec.CommandResponse
 
 
 @dataclass(frozen=True)
@@ -87,7 +74,9 @@ class LowBatteryWarning:
     """The device reports a low battery."""
 
 
-Record = WeightRecord | CommandResponse | LowBatteryWarning
+#: What one notification holds: weight samples (:class:`~isogrip.ble_device.codec.SampleBatch`
+#: with device times), a command reply or a low-battery warning.
+Record = SampleBatch | CommandResponse | LowBatteryWarning
 
 #: The physical range of a Progressor (and of the clones and the DIY firmware).
 DEFAULT_LIMITS = LIMITS["progressor"]
@@ -130,12 +119,27 @@ def decode(data: bytes, limits: ForceLimits = DEFAULT_LIMITS) -> Record:
             raise DecodeError("weight record holds a NaN or infinite value", "nonfinite")
         force_n = kg * KGF_N
         limits.check(force_n)
-        return WeightRecord(force_n=force_n, device_t_s=raw["us"].astype(np.float64) * 1e-6)
+        return SampleBatch(force_n=force_n, device_t_s=raw["us"].astype(np.float64) * 1e-6)
     if kind == ResponseType.COMMAND_RESPONSE:
         return CommandResponse(payload=value)
     if kind == ResponseType.LOW_BATTERY:
         return LowBatteryWarning()
     raise DecodeError(f"unknown record type {kind}", "unknown_type")
+
+
+#: What the user is told when the device warns that its battery is low.
+LOW_BATTERY = DeviceStatus(
+    "low_battery", "The dynamometer's battery is low: charge it after this session.", {})
+
+
+def decode_packet(data: bytes, limits: ForceLimits = DEFAULT_LIMITS) -> Packet:
+    """:func:`decode` for a driver: a low-battery warning becomes :data:`LOW_BATTERY`.
+
+    Raises:
+        DecodeError: As :func:`decode`.
+    """
+    record = decode(data, limits)
+    return LOW_BATTERY if isinstance(record, LowBatteryWarning) else record
 
 
 def encode_weight(force_n: ArrayLike, device_t_s: ArrayLike) -> bytes:

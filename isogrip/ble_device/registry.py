@@ -10,36 +10,50 @@ A device is chosen by a spec string ``name[:argument][?key=value&...]``::
 Drivers are found by name: the built-in table below (imported lazily, so a missing
 optional dependency only matters when that driver is used) and the entry-point group
 ``isogrip.devices``, where a third-party package registers
-``mydevice = "mypackage.driver:create"``. A driver factory is a callable
-``create(spec: DeviceSpec, context: DeviceContext) -> ForceDevice``.
+``mydevice = "mypackage.driver:MyDevice"``. A driver is a callable
+``driver(spec: DeviceSpec, context: DeviceContext) -> ForceDevice``: a factory
+function, or a driver class whose ``__init__`` takes the spec and the context.
+
+A driver that also has ``recognises(advert) -> bool`` (every
+:class:`~isogrip.ble_device.driver.DriverBase` subclass has it, from its
+``advert_names``, ``advert_service_uuids`` and ``advert_company_ids``) takes part in
+recognising scanned devices: ``isogrip scan`` and ``ble:<address>`` ask every such
+driver, built-in and plugin (:func:`recognisers`), and name it by its ``display_name``.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
 from urllib.parse import parse_qsl
 
-from isogrip.ble_device.base import ForceDevice
+from isogrip.ble_device.base import Advert, ForceDevice
 from isogrip.clock import Clock, ScaledClock
 from isogrip.errors import DeviceSpecError
 
 ENTRY_POINT_GROUP = "isogrip.devices"
 
-#: Built-in drivers: name -> "module:factory" (imported on first use).
+#: Built-in drivers: name -> "module:driver" (imported on first use). Recognition asks
+#: them in this order: specific devices before the generic weight scale.
 BUILTIN_DRIVERS: dict[str, str] = {
     "sim": "isogrip.ble_device.sim:create",
-    "progressor": "isogrip.ble_device.profiles:create_progressor",
-    "forceboard": "isogrip.ble_device.profiles:create_forceboard",
-    "cts500": "isogrip.ble_device.profiles:create_cts500",
-    "entralpi": "isogrip.ble_device.profiles:create_entralpi",
-    "weightscale": "isogrip.ble_device.profiles:create_weightscale",
-    "whc06": "isogrip.ble_device.profiles:create_whc06",
-    "ble": "isogrip.ble_device.profiles:create_ble",
+    "progressor": "isogrip.ble_device.profiles:progressor_driver",
+    "forceboard": "isogrip.ble_device.profiles:forceboard_driver",
+    "cts500": "isogrip.ble_device.profiles:cts500_driver",
+    "entralpi": "isogrip.ble_device.profiles:entralpi_driver",
+    "whc06": "isogrip.ble_device.profiles:whc06_driver",
+    "weightscale": "isogrip.ble_device.profiles:weightscale_driver",
+    "ble": "isogrip.ble_device.auto:create",
     "replay": "isogrip.ble_device.replay:create",
 }
+#: Built-in drivers that know their devices by a generic service alone (any SIG weight
+#: scale): asked after every other driver, plugins included.
+FALLBACK_RECOGNISERS = ("weightscale",)
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -110,7 +124,9 @@ DriverFactory = Callable[[DeviceSpec, DeviceContext], ForceDevice]
 
 
 def _entry_point_drivers() -> dict[str, str]:
-    return {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)}
+    # Looked up through the module on each call, so tests can stand in a fake plugin.
+    eps = importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
+    return {ep.name: ep.value for ep in eps}
 
 
 def available_drivers() -> list[str]:
@@ -160,3 +176,59 @@ def open_device(spec: str | DeviceSpec, context: DeviceContext | None = None) ->
     """
     parsed = spec if isinstance(spec, DeviceSpec) else DeviceSpec.parse(spec)
     return load_driver(parsed.driver)(parsed, context or DeviceContext())
+
+
+@dataclass(frozen=True)
+class Recogniser:
+    """A registered driver that can tell its devices from their advertisements.
+
+    Attributes:
+        driver: Its registered name (the spec's ``NAME``).
+        label: Human name of its device family.
+        recognises: Whether an advertisement is one of its devices.
+    """
+
+    driver: str
+    label: str
+    recognises: Callable[[Advert], bool]
+
+
+def recognisers() -> list[Recogniser]:
+    """Every registered driver that recognises advertisements, in the order to ask them.
+
+    Built-in drivers first, then plugins by name, then :data:`FALLBACK_RECOGNISERS`.
+    A plugin that cannot be loaded is left out (and logged): it must not stop a scan.
+    """
+    plugins = sorted(set(_entry_point_drivers()) - set(BUILTIN_DRIVERS))
+    first = [n for n in BUILTIN_DRIVERS if n not in FALLBACK_RECOGNISERS]
+    out: list[Recogniser] = []
+    for name in (*first, *plugins, *FALLBACK_RECOGNISERS):
+        try:
+            driver = load_driver(name)
+        except DeviceSpecError as exc:
+            log.warning("%s", exc)
+            continue
+        test = getattr(driver, "recognises", None)
+        if callable(test):
+            label = getattr(driver, "display_name", "") or name
+            out.append(Recogniser(name, str(label), test))
+    return out
+
+
+def recognise(advert: Advert, among: list[Recogniser] | None = None) -> Recogniser | None:
+    """The first driver that recognises ``advert`` (of ``among``, or of every driver).
+
+    A driver whose ``recognises`` raises is taken as saying no (logged once per driver).
+    """
+    for r in recognisers() if among is None else among:
+        try:
+            if r.recognises(advert):
+                return r
+        except Exception:  # third-party code must not break a scan
+            if r.driver not in _FAILED:
+                _FAILED.add(r.driver)
+                log.exception("driver %r failed to recognise an advertisement", r.driver)
+    return None
+
+
+_FAILED: set[str] = set()

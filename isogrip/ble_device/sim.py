@@ -46,12 +46,8 @@ from typing import Any, cast
 import numpy as np
 
 from isogrip.ble_device import progressor
-from isogrip.ble_device.base import (
-    DeviceInfo,
-    DriverBase,
-    SampleBatch,
-)
-from isogrip.ble_device.codec import safe_decode
+from isogrip.ble_device.base import DeviceInfo, Packet
+from isogrip.ble_device.driver import DriverBase
 from isogrip.ble_device.limits import ForceLimits
 from isogrip.ble_device.participant import PRESETS, Feedback, make_participant
 from isogrip.ble_device.registry import DeviceContext, DeviceSpec
@@ -147,7 +143,7 @@ def parse_options(spec: DeviceSpec) -> SimOptions:
     return SimOptions(**values)
 
 
-class SimDevice(DriverBase):
+class SimDevice(DriverBase[bytes]):
     """A simulated handgrip dynamometer with a virtual participant.
 
     Args:
@@ -188,7 +184,6 @@ class SimDevice(DriverBase):
         # 150 % of saturate_kg, the rule for real devices), not a Progressor's 200 kg:
         # saturate_kg may be set up to 1000 kg.
         self.limits = ForceLimits.from_capacity(self._info.name, o.saturate_kg * KGF_N)
-        self._connected = False
         self._offset_n = o.offset_kg * KGF_N
         self._tare_n = 0.0
         self._k = 0  # samples produced since the stream first started
@@ -198,12 +193,7 @@ class SimDevice(DriverBase):
         self.dropped_count = 0
         self.packets_sent = 0
 
-    # -- ForceDevice -------------------------------------------------------------
-    @property
-    def is_connected(self) -> bool:
-        """Whether the (simulated) link is up."""
-        return self._connected
-
+    # -- ForceDevice (the rest is the base's) -----------------------------------------
     async def connect(self) -> None:
         """Connect; fails while a simulated outage lasts."""
         now = self._clock.now()
@@ -219,24 +209,16 @@ class SimDevice(DriverBase):
         """Start streaming."""
         if not self._connected:
             raise DeviceError("not connected", DeviceErrorReason.DISCONNECTED)
-        self._start_stream_task(self._stream)
+        await super().start()
 
-    async def stop(self) -> None:
-        """Stop streaming."""
-        await self._stop_stream_task()
-
-    async def tare(self) -> None:
-        """Zero the reading (takes the current unloaded reading as zero)."""
+    async def _tare_command(self) -> bool:
+        """The simulated firmware's tare: its current unloaded reading becomes zero."""
         self._tare_n = self._offset_n
+        return True
 
     async def battery(self) -> float | None:
         """Battery level, percent."""
         return 87.0
-
-    async def disconnect(self) -> None:
-        """Stop and close the link."""
-        await self.stop()
-        self._connected = False
 
     # -- streaming ------------------------------------------------------------------
     async def _stream(self) -> None:
@@ -293,16 +275,10 @@ class SimDevice(DriverBase):
         if o.malformed and rng.random() < o.malformed:
             data = _corrupt(data, rng)
         self.packets_sent += 1
-        self._notification(data, host_rx)
+        self._receive(data, host_rx)  # the same decode-and-hand-over as a BLE driver's
 
-    def _notification(self, data: bytes, host_rx: float) -> None:
-        """Decode one notification and hand it over (what a BLE driver does too)."""
-        record = safe_decode(self._decode, data, self.stats, self._report_damage)
-        if isinstance(record, progressor.WeightRecord) and self._on_samples is not None:
-            self._on_samples(SampleBatch(host_rx, record.force_n, record.device_t_s))
-
-    def _decode(self, data: bytes) -> progressor.Record:
-        return progressor.decode(data, self.limits)
+    def _decode(self, data: bytes) -> Packet:
+        return progressor.decode_packet(data, self.limits)
 
 
 def _corrupt(data: bytes, rng: np.random.Generator) -> bytes:

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from isogrip.ble_device.codec import DecodeError, ForceSamples
+from isogrip.ble_device.codec import DecodeError, SampleBatch
 from isogrip.ble_device.limits import LIMITS
 from isogrip.signal.units import KGF_N, LBF_N
 
@@ -133,7 +133,7 @@ def _timestamp(b: bytes) -> dt.datetime | None:
         return None
 
 
-def decode(data: bytes) -> ForceSamples:
+def decode(data: bytes) -> SampleBatch:
     """Decode one Weight Measurement into a single sample.
 
     Returns:
@@ -147,7 +147,7 @@ def decode(data: bytes) -> ForceSamples:
     t = None
     if m.timestamp is not None:
         t = np.array([float(calendar.timegm(m.timestamp.timetuple()))])
-    return ForceSamples(force_n=np.array([m.force_n]), device_t_s=t)
+    return SampleBatch(force_n=np.array([m.force_n]), device_t_s=t)
 
 
 def encode(force_n: float, *, imperial: bool = False, timestamp: dt.datetime | None = None,

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from isogrip.ble_device.codec import DecodeError, ForceSamples
+from isogrip.ble_device.codec import DecodeError, SampleBatch
 from isogrip.ble_device.limits import LIMITS
 from isogrip.signal.units import KGF_N
 
@@ -69,7 +69,7 @@ PAYLOAD_LENGTH = len(_TEMPLATE)
 RANGE = LIMITS["whc06"]
 
 
-def decode_manufacturer_data(payload: bytes, *, includes_company_id: bool = False) -> ForceSamples:
+def decode_manufacturer_data(payload: bytes, *, includes_company_id: bool = False) -> SampleBatch:
     """Decode the manufacturer data of one advertisement.
 
     Args:
@@ -93,10 +93,10 @@ def decode_manufacturer_data(payload: bytes, *, includes_company_id: bool = Fals
     raw = int.from_bytes(payload[off:off + 2], "big")
     force_n = np.array([raw * KG_PER_COUNT * KGF_N])
     RANGE.check(force_n)
-    return ForceSamples(force_n=force_n, saturated=bool(force_n[0] >= RANGE.full_scale_n))
+    return SampleBatch(force_n=force_n, saturated=bool(force_n[0] >= RANGE.full_scale_n))
 
 
-def decode(payload: bytes) -> ForceSamples:
+def decode(payload: bytes) -> SampleBatch:
     """:func:`decode_manufacturer_data` with the company id stripped (bleak's default)."""
     return decode_manufacturer_data(payload)
 
