@@ -3,8 +3,9 @@
 A breathing reminder every 0.0005 s once made a 1-minute hold at ``--speed max`` run
 for ever (the engine scheduled 120 000 reminders and gave them one tick at a time),
 and every 1e-6 s exhausted the memory. Files are refused with one line naming the
-field; a protocol built in code is refused by the engine; a jump of the clock gives
-one reminder, not every one it missed.
+field; a protocol built in code is refused when it is built (and by the engine, if
+changed behind the model's back); a jump of the clock gives one reminder, not every
+one it missed.
 """
 
 from __future__ import annotations
@@ -17,15 +18,20 @@ from pathlib import Path
 import pytest
 
 from isogrip.errors import ProtocolFileError
-from isogrip.protocols.bounds import RANGES, out_of_range
+from isogrip.protocols.bounds import out_of_range
 from isogrip.protocols.engine import Engine
 from isogrip.protocols.events import Command, EventKind, Phase
+from isogrip.protocols.fields import Unit
 from isogrip.protocols.loader import load_protocol
-from isogrip.protocols.model import Protocol
+from isogrip.protocols.model import Protocol, protocol_slots
+from isogrip.protocols.validation import ProtocolValueError
 from isogrip.types import Hand
 
 DEFAULT = load_protocol("ihg-4x2-30-alternating")
 KNOWN = {Hand.RIGHT: 400.0, Hand.LEFT: 380.0}
+#: The fields that schedule or count something: model attribute -> its field.
+RANGES = {s.path: s for s in protocol_slots()
+          if s.spec.unit in (Unit.SECONDS, Unit.HOLDS, Unit.EFFORTS)}
 
 #: Model attribute -> (TOML table, key).
 TOML_KEY = {
@@ -49,6 +55,7 @@ def write_protocol(tmp_path: Path, table: str, key: str, value: object) -> Path:
 
 def test_every_range_has_its_toml_key() -> None:
     assert set(TOML_KEY) == set(RANGES)
+    assert {a: (s.spec.table.value, s.spec.key) for a, s in RANGES.items()} == TOML_KEY
 
 
 @pytest.mark.parametrize("value", [0.0005, 1e-6, 4.9, -5.0])
@@ -70,11 +77,13 @@ def test_a_breathing_reminder_in_range_or_off_is_accepted(tmp_path: Path,
 
 @pytest.mark.parametrize("attr", sorted(RANGES))
 def test_below_and_above_every_range_is_refused(tmp_path: Path, attr: str) -> None:
-    r = RANGES[attr]
+    r = RANGES[attr].spec.range
+    assert r is not None and r.high is not None
     table, key = TOML_KEY[attr]
-    below = r.low / 2 if r.low > 0 else -1.0
+    # No low end of its own: at least another field (max_trials_per_hand >= trials).
+    below = 0.0 if r.low is None else r.low / 2 if r.low > 0 else -1.0
     for value in (below, r.high * 2 + 1):
-        if r.unit != "s":
+        if RANGES[attr].spec.unit is not Unit.SECONDS:
             value = int(value) if value >= 1 else 0
         path = write_protocol(tmp_path, table, key, value)
         with pytest.raises(ProtocolFileError) as err:
@@ -88,7 +97,12 @@ def test_below_and_above_every_range_is_refused(tmp_path: Path, attr: str) -> No
 ])
 def test_the_engine_refuses_a_protocol_built_in_code_outside_the_ranges(
         field: str, value: float) -> None:
-    p = replace(DEFAULT, **{field: value})
+    with pytest.raises(ProtocolValueError) as err:
+        replace(DEFAULT, **{field: value})
+    assert err.value.field == RANGES[field].spec.label
+    # Changed behind the model's back, the engine still refuses it.
+    p = replace(DEFAULT)
+    object.__setattr__(p, field, value)
     assert out_of_range(p) == [f"{field} = {value!r}"]
     with pytest.raises(ValueError, match=field):
         Engine(p, sample_rate_hz=80)

@@ -4,15 +4,39 @@ A protocol is data: it is read from a TOML file (see :mod:`isogrip.protocols.loa
 and ``docs/protocols.md``) and drives the :class:`~isogrip.protocols.engine.Engine`.
 Percentages are of the session's maximal voluntary contraction (% MVC); durations are
 seconds. Defaults follow ``docs/science.md``.
+
+Every field is declared with its TOML table and key, its unit, its allowed range and
+its rules (:func:`~isogrip.protocols.fields.spec`), and a protocol checks them all
+when it is built: one made in code obeys the same rules as one read from a file and
+is refused with the same :class:`~isogrip.protocols.validation.ProtocolValueError`.
 """
 
 from __future__ import annotations
 
 import enum
+import functools
 from dataclasses import dataclass, field
+from typing import Final
 
+from isogrip.protocols import rules
+from isogrip.protocols.bounds import MAX_COUNTDOWN_S, MAX_DURATION_S, MIN_STEP_S
+from isogrip.protocols.fields import Range, Slot, Table, Unit, slots, spec, spec_metadata
+from isogrip.protocols.validation import check_fields
 from isogrip.signal.units import KGF_N
 from isogrip.types import Hand
+
+__all__ = ["HandPattern", "MvcSpec", "Protocol", "protocol_slots"]
+
+_PROTOCOL, _HOLDS, _BAND, _TIMING, _MVC, _DISPLAY = Table
+_S = Unit.SECONDS
+#: The MVC floor is below 100 kgf (docs/protocols.md, [mvc]).
+_MAX_FLOOR_N: Final = 100.0 * KGF_N
+#: The largest display scale or slope (docs/protocols.md, [display]).
+_MAX_SCALE: Final = 50.0
+_ABOVE_ZERO: Final = Range(0.0, low_open=True)
+_SCALE: Final = Range(0.0, _MAX_SCALE, low_open=True)
+_REST: Final = Range(MIN_STEP_S, MAX_DURATION_S)
+_STEP_OR_OFF: Final = Range(MIN_STEP_S, MAX_DURATION_S, off=True)
 
 
 class HandPattern(enum.StrEnum):
@@ -27,6 +51,12 @@ class HandPattern(enum.StrEnum):
 @dataclass(frozen=True)
 class MvcSpec:
     """How the maximal voluntary contraction is measured before the holds.
+
+    Building one checks every field against its spec.
+
+    Raises:
+        ProtocolValueError: A value is of the wrong type, outside its range or breaks
+            a rule linking it to another field (the message names the TOML key).
 
     Attributes:
         trials_per_hand: Planned maximal efforts per hand (SCIENCE: 2-3).
@@ -44,20 +74,44 @@ class MvcSpec:
         extra_trials: Add a further trial automatically when a hand is flagged.
     """
 
-    trials_per_hand: int = 3
-    max_trials_per_hand: int = 5
-    effort_s: float = 5.0
-    rest_s: float = 20.0
-    window_s: float = 0.5
-    disagreement_pct: float = 10.0
-    floor_n: float = 2.0 * KGF_N
-    extra_trials: bool = True
-    improvement_pct: float = 5.0
+    trials_per_hand: int = spec(3, _MVC, "trials_per_hand", Unit.EFFORTS, Range(1, 10))
+    # At least trials_per_hand: its rule is the lower bound.
+    max_trials_per_hand: int = spec(
+        5, _MVC, "max_trials_per_hand", Unit.EFFORTS, Range(high=10),
+        unit_words="maximal efforts per hand", rules=(rules.max_covers_planned_trials,))
+    effort_s: float = spec(5.0, _MVC, "effort_s", _S, Range(1.0, 60.0))
+    rest_s: float = spec(20.0, _MVC, "rest_s", _S, _REST)
+    # Four samples at 80 Hz at the least; a window longer than 10 s is no peak.
+    window_s: float = spec(0.5, _MVC, "window_s", _S, Range(0.05, 10.0),
+                           rules=(rules.window_inside_effort,))
+    disagreement_pct: float = spec(10.0, _MVC, "disagreement_pct", Unit.PCT,
+                                   Range(0.0, 100.0, low_open=True))
+    # Files give kilograms-force, which people read off their scales.
+    floor_n: float = spec(2.0 * KGF_N, _MVC, "floor_kgf", Unit.NEWTONS,
+                          Range(0.0, _MAX_FLOOR_N, high_open=True),
+                          file_unit=Unit.KGF, file_scale=KGF_N)
+    extra_trials: bool = spec(True, _MVC, "extra_trials")
+    # Declared last to keep the positional arguments of MvcSpec.
+    improvement_pct: float = spec(5.0, _MVC, "improvement_pct", Unit.PCT, Range(0.0, 50.0),
+                                  after="disagreement_pct")
+
+    def __post_init__(self) -> None:
+        check_fields(self)
 
 
 @dataclass(frozen=True)
 class Protocol:
     """A training protocol.
+
+    Building one, in code or by a loader, checks every field against its spec
+    (TOML key, unit, range and rules), in file order; the nested :class:`MvcSpec`
+    checked itself when it was built.
+
+    Raises:
+        ProtocolValueError: A value is of the wrong type, outside its range or breaks
+            a rule linking it to another field, e.g.
+            ``<protocol built in code>: holds.duration_s: must be a positive number
+            of seconds, got -5``.
 
     Attributes:
         name: Short identifier (``ihg-4x2-30-alternating``).
@@ -91,29 +145,45 @@ class Protocol:
         path: File the protocol was read from, or ``None`` for built-ins.
     """
 
-    name: str
-    title: str = ""
-    description: str = ""
-    source: str = ""
-    reps: int = 4
-    hands: HandPattern = HandPattern.ALTERNATING
-    first_hand: Hand = Hand.RIGHT
-    hold_s: float = 120.0
-    rest_s: float = 60.0
-    target_pct: float = 30.0
-    green_pct: float = 3.0
-    amber_pct: float = 5.0
-    warn_above_pct: float = 35.0
-    prepare_s: float = 5.0
-    countdown_s: float = 3.0
-    ramp_s: float = 3.0
-    rest_after_mvc_s: float = 60.0
-    breathing_reminder_s: float = 30.0
-    display_scale: float = 1.0
-    display_slope: float = 1.0
-    hide_intensity: bool = False
+    name: str = field(metadata=spec_metadata(_PROTOCOL, "name", rules=(rules.valid_name,)))
+    title: str = spec("", _PROTOCOL, "title")
+    description: str = spec("", _PROTOCOL, "description")
+    source: str = spec("", _PROTOCOL, "source")
+    reps: int = spec(4, _HOLDS, "reps", Unit.HOLDS, Range(1, 20))
+    # spec() returns a dataclasses.field holding the (immutable) enum member.
+    hands: HandPattern = spec(HandPattern.ALTERNATING, _HOLDS, "hands")  # noqa: RUF009
+    first_hand: Hand = spec(Hand.RIGHT, _HOLDS, "first_hand")  # noqa: RUF009
+    hold_s: float = spec(120.0, _HOLDS, "duration_s", _S, Range(1.0, MAX_DURATION_S))
+    rest_s: float = spec(60.0, _HOLDS, "rest_s", _S, _REST)
+    target_pct: float = spec(30.0, _HOLDS, "target_pct_mvc", Unit.PCT_MVC, Range(1.0, 100.0))
+    green_pct: float = spec(3.0, _BAND, "green_pct_mvc", Unit.PCT_MVC, _ABOVE_ZERO,
+                            what="a band half-width")
+    amber_pct: float = spec(5.0, _BAND, "amber_pct_mvc", Unit.PCT_MVC, _ABOVE_ZERO,
+                            what="a band half-width", rules=(rules.amber_surrounds_green,))
+    # At least target + green: its rule is its range.
+    warn_above_pct: float = spec(35.0, _BAND, "warn_above_pct_mvc", Unit.PCT_MVC,
+                                 rules=(rules.warning_above_band,))
+    prepare_s: float = spec(5.0, _TIMING, "prepare_s", _S, _STEP_OR_OFF)
+    countdown_s: float = spec(3.0, _TIMING, "countdown_s", _S,
+                              Range(MIN_STEP_S, MAX_COUNTDOWN_S, off=True))
+    # Only left out of the figures, never scheduled: any small value is harmless.
+    ramp_s: float = spec(3.0, _TIMING, "ramp_s", _S, Range(0.0, 60.0),
+                         rules=(rules.ramp_inside_hold,))
+    rest_after_mvc_s: float = spec(60.0, _TIMING, "rest_after_mvc_s", _S, _STEP_OR_OFF)
+    # More often than every 5 s would nag (and flood the event log); the longest
+    # interval is the longest hold.
+    breathing_reminder_s: float = spec(30.0, _TIMING, "breathing_reminder_s", _S,
+                                       Range(5.0, MAX_DURATION_S, off=True))
+    display_scale: float = spec(1.0, _DISPLAY, "scale", Unit.FACTOR, _SCALE,
+                                what="a factor", why="1 shows true force")
+    display_slope: float = spec(1.0, _DISPLAY, "slope", Unit.FACTOR, _SCALE,
+                                why="shown newtons per true newton around the target")
+    hide_intensity: bool = spec(False, _DISPLAY, "hide_intensity")
     mvc: MvcSpec = field(default_factory=MvcSpec)
     path: str | None = None
+
+    def __post_init__(self) -> None:
+        check_fields(self)
 
     def hand_sequence(self, dominant: Hand = Hand.RIGHT) -> tuple[Hand, ...]:
         """The hand of every hold, in order.
@@ -141,3 +211,11 @@ class Protocol:
         mvc = n_mvc * (self.countdown_s + self.mvc.effort_s) + (n_mvc - 1) * self.mvc.rest_s
         holds = self.reps * (self.countdown_s + self.hold_s) + (self.reps - 1) * self.rest_s
         return self.prepare_s + mvc + self.rest_after_mvc_s + holds
+
+
+@functools.cache
+def protocol_slots() -> tuple[Slot, ...]:
+    """Every specified field of a protocol, the MVC settings included, in file order."""
+    order = list(Table)
+    both = (*slots(Protocol), *slots(MvcSpec, "mvc"))
+    return tuple(sorted(both, key=lambda s: order.index(s.spec.table)))
