@@ -184,3 +184,25 @@ def test_concurrent_writer_and_reader_see_consistent_pairs() -> None:
         stop.set()
         w.join(timeout=10)
     assert not errors
+
+
+@pytest.mark.parametrize("new_capacity", [3, 10, 64])
+def test_resize_keeps_the_newest_samples_in_order_and_appends_go_on(new_capacity: int) -> None:
+    rb = RingBuffer(10)
+    rb.append(np.arange(25.0), np.arange(25.0) * 2)  # wrapped: holds 15..24
+    rb.resize(new_capacity)
+    t, f = rb.view()
+    keep = min(10, new_capacity)
+    assert t.tolist() == list(np.arange(25.0 - keep, 25.0))
+    assert f.tolist() == (2 * t).tolist()
+    assert rb.capacity == new_capacity
+    rb.append(np.arange(25.0, 32.0), np.arange(25.0, 32.0) * 2)
+    t, f = rb.view()
+    expect = np.arange(25.0 - keep, 32.0)[-new_capacity:]
+    assert t.tolist() == expect.tolist() and f.tolist() == (2 * expect).tolist()
+    assert rb.total_appended == 32
+
+
+def test_resize_refuses_a_capacity_below_one() -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        RingBuffer(5).resize(0)

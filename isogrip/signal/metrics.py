@@ -15,7 +15,17 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
+
+from isogrip.signal.hold_parts import (
+    BandTimes,
+    Span,
+    SteadyStats,
+    band_times,
+    gaps,
+    hold_samples,
+    steady_stats,
+)
 
 __all__ = [
     "DEFAULT_RAMP_S",
@@ -37,9 +47,6 @@ GAP_SAMPLE_INTERVALS = 5.0
 GAP_NOTIFICATIONS = 3.0
 
 _F64 = np.float64
-#: Slack (s) on the start of the steady part so float rounding of evenly spaced
-#: sample times does not drop the sample that falls exactly on it.
-_EPS_S = 1e-7
 _NAN = math.nan
 
 
@@ -237,6 +244,20 @@ def hold_metrics(
     """
     ta = np.asarray(t, dtype=_F64).reshape(-1)
     fa = np.asarray(force_n, dtype=_F64).reshape(-1)
+    _check_hold_args(ta, fa, band_low_n, band_high_n, ramp_s, gap_threshold_s)
+    ta, fa = hold_samples(ta, fa, start_s, end_s)
+    if ta.shape[0] == 0:
+        return _no_samples(start_s, end_s, ramp_s, gap_threshold_s)
+    span = _span(ta, start_s, end_s, ramp_s, gap_threshold_s)
+    band = band_times(ta, fa, span, band_low_n, band_high_n)
+    steady = steady_stats(ta, fa, span.t_steady, target_n)
+    return _assemble(ta, fa, span, band, steady, target_n, mvc_n)
+
+
+def _check_hold_args(ta: NDArray[np.float64], fa: NDArray[np.float64], band_low_n: float,
+                     band_high_n: float, ramp_s: float,
+                     gap_threshold_s: float | None) -> None:
+    """Raise the :func:`hold_metrics` argument errors, in the order it documents."""
     if ta.shape != fa.shape:
         raise ValueError(f"t has {ta.shape[0]} samples but force has {fa.shape[0]}")
     if not band_low_n <= band_high_n:
@@ -246,123 +267,65 @@ def hold_metrics(
     if gap_threshold_s is not None and not (gap_threshold_s > 0):
         raise ValueError(f"gap_threshold_s must be positive, got {gap_threshold_s!r}")
 
-    keep = np.isfinite(ta) & np.isfinite(fa)
-    if start_s is not None:
-        keep &= ta >= start_s
-    if end_s is not None:
-        keep &= ta <= end_s
-    if not keep.all():
-        ta, fa = ta[keep], fa[keep]
-    n = ta.shape[0]
-    if n > 1 and bool(np.any(np.diff(ta) < 0)):
-        order = np.argsort(ta, kind="stable")
-        ta, fa = ta[order], fa[order]
 
-    if n == 0:
-        start = _NAN if start_s is None else float(start_s)
-        end = _NAN if end_s is None else float(end_s)
-        duration = end - start
-        thr = MIN_GAP_THRESHOLD_S if gap_threshold_s is None else float(gap_threshold_s)
-        steady_s = max(0.0, duration - ramp_s) if math.isfinite(duration) else _NAN
-        return _empty(duration, steady_s, duration, thr)
+def _no_samples(start_s: float | None, end_s: float | None, ramp_s: float,
+                gap_threshold_s: float | None) -> HoldMetrics:
+    """The metrics of a hold without a single valid sample: all of it is gap."""
+    start = _NAN if start_s is None else float(start_s)
+    end = _NAN if end_s is None else float(end_s)
+    duration = end - start
+    thr = MIN_GAP_THRESHOLD_S if gap_threshold_s is None else float(gap_threshold_s)
+    steady_s = max(0.0, duration - ramp_s) if math.isfinite(duration) else _NAN
+    return _empty(duration, steady_s, duration, thr)
 
+
+def _span(ta: NDArray[np.float64], start_s: float | None, end_s: float | None, ramp_s: float,
+          gap_threshold_s: float | None) -> Span:
+    """The hold's :class:`Span`; ``ta`` is sorted and not empty."""
     start = float(ta[0]) if start_s is None else float(start_s)
     end = float(ta[-1]) if end_s is None else float(end_s)
     dt = np.diff(ta)
     if gap_threshold_s is not None:
         thr = float(gap_threshold_s)
     else:
-        thr = gap_threshold(float(np.median(dt)) if n > 1 else math.nan)
-    t_steady = start + ramp_s
+        thr = gap_threshold(float(np.median(dt)) if ta.shape[0] > 1 else math.nan)
+    return Span(start, end, start + ramp_s, thr, dt)
 
-    # --- time weights: each sample stands for the time until the next one (or the
-    # end), capped at the gap threshold so a dropout is not credited to one sample.
-    nxt = np.empty(n, dtype=_F64)
-    nxt[:-1] = ta[1:]
-    nxt[-1] = max(end, float(ta[-1]))
-    held_until = np.minimum(nxt, ta + thr)
-    # Part of each sample's interval inside the steady part.
-    overlap = np.clip(np.minimum(held_until, end) - np.maximum(ta, t_steady), 0.0, None)
-    below = fa < band_low_n
-    above = fa > band_high_n
-    inband = ~(below | above)
-    tib = float(overlap[inband].sum())
-    t_below = float(overlap[below].sum())
-    t_above = float(overlap[above].sum())
-    covered = tib + t_below + t_above
-    tib_pct = tib / covered * 100.0 if covered > 0 else _NAN
 
-    # --- longest excursion: runs of consecutive out-of-band samples, split at gaps.
-    # Without steady time covered by data (a hold shorter than the ramp, or a steady
-    # part that is all gap) there is nothing to judge: NaN, not a reassuring 0.
-    out = ~inband
-    longest = 0.0 if covered > 0 else _NAN
-    if covered > 0 and out.any():
-        brk = np.empty(n, dtype=bool)
-        brk[0] = True
-        brk[1:] = (out[1:] != out[:-1]) | (dt > thr)
-        run_id = np.cumsum(brk) - 1
-        runs = np.bincount(run_id, weights=np.where(out, overlap, 0.0))
-        longest = float(runs.max())
-
-    # --- gaps: every stretch without samples longer than the threshold.
-    stretches = np.concatenate(([ta[0] - start], dt, [end - ta[-1]]))
-    is_gap = stretches > thr
-    gap = float((stretches[is_gap] - thr).sum())
-    max_gap = float(stretches[is_gap].max()) if is_gap.any() else 0.0
-
-    # --- whole-hold figures.
-    impulse = float(np.sum(0.5 * (fa[1:] + fa[:-1]) * dt)) if n > 1 else 0.0
-    peak = float(fa.max())
-
-    # --- steady-part statistics (per sample).
-    steady = ta >= t_steady - _EPS_S
-    fs = fa[steady]
-    ns = fs.shape[0]
-    if ns:
-        err = fs - target_n
-        mean_f = float(fs.mean())
-        ce = float(err.mean())
-        ae = float(np.abs(err).mean())
-        rmse = float(np.sqrt(np.mean(err * err)))
-    else:
-        mean_f = ce = ae = rmse = _NAN
-    sd = float(fs.std(ddof=1)) if ns >= 2 else _NAN
-    drift = _NAN
-    if ns >= 2:
-        ts = ta[steady]
-        tc = ts - ts.mean()
-        sxx = float(np.dot(tc, tc))
-        if sxx > 0:
-            drift = float(np.dot(tc, fs - mean_f)) / sxx * 60.0
-
+def _assemble(ta: NDArray[np.float64], fa: NDArray[np.float64], span: Span,
+              band: BandTimes, steady: SteadyStats, target_n: float,
+              mvc_n: float | None) -> HoldMetrics:
+    """Put the parts together, adding the whole-hold figures and the "% MVC" values."""
+    n = ta.shape[0]
+    gap_info = gaps(ta, span)
     return HoldMetrics(
-        duration_s=end - start,
+        duration_s=span.end - span.start,
         n_samples=n,
-        n_steady=ns,
-        steady_s=max(0.0, end - t_steady),
-        time_in_band_pct=tib_pct,
-        time_in_band_s=tib,
-        time_below_s=t_below,
-        time_above_s=t_above,
-        mean_force_n=mean_f,
-        mean_pct_mvc=_pct(mean_f, mvc_n),
-        constant_error_n=ce,
-        constant_error_pct_mvc=_pct(ce, mvc_n),
-        absolute_error_n=ae,
-        absolute_error_pct_mvc=_pct(ae, mvc_n),
-        rmse_n=rmse,
-        rmse_pct_mvc=_pct(rmse, mvc_n),
-        sd_n=sd,
-        sd_pct_mvc=_pct(sd, mvc_n),
-        cv_mean_pct=_pct(sd, mean_f) if mean_f > 0 else _NAN,
-        cv_target_pct=_pct(sd, target_n) if target_n > 0 else _NAN,
-        drift_n_per_min=drift,
-        drift_pct_mvc_per_min=_pct(drift, mvc_n),
-        impulse_ns=impulse,
-        peak_n=peak,
-        longest_excursion_s=longest,
-        gap_s=gap,
-        max_gap_s=max_gap,
-        gap_threshold_s=thr,
+        n_steady=steady.n,
+        steady_s=max(0.0, span.end - span.t_steady),
+        time_in_band_pct=band.in_band_pct,
+        time_in_band_s=band.in_band_s,
+        time_below_s=band.below_s,
+        time_above_s=band.above_s,
+        mean_force_n=steady.mean,
+        mean_pct_mvc=_pct(steady.mean, mvc_n),
+        constant_error_n=steady.ce,
+        constant_error_pct_mvc=_pct(steady.ce, mvc_n),
+        absolute_error_n=steady.ae,
+        absolute_error_pct_mvc=_pct(steady.ae, mvc_n),
+        rmse_n=steady.rmse,
+        rmse_pct_mvc=_pct(steady.rmse, mvc_n),
+        sd_n=steady.sd,
+        sd_pct_mvc=_pct(steady.sd, mvc_n),
+        cv_mean_pct=_pct(steady.sd, steady.mean) if steady.mean > 0 else _NAN,
+        cv_target_pct=_pct(steady.sd, target_n) if target_n > 0 else _NAN,
+        drift_n_per_min=steady.drift,
+        drift_pct_mvc_per_min=_pct(steady.drift, mvc_n),
+        # Trapezoidal impulse and the peak use the whole hold, ramp included.
+        impulse_ns=float(np.sum(0.5 * (fa[1:] + fa[:-1]) * span.dt)) if n > 1 else 0.0,
+        peak_n=float(fa.max()),
+        longest_excursion_s=band.longest_excursion_s,
+        gap_s=gap_info.gap_s,
+        max_gap_s=gap_info.max_gap_s,
+        gap_threshold_s=span.thr,
     )

@@ -167,48 +167,53 @@ def score_trial(
     ta, fa = _clean(t, force_n)
     n = ta.shape[0]
     if n == 0:
-        nan = math.nan
-        return TrialScore(
-            score_n=nan,
-            raw_peak_n=nan,
-            time_to_peak_s=nan,
-            t_peak_s=nan,
-            n_samples=0,
-            plausible=False,
-            message=(
-                "No force was recorded during that effort. Check that the device is "
-                "connected and switched on, then try again."
-            ),
-        )
+        return _NO_DATA
     start = float(ta[0]) if t_start is None else float(t_start)
     i_raw = int(np.argmax(fa))
-    raw_peak = float(fa[i_raw])
-    if ta[-1] - ta[0] < window_s - _EPS_S:
-        score = float(fa.mean())
-        t_peak = float(ta[-1])
-    else:
-        ma = moving_average(ta, fa, window_s)
-        first = int(np.searchsorted(ta, ta[0] + window_s - _EPS_S, side="left"))
-        i_ma = first + int(np.argmax(ma[first:]))
-        score = float(ma[i_ma])
-        t_peak = float(ta[i_ma])
-    plausible = score >= floor_n
-    message = ""
-    if not plausible:
-        message = (
-            f"That effort peaked at {_kg(score)}, below the {_kg(floor_n)} a maximal "
-            "squeeze reaches. Squeeze as hard as you can and try again."
-        )
+    best = _best_window(ta, fa, window_s)
+    plausible = best.score_n >= floor_n
     return TrialScore(
-        score_n=score,
-        raw_peak_n=raw_peak,
+        score_n=best.score_n,
+        raw_peak_n=float(fa[i_raw]),
         time_to_peak_s=float(ta[i_raw]) - start,
-        t_peak_s=t_peak,
+        t_peak_s=best.t_peak_s,
         n_samples=n,
         plausible=plausible,
-        message=message,
+        message="" if plausible else _too_weak(best.score_n, floor_n),
         rfd_n_per_s=_peak_rfd(ta, fa),
     )
+
+
+#: The score of an effort without a single valid sample.
+_NO_DATA = TrialScore(math.nan, math.nan, math.nan, math.nan, 0, False, (
+    "No force was recorded during that effort. Check that the device is connected and "
+    "switched on, then try again."))
+
+
+@dataclass(frozen=True)
+class _Window:
+    """The best moving-average window of a trace: its mean and its end time."""
+
+    score_n: float
+    t_peak_s: float
+
+
+def _best_window(ta: NDArray[np.float64], fa: NDArray[np.float64], window_s: float) -> _Window:
+    """The highest moving average over a full window (the mean of a shorter trace)."""
+    if ta[-1] - ta[0] < window_s - _EPS_S:
+        return _Window(float(fa.mean()), float(ta[-1]))
+    ma = moving_average(ta, fa, window_s)
+    # Only windows that fit inside the trace count: an early partial window is a
+    # mean of fewer samples and would favour a single spike.
+    first = int(np.searchsorted(ta, ta[0] + window_s - _EPS_S, side="left"))
+    i_ma = first + int(np.argmax(ma[first:]))
+    return _Window(float(ma[i_ma]), float(ta[i_ma]))
+
+
+def _too_weak(score_n: float, floor_n: float) -> str:
+    """The message for a score below the plausibility floor."""
+    return (f"That effort peaked at {_kg(score_n)}, below the {_kg(floor_n)} a maximal "
+            "squeeze reaches. Squeeze as hard as you can and try again.")
 
 
 def _peak_rfd(t: NDArray[np.float64], f: NDArray[np.float64]) -> float | None:
@@ -287,53 +292,95 @@ def assess_mvc(
     Returns:
         The :class:`MvcAssessment`.
     """
-    plausible = [i for i, tr in enumerate(trials) if tr.plausible]
-    best_index: int | None = None
-    best_n: float | None = None
-    if plausible:
-        # max() keeps the earliest of equal scores: a tie means strength has levelled.
-        best_index = max(plausible, key=lambda i: (trials[i].score_n, -i))
-        best_n = float(trials[best_index].score_n)
+    best = _best_plausible(trials)
     done = len(trials)
     if done == 0 or done < planned:
-        return MvcAssessment(best_n, best_index)
-    flags: list[MvcFlag] = []
-    sentences: list[str] = []
-    if best_n is None:
-        flags.append(MvcFlag.NONE_PLAUSIBLE)
-        sentences.append(
-            "None of the squeezes looked like a maximal effort. Check that the device "
-            "is connected and zeroed, and squeeze as hard as you can."
-        )
+        return MvcAssessment(best.best_n, best.best_index)
+    if best.best_n is None:
+        findings = [_Finding(MvcFlag.NONE_PLAUSIBLE, _NONE_PLAUSIBLE)]
     else:
-        scores = sorted((trials[i].score_n for i in plausible), reverse=True)
-        if len(scores) >= 2:
-            gap_pct = (scores[0] - scores[1]) / scores[0] * 100.0
-            # The tolerance keeps a gap of exactly the limit (in decimal) unflagged.
-            if gap_pct > disagreement_pct + 1e-9:
-                flags.append(MvcFlag.DISAGREE)
-                # Whole percents read best, unless rounding would hide the excess.
-                shown = f"{gap_pct:.0f}" if round(gap_pct) > disagreement_pct else f"{gap_pct:.1f}"
-                sentences.append(
-                    f"Your two best squeezes ({_kg(scores[0])} and {_kg(scores[1])}) "
-                    f"differ by {shown} %, more than the {disagreement_pct:g} % "
-                    "expected between maximal efforts."
-                )
-            gain = _last_gain_pct(trials, plausible, best_index, done)
-            if gain is not None and gain > improvement_pct + 1e-9:
-                flags.append(MvcFlag.LAST_BEST)
-                sentences.append(
-                    f"Your last squeeze was your strongest, {gain:.0f} % more than your "
-                    f"best before it (more than the {improvement_pct:g} % that squeezes "
-                    "vary by), so you may be able to squeeze harder still."
-                )
-    offer = bool(flags) and done < max_trials
-    if flags:
+        findings = _set_findings(trials, best, done, disagreement_pct, improvement_pct)
+    offer = bool(findings) and done < max_trials
+    sentences = [f.sentence for f in findings]
+    if findings:
         if offer:
             sentences.append("One more try will give a more reliable maximum.")
-        elif best_n is not None:
-            sentences.append(f"The best squeeze, {_kg(best_n)}, is used.")
-    return MvcAssessment(best_n, best_index, tuple(flags), offer, " ".join(sentences))
+        elif best.best_n is not None:
+            sentences.append(f"The best squeeze, {_kg(best.best_n)}, is used.")
+    return MvcAssessment(best.best_n, best.best_index, tuple(f.flag for f in findings),
+                         offer, " ".join(sentences))
+
+
+_NONE_PLAUSIBLE = (
+    "None of the squeezes looked like a maximal effort. Check that the device "
+    "is connected and zeroed, and squeeze as hard as you can."
+)
+
+
+@dataclass(frozen=True)
+class _Best:
+    """The plausible trials of a set and the best of them.
+
+    Attributes:
+        plausible: Indices of the plausible trials, in order.
+        best_index: Index of the best plausible trial, or ``None``.
+        best_n: Its score (N), or ``None``.
+    """
+
+    plausible: list[int]
+    best_index: int | None
+    best_n: float | None
+
+
+@dataclass(frozen=True)
+class _Finding:
+    """One reason to offer another trial and the sentence that explains it."""
+
+    flag: MvcFlag
+    sentence: str
+
+
+def _best_plausible(trials: Sequence[TrialScore]) -> _Best:
+    """The best plausible trial; ``None`` fields when no trial is plausible."""
+    plausible = [i for i, tr in enumerate(trials) if tr.plausible]
+    if not plausible:
+        return _Best(plausible, None, None)
+    # max() keeps the earliest of equal scores: a tie means strength has levelled.
+    best_index = max(plausible, key=lambda i: (trials[i].score_n, -i))
+    return _Best(plausible, best_index, float(trials[best_index].score_n))
+
+
+def _set_findings(trials: Sequence[TrialScore], best: _Best, done: int,
+                  disagreement_pct: float, improvement_pct: float) -> list[_Finding]:
+    """The DISAGREE and LAST_BEST findings of a set with a plausible trial."""
+    scores = sorted((trials[i].score_n for i in best.plausible), reverse=True)
+    if len(scores) < 2:
+        return []
+    findings: list[_Finding] = []
+    disagree = _disagreement(scores[0], scores[1], disagreement_pct)
+    if disagree is not None:
+        findings.append(disagree)
+    gain = _last_gain_pct(trials, best.plausible, best.best_index, done)
+    if gain is not None and gain > improvement_pct + 1e-9:
+        findings.append(_Finding(MvcFlag.LAST_BEST, (
+            f"Your last squeeze was your strongest, {gain:.0f} % more than your "
+            f"best before it (more than the {improvement_pct:g} % that squeezes "
+            "vary by), so you may be able to squeeze harder still.")))
+    return findings
+
+
+def _disagreement(first: float, second: float, disagreement_pct: float) -> _Finding | None:
+    """The DISAGREE finding when the best two scores are too far apart, else ``None``."""
+    gap_pct = (first - second) / first * 100.0
+    # The tolerance keeps a gap of exactly the limit (in decimal) unflagged.
+    if not gap_pct > disagreement_pct + 1e-9:
+        return None
+    # Whole percents read best, unless rounding would hide the excess.
+    shown = f"{gap_pct:.0f}" if round(gap_pct) > disagreement_pct else f"{gap_pct:.1f}"
+    return _Finding(MvcFlag.DISAGREE, (
+        f"Your two best squeezes ({_kg(first)} and {_kg(second)}) "
+        f"differ by {shown} %, more than the {disagreement_pct:g} % "
+        "expected between maximal efforts."))
 
 
 def _last_gain_pct(trials: Sequence[TrialScore], plausible: list[int],

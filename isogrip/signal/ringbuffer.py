@@ -2,7 +2,8 @@
 
 The session runtime appends every mapped batch from its asyncio thread while the GUI
 reads the newest few seconds at display rate from the Qt thread. Both arrays are
-allocated once, so memory stays flat however long a session runs, and every read
+allocated up front (and again only by an explicit :meth:`RingBuffer.resize`), so
+memory stays flat however long a session runs, and every read
 returns copies so the reader never sees a half-written batch.
 """
 
@@ -39,7 +40,7 @@ class RingBuffer:
         if capacity < 1:
             raise ValueError(f"ring buffer capacity must be at least 1, got {capacity}")
         self._capacity = capacity
-        # Preallocated once: appends copy into these and never reallocate.
+        # Preallocated: appends copy into these and never reallocate.
         self._t: NDArray[np.float64] = np.zeros(capacity, dtype=_F64)
         self._f: NDArray[np.float64] = np.zeros(capacity, dtype=_F64)
         self._head = 0  # index the next sample is written to
@@ -104,6 +105,27 @@ class RingBuffer:
                 self._f[:rest] = fa[first:]
             self._head = (head + n) % cap
             self._size = min(self._size + n, cap)
+
+    def resize(self, capacity: int) -> None:
+        """Hold ``capacity`` samples from now on, keeping the newest ones held.
+
+        The ring stays the same object, so a reader holding it (the display thread)
+        goes on reading the same buffer; the change happens under the lock.
+
+        Raises:
+            ValueError: ``capacity`` is less than 1.
+        """
+        capacity = int(capacity)
+        if capacity < 1:
+            raise ValueError(f"ring buffer capacity must be at least 1, got {capacity}")
+        with self._lock:
+            t, f = self._ordered()
+            keep = min(t.shape[0], capacity)
+            self._t = np.zeros(capacity, dtype=_F64)
+            self._f = np.zeros(capacity, dtype=_F64)
+            self._t[:keep] = t[t.shape[0] - keep:]
+            self._f[:keep] = f[f.shape[0] - keep:]
+            self._capacity, self._size, self._head = capacity, keep, keep % capacity
 
     def _ordered(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Copies of the held samples, oldest first. Caller holds the lock."""
