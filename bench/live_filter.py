@@ -257,9 +257,8 @@ def tracking(filter_name: str, preset: str, seeds: range, rate: float = 80.0,
             person.observe(float(t[-1]), engine.snapshot())
             engine.feed(t, person.forces(t))
         for hold in engine.hold_results:
-            m = hold["metrics"]
-            tib.append(m["time_in_band_pct"])
-            cv.append(m["cv_mean_pct"])
+            tib.append(hold.metrics.time_in_band_pct)
+            cv.append(hold.metrics.cv_mean_pct)
     return Tracking(filter_name, preset, statistics.fmean(tib), statistics.fmean(cv), len(tib))
 
 

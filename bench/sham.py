@@ -26,6 +26,7 @@ from isogrip.protocols.engine import Engine
 from isogrip.protocols.events import Command, EventKind, Snapshot
 from isogrip.protocols.loader import load_protocol
 from isogrip.protocols.model import Protocol
+from isogrip.protocols.records import SessionWarning
 
 ACTIVE = "ihg-4x2-30-alternating"
 SHAMS = ("ihg-4x2-5-sham", "ihg-4x2-10-sham")
@@ -90,9 +91,9 @@ def _session(protocol: Protocol, seed: int, preset: str, *, old: bool) -> dict[s
     tt, ff = np.concatenate(samples_t), np.concatenate(samples_f)
     out = []
     for res in engine.hold_results:
-        if not res["completed"]:
+        if not res.completed:
             continue
-        go, end, hand_mvc = res["t_go_s"], res["t_end_s"], res["mvc_n"]
+        go, end, hand_mvc = res.t_go_s, res.t_end_s, res.mvc_n
         sel = (tt >= go) & (tt < end)
         m = shown_hold_metrics(protocol, tt[sel], ff[sel], mvc_n=hand_mvc, start_s=go,
                                end_s=end)
@@ -103,8 +104,8 @@ def _session(protocol: Protocol, seed: int, preset: str, *, old: bool) -> dict[s
         in_hold = [e for e in events if go <= e.t <= end]
         out.append({
             "tib": m.time_in_band_pct, "cv": m.cv_mean_pct, "ramp": ramp,
-            "warn": sum(1 for e in in_hold if e.kind is EventKind.WARNING
-                        and e.data.get("reason") == "above_warn_level"),
+            "warn": sum(1 for e in in_hold if isinstance(e, SessionWarning)
+                        and e.reason == "above_warn_level"),
             "oob": sum(1 for e in in_hold if e.kind is EventKind.OUT_OF_BAND),
         })
     return {"holds": out}

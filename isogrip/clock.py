@@ -8,10 +8,12 @@ ticks) waits with :meth:`Clock.sleep_until` on one clock, so the same code runs 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import itertools
 import math
 import time
+from collections.abc import Callable
 from typing import Protocol
 
 
@@ -99,6 +101,12 @@ class VirtualClock:
     from one deadline to the next, so a busy machine slows the session down instead
     of making it jump: no burst of packets, no false silence, the same events as on
     an idle machine.
+
+    With :meth:`allow_until` another thread steps the clock: time advances up to the
+    limit given and waits there, and :attr:`parked_at` (and :attr:`on_park`) say when
+    everything up to the limit has run. The desktop app's tests step a session once
+    per display frame this way, so what each frame shows never depends on how fast
+    the machine is.
     """
 
     def __init__(self, start: float = 0.0, pace: float | None = None) -> None:
@@ -110,7 +118,15 @@ class VirtualClock:
         self._real0: float | None = None
         self._heap: list[tuple[float, int, asyncio.Future[None]]] = []
         self._seq = itertools.count()
-        self._pushed: asyncio.Event | None = None
+        self._wake: asyncio.Event | None = None  # a new waiter, or a new limit
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._limit = math.inf
+        #: The limit the clock waits at once everything due by it has run and a waiter
+        #: is due beyond it (else ``None``). Read from any thread.
+        self.parked_at: float | None = None
+        #: Called with the limit, on the clock's thread, each time the clock parks at
+        #: it (e.g. to wake a GUI that steps it). Must return at once and not raise.
+        self.on_park: Callable[[float], None] | None = None
 
     def now(self) -> float:
         """Current virtual time, s."""
@@ -123,14 +139,39 @@ class VirtualClock:
             return
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         heapq.heappush(self._heap, (t, next(self._seq), fut))
-        if self._pushed is not None:
-            self._pushed.set()
+        if self._wake is not None:
+            self._wake.set()
         await fut
+
+    def allow_until(self, t: float) -> None:
+        """Let time advance up to ``t`` and no further, until the next call (any thread).
+
+        Without a call the clock has no limit; ``math.inf`` lifts the limit again.
+        Tasks still run while the clock waits at its limit (commands, I/O), only
+        their deadlines beyond it wait. On a running clock the new limit is applied
+        on its loop, after whatever was handed to the loop before this call (a
+        command sent, then a new limit: the command acts first).
+        """
+        loop = self._loop
+        if loop is None:
+            self._limit = t  # read by run() when it first parks
+            loop = self._loop  # run() may have started meanwhile: tell it too
+            if loop is None:
+                return
+        with contextlib.suppress(RuntimeError):  # the loop has closed: nothing waits
+            loop.call_soon_threadsafe(self._set_limit, t)
+
+    def _set_limit(self, t: float) -> None:
+        self._limit = t
+        if self._wake is not None:
+            self._wake.set()
 
     async def run(self) -> None:
         """Advance time forever (cancel the task to stop)."""
-        self._pushed = asyncio.Event()
-        ready = getattr(asyncio.get_running_loop(), "_ready", None)
+        self._wake = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        self._loop = loop
+        ready = getattr(loop, "_ready", None)
         if ready is None:  # pragma: no cover - another event loop implementation
             ready = _TwoTurns()
         while True:
@@ -140,9 +181,10 @@ class VirtualClock:
             await asyncio.sleep(0)
             while ready:
                 await asyncio.sleep(0)
-            if not self._heap:
-                self._pushed.clear()
-                await self._pushed.wait()
+            self._wake.clear()
+            limit = self._limit
+            if not self._heap or self._heap[0][0] > limit:
+                await self._park(limit)
                 continue
             if self._pace is not None:
                 await self._keep_pace(self._heap[0][0])
@@ -152,6 +194,21 @@ class VirtualClock:
                 continue
             self._now = max(self._now, t)
             fut.set_result(None)
+
+    async def _park(self, limit: float) -> None:
+        """Wait for a new waiter or a new limit, saying so when parked at a limit."""
+        assert self._wake is not None
+        # Parked only when a waiter is due beyond the limit: with none, the tasks wait
+        # for something else (a thread, the disk), and a new limit would let the
+        # clock jump once they are back instead of stepping through their time.
+        if self._heap and math.isfinite(limit):
+            self.parked_at = limit
+            if self.on_park is not None:
+                self.on_park(limit)
+        try:
+            await self._wake.wait()
+        finally:
+            self.parked_at = None
 
     async def _keep_pace(self, t: float) -> None:
         """Wait (real time) until the paced wall clock reaches virtual time ``t``."""

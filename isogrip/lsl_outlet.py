@@ -25,8 +25,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from isogrip.errors import IsogripError
-from isogrip.protocols.events import Event
-from isogrip.storage.store import to_jsonable
+from isogrip.protocols.records import Event
+from isogrip.storage.jsonio import to_jsonable
 
 
 class LslUnavailableError(IsogripError, RuntimeError):
@@ -95,7 +95,7 @@ class LslOutlet:
         if self.markers is None:
             return
         payload: dict[str, Any] = {"kind": ev.kind.value, "message": ev.message,
-                                   **to_jsonable(ev.data)}
+                                   **to_jsonable(ev.detail())}
         self.markers.push_sample([json.dumps(payload, ensure_ascii=False)],
                                  ev.t + self.offset_s)
 

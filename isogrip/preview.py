@@ -1,9 +1,10 @@
 """A live connection to a device outside a session (the app's Device screen).
 
-Like :class:`~isogrip.runtime.SessionRuntime`, a preview owns its device on a private
-asyncio thread and is driven from any other thread: connect, read the force, tare,
-disconnect. Nothing is recorded. A session opens its own connection, so the preview
-is closed before a session starts (the device stays switched on).
+A preview runs on the program's :class:`~isogrip.device_host.DeviceHost` (the thread
+that owns every device object) and is driven from any other thread: connect, read the
+force, tare, disconnect. Nothing is recorded. When a session starts, the preview hands
+its connected device over (:meth:`DevicePreview.hand_over`), so the session begins
+without reconnecting.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import contextlib
 import threading
 from collections.abc import Callable, Coroutine
 from concurrent.futures import Future
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import numpy as np
@@ -20,6 +22,7 @@ import numpy as np
 from isogrip.ble_device.base import DeviceInfo, DeviceStatus, ForceDevice, SampleBatch
 from isogrip.ble_device.registry import DeviceContext, DeviceSpec, open_device
 from isogrip.clock import ScaledClock
+from isogrip.device_host import DeviceHost
 from isogrip.protocols.events import Phase, Snapshot
 from isogrip.signal.ringbuffer import RingBuffer
 
@@ -30,12 +33,38 @@ STEP_TIMEOUT_S = 20.0
 #: Seconds of force kept for the live readout.
 PREVIEW_WINDOW_S = 5.0
 
+_IDLE = Snapshot(t=0.0, phase=Phase.IDLE)
+
+
+@dataclass(frozen=True)
+class Handover:
+    """A connected, streaming device given from a preview to a session.
+
+    Attributes:
+        spec: The device spec it was opened with.
+        device: The device (its handlers are the session's to set).
+        clock: The clock its samples are stamped with (the session keeps it).
+        host: The device thread it lives on (the session runs there too).
+        close_host: Whether the session closes that thread when it ends (it was the
+            preview's own).
+        follow: Point the device's view of the session (a simulated participant
+            watches the screen) at the session's snapshots.
+    """
+
+    spec: str
+    device: ForceDevice
+    clock: ScaledClock
+    host: DeviceHost
+    close_host: bool
+    follow: Callable[[Callable[[], Snapshot]], None]
+
 
 class DevicePreview:
     """Connects one device and streams its force into a small ring buffer.
 
     Args:
         spec: Device spec string (``sim``, ``progressor:AA:BB:...``).
+        host: The device thread to run on (default: one of its own, closed with it).
         ble_backend: bleak client backend (tests inject a virtual one).
         ble_scanner_backend: bleak scanner backend, likewise.
 
@@ -43,24 +72,24 @@ class DevicePreview:
         DeviceSpecError: The spec cannot be understood.
     """
 
-    def __init__(self, spec: str, *, ble_backend: type | None = None,
+    def __init__(self, spec: str, *, host: DeviceHost | None = None,
+                 ble_backend: type | None = None,
                  ble_scanner_backend: type | None = None) -> None:
         self.spec = spec
-        idle = Snapshot(t=0.0, phase=Phase.IDLE)
         self.clock = ScaledClock()
+        self._watch: Callable[[], Snapshot] = lambda: _IDLE
         self.device: ForceDevice = open_device(
             DeviceSpec.parse(spec),
-            DeviceContext(clock=self.clock, feedback=lambda: idle, ble_backend=ble_backend,
-                          ble_scanner_backend=ble_scanner_backend),
+            DeviceContext(clock=self.clock, feedback=lambda: self._watch(),
+                          ble_backend=ble_backend, ble_scanner_backend=ble_scanner_backend),
         )
         self.ring = RingBuffer(int(PREVIEW_WINDOW_S * 1000))
         self.battery: float | None = None
         self.status: str = ""
         self.lost = threading.Event()
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="isogrip-preview",
-                                        daemon=True)
-        self._thread.start()
+        self._own_host = host is None
+        self.host = host if host is not None else DeviceHost("isogrip-preview")
+        self._handed_over = False
 
     @property
     def info(self) -> DeviceInfo:
@@ -68,7 +97,7 @@ class DevicePreview:
         return self.device.info
 
     def _submit(self, coro: Coroutine[Any, Any, T]) -> Future[T]:
-        return asyncio.run_coroutine_threadsafe(coro, self._loop)
+        return self.host.submit(coro)
 
     def connect(self) -> Future[None]:
         """Connect, read the battery and start streaming.
@@ -95,18 +124,33 @@ class DevicePreview:
         _, f = self.ring.latest(0.2)
         return float(f.mean()) if len(f) else None
 
+    def hand_over(self) -> Handover:
+        """Give the connected device to a session; the preview stops reading it.
+
+        Raises:
+            RuntimeError: The device is not connected (connect first, or let the
+                session connect).
+        """
+        if self._handed_over or not self.device.is_connected:
+            raise RuntimeError("the preview has no connected device to hand over")
+        self._handed_over = True
+
+        def follow(snapshot: Callable[[], Snapshot]) -> None:
+            self._watch = snapshot
+
+        return Handover(self.spec, self.device, self.clock, self.host, self._own_host, follow)
+
     def close(self, timeout: float = 5.0) -> None:
-        """Stop streaming, disconnect and end the thread (bounded; safe to call twice)."""
-        if self._loop.is_closed():
-            return
-        if self._thread.is_alive():
+        """Stop streaming, disconnect and end an own thread (bounded; safe to call twice).
+
+        After :meth:`hand_over` the device is the session's: it is left connected.
+        """
+        if self.host.running and not self._handed_over:
             fut = self._submit(self._shutdown())
             with contextlib.suppress(Exception):
                 fut.result(timeout)
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(timeout)
-        if not self._thread.is_alive():
-            self._loop.close()
+        if self._own_host and not self._handed_over:
+            self.host.close(timeout)
 
     async def _shutdown(self) -> None:
         with contextlib.suppress(Exception):
@@ -128,8 +172,3 @@ class DevicePreview:
 
     def _on_status(self, status: DeviceStatus) -> None:
         self.status = status.message
-
-
-def run_async(fn: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    """Run a coroutine function on a fresh event loop in this thread (for workers)."""
-    return asyncio.run(fn())

@@ -7,7 +7,8 @@ from collections.abc import Callable
 import numpy as np
 
 from isogrip.protocols.engine import Engine
-from isogrip.protocols.events import Event, Phase, Snapshot, Stage
+from isogrip.protocols.events import Phase, Snapshot, Stage
+from isogrip.protocols.records import Event, PhaseChanged
 
 ForceFn = Callable[[Snapshot, np.ndarray], np.ndarray]
 
@@ -56,9 +57,9 @@ def drive(
 def phases(events: list[Event]) -> list[tuple[float, str, str | None]]:
     """(t, phase, stage) of every phase change, t rounded to 1 ms."""
     return [
-        (round(e.t, 3), e.data["phase"], e.data["stage"])
+        (round(e.t, 3), e.phase.value, None if e.stage is None else e.stage.value)
         for e in events
-        if e.kind.value == "phase"
+        if isinstance(e, PhaseChanged)
     ]
 
 

@@ -6,13 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from isogrip.protocols.events import Event, EventKind
-from isogrip.runtime import (
-    NO_DATA_AT_START_S,
-    NO_DATA_STOP_S,
-    RECONNECT_PAUSE_S,
-    SessionResult,
-)
+from isogrip.link_supervisor import NO_DATA_AT_START_S, NO_DATA_STOP_S, RECONNECT_PAUSE_S
+from isogrip.protocols.events import EventKind
+from isogrip.protocols.records import Event, LinkBack, LinkLost, LinkStatus, SessionWarning
+from isogrip.runtime import SessionResult
 from isogrip.storage.store import Store
 
 #: (where, seconds): link drops of 1, 9 and 30 s in a hold, a maximal squeeze and a rest.
@@ -59,11 +56,10 @@ def check_drop(store: Store, session_id: int, events: list[Event], where: str, s
     """
     kinds = [e.kind for e in events]
     assert EventKind.DEVICE_DISCONNECTED in kinds and EventKind.DEVICE_RECONNECTED in kinds
-    back = next(e for e in events if e.kind is EventKind.DEVICE_RECONNECTED)
-    assert secs <= back.data["offline_s"] < secs + reconnect_s
+    back = next(e for e in events if isinstance(e, LinkBack))
+    assert secs <= back.offline_s < secs + reconnect_s
     assert "back" in back.message.lower()
-    paused = [e for e in events if e.kind is EventKind.DEVICE_DISCONNECTED
-              and e.data.get("paused")]
+    paused = [e for e in events if isinstance(e, LinkLost) and e.paused]
     holds = store.load_holds(session_id)
     assert sum(h.completed for h in holds) == reps
     if where == "hold":
@@ -107,18 +103,15 @@ def check_silent_device(result: SessionResult, store: Store, events: list[Event]
     sid = result.session_id
     assert store.count_samples(sid) == received == result.samples
     assert result.status == "aborted"
-    statuses = [e for e in events if e.kind is EventKind.DEVICE_STATUS
-                and e.data.get("status") == "no_data"]
+    statuses = [e for e in events if isinstance(e, LinkStatus) and e.status == "no_data"]
     assert statuses and "sends no force readings" in statuses[0].message
-    stop = next(e for e in events if e.kind is EventKind.WARNING
-                and e.data.get("reason") == "no_data")
+    stop = next(e for e in events if isinstance(e, SessionWarning) and e.reason == "no_data")
     if mid_session:
         assert received > 0
         assert "for 2 minutes" in result.reason and "recorded up to then is kept" in result.reason
         t_last = float(store.load_samples(sid)[0][-1])
         assert stop.t - t_last == pytest.approx(NO_DATA_STOP_S, abs=0.3)
-        paused = [e for e in events if e.kind is EventKind.DEVICE_DISCONNECTED
-                  and e.data.get("paused")]
+        paused = [e for e in events if isinstance(e, LinkLost) and e.paused]
         assert paused and "has sent no force readings" in paused[0].message
         assert paused[0].t - t_last == pytest.approx(RECONNECT_PAUSE_S, abs=0.3)
         holds = store.load_holds(sid)

@@ -1,22 +1,32 @@
-"""What the desktop-app tests share: the accelerated window and waiting for a summary.
+"""What the desktop-app tests share: the stepped window and waiting on its session.
+
+The window's sessions run on virtual time stepped by the display (``frame_step_s``):
+each frame advances the session by :data:`STEP_S` and the next frame comes once the
+session has got there. What every frame shows is therefore the same on an idle or a
+loaded machine, and the tests wait for states of the session (:func:`run_until`,
+:func:`wait_summary`), never for wall time; their timeouts are only a safety net.
 
 The fixtures are registered for the whole suite by ``conftest.py``; the GUI test
-modules import the constants and :func:`wait_summary`.
+modules import the constants and the helpers.
 """
 
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from isogrip.protocols.events import Snapshot
 from isogrip.settings import Settings, save_settings
 from isogrip.ui.main_window import MainWindow
 
-SPEED = 100.0
-SESSION_TIMEOUT_MS = 60_000
+#: Session time per display frame, s: what a 16 ms frame showed at 100x, but here the
+#: session waits for every frame, however busy the machine.
+STEP_S = 1.6
+#: A safety net only (a stuck test): no assertion depends on how fast frames come.
+SESSION_TIMEOUT_MS = 180_000
 
 
 @pytest.fixture(autouse=True)
@@ -52,7 +62,7 @@ def settings_file(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def window(qtbot, tmp_path: Path, settings_file: Path) -> Iterator[MainWindow]:  # type: ignore[no-untyped-def]
-    w = MainWindow(settings_file=settings_file, data_dir=tmp_path / "data", speed=SPEED)
+    w = MainWindow(settings_file=settings_file, data_dir=tmp_path / "data", frame_step_s=STEP_S)
     w.confirm = lambda title, text: True  # type: ignore[method-assign]
     qtbot.addWidget(w)
     w.show()
@@ -61,6 +71,37 @@ def window(qtbot, tmp_path: Path, settings_file: Path) -> Iterator[MainWindow]: 
         w.controller.stop()
 
 
+def run_until(window: MainWindow, qtbot,  # type: ignore[no-untyped-def]
+              condition: Callable[[Snapshot], bool]) -> Snapshot:
+    """Let the session run until a frame meets ``condition``, and hold it there.
+
+    ``condition`` is checked in every frame, after the window has drawn it, so it may
+    read the screens too. From that frame on the session's time stands still (frames
+    and commands go on) until the next :func:`run_until` or :func:`wait_summary`.
+
+    Returns:
+        The snapshot of the frame that met the condition.
+    """
+    c = window.controller
+    hit: list[Snapshot] = []
+
+    def check(snap: Snapshot, _events: list[object]) -> None:
+        if not hit and condition(snap):
+            hit.append(snap)
+            c.frozen = True  # before the controller grants the next step
+
+    c.frame.connect(check)
+    c.frozen = False
+    try:
+        qtbot.waitUntil(lambda: bool(hit) or not c.running, timeout=SESSION_TIMEOUT_MS)
+    finally:
+        c.frame.disconnect(check)
+    assert hit, "the session ended before the condition was met"
+    return hit[0]
+
+
 def wait_summary(window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Let the session run to its end and wait for its summary."""
+    window.controller.frozen = False
     qtbot.waitUntil(lambda: window.current_page() == "summary" and window.summary.data
                     is not None, timeout=SESSION_TIMEOUT_MS)

@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from isogrip.protocols.events import Event, EventKind
+from isogrip.protocols.events import EventKind, Phase
+from isogrip.protocols.records import CUE_KINDS, Cue, Event, PhaseChanged
 from isogrip.ui.audio import (
     CUES,
     RATE_HZ,
@@ -44,7 +45,11 @@ class Clock:
 
 
 def ev(kind: EventKind) -> Event:
-    return Event(0.0, kind)
+    """A record of ``kind`` at t = 0: a cue, or (for ``PHASE``) a phase change."""
+    if kind in CUE_KINDS:
+        return Cue(t=0.0, cue=kind)
+    assert kind is EventKind.PHASE, kind
+    return PhaseChanged(t=0.0, phase=Phase.REST)
 
 
 @pytest.mark.parametrize("name", sorted(CUES))

@@ -224,7 +224,7 @@ async def test_session_completes_through_a_mid_hold_drop(case: str, tmp_path: Pa
     assert result.status == "complete"
     kinds = [e.kind for e in store.load_events(result.session_id)]
     assert "device_disconnected" in kinds and "device_reconnected" in kinds
-    assert [h["completed"] for h in result.holds] == [True, True]
+    assert [h.completed for h in result.holds] == [True, True]
     _, _, f = store.load_samples(result.session_id)
     assert len(f) == result.samples > 20
     np.testing.assert_allclose(f / KGF_N, 12.0, atol=0.3)
@@ -257,8 +257,8 @@ async def test_whc06_session_keeps_the_hold_through_a_short_silence(tmp_path: Pa
         await task
     assert result.status == "complete"
     hold = result.holds[0]
-    assert hold["metrics"]["max_gap_s"] > 1.2  # the silence is recorded as a gap
-    assert hold["t_end_s"] - hold["t_go_s"] == pytest.approx(4.0)
+    assert hold.metrics.max_gap_s > 1.2  # the silence is recorded as a gap
+    assert hold.t_end_s - hold.t_go_s == pytest.approx(4.0)
     statuses = [e for e in store.load_events(result.session_id) if e.kind == "device_status"]
     assert any("too slow" in e.detail["message"] for e in statuses)
 

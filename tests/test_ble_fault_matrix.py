@@ -28,9 +28,9 @@ from virtual_ble.fake_time import FAKE_TIME, new_fake_time_loop
 from virtual_ble.faulty_progressor import FaultyProgressor, ProgressorFaults
 
 from isogrip.ble_device.participant import make_participant
-from isogrip.protocols.events import Event, EventKind
 from isogrip.protocols.loader import load_protocol
 from isogrip.protocols.model import Protocol
+from isogrip.protocols.records import Event, LinkLost, LinkStatus, SessionWarning
 from isogrip.runtime import SessionConfig, SessionResult, SessionRuntime
 from isogrip.signal.units import KGF_N
 from isogrip.storage.store import Store
@@ -126,8 +126,7 @@ async def test_bursts_of_damaged_notifications(tmp_path: Path) -> None:
     check_every_sample_kept(r)
     assert r.device.damaged_sent >= 5 * 10
     assert r.decode_errors == r.device.damaged_sent  # each one seen, counted, skipped
-    notices = [e for e in r.events if e.kind is EventKind.DEVICE_STATUS
-               and e.data.get("status") == "malformed"]
+    notices = [e for e in r.events if isinstance(e, LinkStatus) and e.status == "malformed"]
     assert notices and "damaged packet" in notices[0].message
     assert len(notices) < 20  # rate-limited, not one per packet
     r.store.close()
@@ -168,8 +167,8 @@ async def test_a_load_cell_at_full_scale(tmp_path: Path) -> None:
                   mvc_right_n=230 * KGF_N, mvc_left_n=220 * KGF_N)
     assert r.result.status == "complete", r.result.reason
     check_every_sample_kept(r)
-    warnings = [e for e in r.events if e.kind is EventKind.WARNING
-                and e.data.get("reason") == "saturated"]
+    warnings = [e for e in r.events if isinstance(e, SessionWarning)
+                and e.reason == "saturated"]
     assert warnings and "limit (200 kg)" in warnings[0].message
     assert "higher than measured" in warnings[0].message
     r.store.close()
@@ -209,13 +208,15 @@ async def test_a_stalled_stream_is_started_again(tmp_path: Path, timeline: dict[
     r = await run(tmp_path, faults)
     assert r.result.status == "complete", r.result.reason
     check_every_sample_kept(r)
-    statuses = [e.data.get("status") for e in r.events if e.kind is EventKind.DEVICE_STATUS]
+    statuses = [e.status for e in r.events if isinstance(e, LinkStatus)]
     assert statuses.count("no_data") == 1 and statuses.count("data_resumed") == 1
-    paused = [e for e in r.events if e.kind is EventKind.DEVICE_DISCONNECTED]
+    paused = [e for e in r.events if isinstance(e, LinkLost)]
     holds = r.store.load_holds(r.result.session_id)
     done = [(h.rep, h.attempt, h.completed) for h in holds]
     if case == "long stall in a hold":
-        assert len(paused) == 1 and paused[0].data == {"paused": True, "connected": True}
+        assert len(paused) == 1
+        assert paused[0] == LinkLost(t=paused[0].t, message=paused[0].message, paused=True,
+                                     connected=True)
         assert "has sent no force readings for 10 s" in paused[0].message
         assert done == [(1, 1, False), (1, 2, True), (2, 1, True)]
         began = r.device.stalled_at

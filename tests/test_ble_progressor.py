@@ -181,11 +181,11 @@ async def test_session_survives_a_drop_in_the_middle_of_a_hold(tmp_path: Path) -
     events = [e.kind for e in store.load_events(result.session_id)]
     assert "device_disconnected" in events and "device_reconnected" in events
     hold = result.holds[0]
-    assert hold["completed"]
-    assert hold["t_end_s"] - hold["t_go_s"] == pytest.approx(4.0)  # kept its clock
+    assert hold.completed
+    assert hold.t_end_s - hold.t_go_s == pytest.approx(4.0)  # kept its clock
     t, _, f = store.load_samples(result.session_id)
     assert len(f) == result.samples and np.allclose(f, 12.0 * KGF_N, atol=0.01)
-    in_hold = t[(t >= hold["t_go_s"]) & (t <= hold["t_end_s"])]
+    in_hold = t[(t >= hold.t_go_s) & (t <= hold.t_end_s)]
     assert np.diff(in_hold).max() > 0.2  # the drop is visible in the recording
     assert p.power_off_requests == []
 

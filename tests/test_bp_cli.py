@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from isogrip.bp_check import BpCheck, BpEntry, BpLimits
-from isogrip.bp_cli import HighBloodPressureError, pre_session_check
 from isogrip.cli import main
+from isogrip.cli.bp import HighBloodPressureError, pre_session_check
 from isogrip.errors import BpValueError
 from isogrip.settings import Settings, save_settings
 from isogrip.storage.store import Store

@@ -330,7 +330,7 @@ def test_time_rules_shared_with_bp_add() -> None:
 
 
 def test_read_bp_csv_writes_nothing_and_names_the_line(tmp_path: Path) -> None:
-    from isogrip.bp_cli import read_bp_csv
+    from isogrip.cli.bp_csv import read_bp_csv
 
     file = tmp_path / "bp.csv"
     file.write_text(HEADER + GOOD + GOOD.replace("121", "122"))

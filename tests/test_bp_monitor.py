@@ -18,7 +18,7 @@ from isogrip.ble_device.bp_monitor import (
     encode_sfloat,
 )
 from isogrip.ble_device.codec import DecodeError
-from isogrip.bp_cli import store_readings
+from isogrip.cli.bp import store_readings
 from isogrip.storage.store import Store
 from tests.virtual_ble import BpCuffPeripheral, VirtualBleWorld
 

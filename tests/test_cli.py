@@ -155,3 +155,78 @@ def test_a_name_is_refused_as_participant_id(tmp_path: Path,
     assert code == 2 and "not a name" in err
     assert not (tmp_path / "isogrip.sqlite3").exists() or \
         "Jane" not in (tmp_path / "isogrip.sqlite3").read_bytes().decode("latin-1")
+
+
+_CRASHED_RECORDING = """\
+import os, sys
+from datetime import UTC, datetime
+from isogrip.storage.store import Store
+
+store = Store.open(sys.argv[1])
+sid = store.create_session(started_at=datetime.now(UTC), protocol_name="p",
+                           protocol={"name": "p"}, device="sim", participant="P1",
+                           app_version="t", t0_s=0.0)
+store.write_samples(sid, 0, [0.0, 0.1], None, [1.0, 2.0])
+store.add_bp_reading(sbp=120, dbp=80, participant="P1")
+os._exit(0)  # killed: no close, so the last commits stay in the -wal file
+"""
+
+
+def _files(data: Path) -> dict[str, tuple[bytes, int]]:
+    """The database and its write-ahead log: contents and modification times."""
+    db = data / "isogrip.sqlite3"
+    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns)
+            for p in (db, db.with_name(db.name + "-wal")) if p.exists()}
+
+
+def _status(data: Path) -> str:
+    import sqlite3
+
+    con = sqlite3.connect(f"file:{data / 'isogrip.sqlite3'}?mode=ro", uri=True)
+    try:
+        return str(con.execute("SELECT status FROM sessions").fetchone()[0])
+    finally:
+        con.close()
+
+
+def test_commands_that_only_read_leave_the_database_as_it_was(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "data"
+    subprocess.run([sys.executable, "-c", _CRASHED_RECORDING, str(data)], check=True,
+                   timeout=60)
+    before = _files(data)
+    assert before["isogrip.sqlite3-wal"][0]  # the crash left its commits in the log
+    assert _status(data) == "running"
+    for command in (["sessions"], ["export", "last", "--out", str(tmp_path / "a")],
+                    ["export", "--participant", "P1", "--format", "csv",
+                     "--out", str(tmp_path / "b")],
+                    ["bp", "list"]):
+        code, out, err = cli(capsys, "--data-dir", str(data), *command)
+        assert code == 0, err
+        assert "interrupted" not in err  # crash detection is left to a recording command
+        assert _files(data) == before, command
+        assert _status(data) == "running"
+        if command == ["sessions"]:
+            assert "running" in out and "P1" in out
+        if command == ["bp", "list"]:
+            assert "120/80" in out
+    assert (tmp_path / "a" / "samples.csv").read_text().count("\n") == 3  # header + 2
+    # The next command that records finds the crash, marks it and says so.
+    code, _, err = cli(capsys, "--data-dir", str(data), "bp", "add", "118/76")
+    assert code == 0 and "session 1 was interrupted" in err
+    assert _status(data) == "interrupted"
+
+
+def test_listing_a_cleanly_closed_database_changes_nothing(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from isogrip.storage.store import Store
+
+    with Store.open(tmp_path):
+        pass  # closed cleanly: everything is in the database file, no -wal left
+    db = tmp_path / "isogrip.sqlite3"
+    before = (db.read_bytes(), db.stat().st_mtime_ns)
+    code, out, _ = cli(capsys, "--data-dir", str(tmp_path), "sessions")
+    assert code == 0 and "No sessions recorded yet" in out
+    assert (db.read_bytes(), db.stat().st_mtime_ns) == before
+    wal = db.with_name(db.name + "-wal")
+    assert not wal.exists() or wal.stat().st_size == 0  # SQLite's empty companion at most

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from isogrip.storage.store import Store, database_path
+from isogrip.storage.paths import database_path
+from isogrip.storage.store import Store
 
 PROTOCOL = """\
 [protocol]
@@ -118,8 +119,13 @@ def test_next_start_offers_the_export(tmp_path: Path) -> None:
         store.write_samples(sid, 0, [0.0, 0.1], None, [1.0, 2.0])
     with sqlite3.connect(database_path(data)) as con:  # as if its process had died
         con.execute("UPDATE sessions SET pid = 999999999 WHERE id = ?", (sid,))
+    # Only looking (isogrip sessions) changes nothing; the next command that records
+    # marks the session interrupted and says so.
     out = subprocess.run([sys.executable, "-m", "isogrip", "--data-dir", str(data),
                           "sessions"], capture_output=True, text=True, timeout=60)
+    assert "running" in out.stdout and "interrupted" not in out.stderr
+    out = subprocess.run([sys.executable, "-m", "isogrip", "--data-dir", str(data),
+                          "bp", "add", "120/80"], capture_output=True, text=True, timeout=60)
     assert f"session {sid} was interrupted" in out.stderr
     assert f"isogrip export {sid} --out FOLDER" in out.stderr
 

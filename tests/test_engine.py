@@ -9,10 +9,21 @@ from engine_driver import drive, obedient, phases
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from isogrip.protocols.engine import OUT_OF_BAND_DEBOUNCE_S, Engine
+from isogrip.protocols.band import OUT_OF_BAND_DEBOUNCE_S
+from isogrip.protocols.engine import Engine
 from isogrip.protocols.events import Command, EventKind, Phase, Stage, Zone
 from isogrip.protocols.loader import load_protocol
 from isogrip.protocols.model import MvcSpec, Protocol
+from isogrip.protocols.records import (
+    Cue,
+    GapEnded,
+    HoldFinished,
+    MvcChosen,
+    MvcTrialRedone,
+    MvcTrialScored,
+    PhaseChanged,
+    SessionWarning,
+)
 from isogrip.signal.metrics import gap_threshold
 from isogrip.types import Hand
 
@@ -55,33 +66,36 @@ def test_default_protocol_exact_timeline() -> None:
 def test_mvc_alternates_hands_right_first_and_takes_best() -> None:
     e = started()
     events = drive(e, 2000, obedient(FALLING))
-    trials = [ev.data for ev in events if ev.kind is EventKind.MVC_TRIAL]
-    assert [(d["hand"], d["trial"]) for d in trials] == [
-        ("right", 1), ("left", 1), ("right", 2), ("left", 2), ("right", 3), ("left", 3)
+    trials = [ev for ev in events if ev.kind is EventKind.MVC_TRIAL]
+    assert all(isinstance(d, MvcTrialScored) for d in trials)
+    scored = [d for d in trials if isinstance(d, MvcTrialScored)]
+    assert [(d.hand, d.trial) for d in scored] == [
+        (Hand.RIGHT, 1), (Hand.LEFT, 1), (Hand.RIGHT, 2), (Hand.LEFT, 2), (Hand.RIGHT, 3),
+        (Hand.LEFT, 3)
     ]
     # The trial's score is the 0.5 s moving-average maximum of a constant effort.
-    assert trials[0]["score_n"] == pytest.approx(300.0)
+    assert scored[0].score_n == pytest.approx(300.0)
     assert e.mvc_n[Hand.RIGHT] == pytest.approx(300.0)
     assert e.mvc_n[Hand.LEFT] == pytest.approx(300.0)
-    results = [ev for ev in events if ev.kind is EventKind.MVC_RESULT]
-    assert [r.data["hand"] for r in results] == ["right", "left"]
+    results = [ev for ev in events if isinstance(ev, MvcChosen)]
+    assert [r.hand for r in results] == [Hand.RIGHT, Hand.LEFT]
 
 
 def test_hold_targets_and_hands_follow_protocol() -> None:
     e = started()
     events = drive(e, 2000, obedient(FALLING))
-    holds = [ev.data for ev in events if ev.kind is EventKind.HOLD_RESULT]
-    assert [h["hand"] for h in holds] == ["right", "left", "right", "left"]
-    assert [h["rep"] for h in holds] == [1, 2, 3, 4]
+    holds = [ev for ev in events if isinstance(ev, HoldFinished)]
+    assert [h.hand for h in holds] == [Hand.RIGHT, Hand.LEFT, Hand.RIGHT, Hand.LEFT]
+    assert [h.rep for h in holds] == [1, 2, 3, 4]
     right = holds[0]
-    assert right["target_n"] == pytest.approx(90.0)
-    assert right["band_low_n"] == pytest.approx(81.0)
-    assert right["band_high_n"] == pytest.approx(99.0)
-    m = right["metrics"]
-    assert m["time_in_band_pct"] == pytest.approx(100.0)
-    assert m["mean_pct_mvc"] == pytest.approx(30.0, abs=0.01)
-    assert m["gap_s"] == pytest.approx(0.0, abs=0.02)
-    assert all(h["completed"] for h in holds)
+    assert right.target_n == pytest.approx(90.0)
+    assert right.band_low_n == pytest.approx(81.0)
+    assert right.band_high_n == pytest.approx(99.0)
+    m = right.metrics
+    assert m.time_in_band_pct == pytest.approx(100.0)
+    assert m.mean_pct_mvc == pytest.approx(30.0, abs=0.01)
+    assert m.gap_s == pytest.approx(0.0, abs=0.02)
+    assert all(h.completed for h in holds)
 
 
 def test_cues_in_a_hold() -> None:
@@ -97,7 +111,8 @@ def test_cues_in_a_hold() -> None:
         (216.0, "go"), (246.0, "breathe"), (276.0, "halfway"), (276.0, "breathe"),
         (306.0, "breathe"), (326.0, "ten_s_left"), (336.0, "stop"),
     ]
-    counts = [ev.data["count"] for ev in in_hold if ev.kind is EventKind.COUNTDOWN]
+    counts = [ev.count for ev in in_hold
+              if isinstance(ev, Cue) and ev.cue is EventKind.COUNTDOWN]
     assert counts == [3, 2, 1]
 
 
@@ -133,9 +148,9 @@ def test_out_of_band_debounced_low_and_back() -> None:
         return np.where(t < 240.0, 60.0, 90.0)
 
     events = drive(e, 250.0, low_then_good)
-    oob = [ev for ev in events if ev.kind is EventKind.OUT_OF_BAND]
+    oob = [ev for ev in events if isinstance(ev, Cue) and ev.cue is EventKind.OUT_OF_BAND]
     back = [ev for ev in events if ev.kind is EventKind.BACK_IN_BAND]
-    assert len(oob) == 1 and oob[0].data["side"] == "low"
+    assert len(oob) == 1 and oob[0].side == "low"
     # Filtered force crosses the band edge ~tens of ms after the step at 230.
     assert 230.0 + OUT_OF_BAND_DEBOUNCE_S <= oob[0].t < 230.2 + OUT_OF_BAND_DEBOUNCE_S
     assert len(back) == 1 and 240.5 <= back[0].t < 240.8
@@ -156,9 +171,9 @@ def test_warning_above_35_percent() -> None:
     e = started()
     drive(e, 230.0, obedient(FALLING))
     events = drive(e, 240.0, lambda s, t: np.full(t.shape, 0.40 * 300))
-    warnings = [ev for ev in events if ev.kind is EventKind.WARNING]
+    warnings = [ev for ev in events if isinstance(ev, SessionWarning)]
     assert len(warnings) == 1
-    assert warnings[0].data["reason"] == "above_warn_level"
+    assert warnings[0].reason == "above_warn_level"
 
 
 def test_intensity_warning_at_start_for_50_percent_protocol() -> None:
@@ -173,16 +188,16 @@ def test_gap_in_hold_keeps_clock_and_is_recorded() -> None:
     drive(e, 226.0, obedient(FALLING))
     events = drive(e, 900.0, obedient(FALLING), silent=lambda t: 240.0 <= t < 245.0)
     gaps = [ev for ev in events if ev.kind is EventKind.GAP]
-    ends = [ev for ev in events if ev.kind is EventKind.GAP_END]
+    ends = [ev for ev in events if isinstance(ev, GapEnded)]
     assert len(gaps) == 1 and len(ends) == 1
-    assert ends[0].data["duration_s"] == pytest.approx(5.0, abs=0.05)
-    hold1 = next(ev.data for ev in events if ev.kind is EventKind.HOLD_RESULT)
-    assert hold1["t_end_s"] == pytest.approx(336.0)  # the hold kept its clock
+    assert ends[0].duration_s == pytest.approx(5.0, abs=0.05)
+    hold1 = next(ev for ev in events if isinstance(ev, HoldFinished))
+    assert hold1.t_end_s == pytest.approx(336.0)  # the hold kept its clock
     # Time not covered by data: the silence less the threshold one sample stands for.
-    assert hold1["metrics"]["max_gap_s"] == pytest.approx(5.0, abs=0.02)
-    thr = hold1["metrics"]["gap_threshold_s"]
+    assert hold1.metrics.max_gap_s == pytest.approx(5.0, abs=0.02)
+    thr = hold1.metrics.gap_threshold_s
     assert thr == pytest.approx(gap_threshold(1 / 100)) == pytest.approx(0.25)
-    assert hold1["metrics"]["gap_s"] == pytest.approx(5.0 - thr, abs=0.02)
+    assert hold1.metrics.gap_s == pytest.approx(5.0 - thr, abs=0.02)
     assert e.phase is Phase.COMPLETE
 
 
@@ -190,8 +205,8 @@ def test_samples_stop_until_end_of_hold() -> None:
     e = started()
     drive(e, 300.0, obedient(FALLING))
     events = drive(e, 340.0, obedient(FALLING), silent=lambda t: t >= 300.0)
-    hold1 = next(ev.data for ev in events if ev.kind is EventKind.HOLD_RESULT)
-    assert hold1["metrics"]["max_gap_s"] == pytest.approx(36.0, abs=0.02)
+    hold1 = next(ev for ev in events if isinstance(ev, HoldFinished))
+    assert hold1.metrics.max_gap_s == pytest.approx(36.0, abs=0.02)
 
 
 def test_skip_rest() -> None:
@@ -208,10 +223,11 @@ def test_redo_trial_adds_a_numbered_repeat() -> None:
     assert e.phase is Phase.MVC_REST
     events = e.command(Command.REDO_TRIAL, 14.0)
     redo = [ev for ev in events if ev.kind is EventKind.MVC_TRIAL]
-    assert redo[0].data["redo"] and redo[0].data["repeat_as"] == 2
+    assert isinstance(redo[0], MvcTrialRedone)
+    assert redo[0].redo and redo[0].repeat_as == 2
     events = drive(e, 2000, obedient(FALLING))
-    right = [(ev.data["trial"]) for ev in events
-             if ev.kind is EventKind.MVC_TRIAL and ev.data["hand"] == "right"]
+    right = [ev.trial for ev in events
+             if isinstance(ev, MvcTrialScored | MvcTrialRedone) and ev.hand is Hand.RIGHT]
     assert right == [2, 3, 4]
     assert e.phase is Phase.COMPLETE
     assert sum(tr.used for tr in e.trials if tr.hand is Hand.RIGHT) == 3
@@ -227,12 +243,12 @@ def test_redo_rejected_during_effort() -> None:
 def test_extra_trial_when_last_is_best() -> None:
     e = started()
     events = drive(e, 3000, obedient((250.0, 280.0, 300.0, 320.0, 345.0, 370.0)))
-    trials = [(ev.data["hand"], ev.data["trial"]) for ev in events
-              if ev.kind is EventKind.MVC_TRIAL]
+    trials = [(ev.hand, ev.trial) for ev in events
+              if isinstance(ev, MvcTrialScored | MvcTrialRedone)]
     # Each effort beats the one before by more than 5 %: strength is still rising, so
     # extra trials run up to 5.
-    assert trials.count(("right", 4)) == 1 and trials.count(("right", 5)) == 1
-    assert ("right", 6) not in trials
+    assert trials.count((Hand.RIGHT, 4)) == 1 and trials.count((Hand.RIGHT, 5)) == 1
+    assert (Hand.RIGHT, 6) not in trials
     assert e.phase is Phase.COMPLETE
 
 
@@ -240,24 +256,28 @@ def test_no_extra_trial_when_last_is_best_by_a_trifle() -> None:
     e = started()
     events = drive(e, 3000, obedient((300.0, 290.0, 300.03)))
     trials = [ev for ev in events if ev.kind is EventKind.MVC_TRIAL]
+    assert all(isinstance(ev, MvcTrialScored) for ev in trials)
+    scored = [ev for ev in trials if isinstance(ev, MvcTrialScored)]
     # 0.01 % better than trial 1 is measurement noise: three trials per hand, no more.
-    assert [(ev.data["hand"], ev.data["trial"]) for ev in trials] == [
-        ("right", 1), ("left", 1), ("right", 2), ("left", 2), ("right", 3), ("left", 3)]
-    assert all(ev.data["extra_trial"] is False and ev.data["flags"] == [] for ev in trials)
+    assert [(ev.hand, ev.trial) for ev in scored] == [
+        (Hand.RIGHT, 1), (Hand.LEFT, 1), (Hand.RIGHT, 2), (Hand.LEFT, 2), (Hand.RIGHT, 3),
+        (Hand.LEFT, 3)]
+    assert all(ev.extra_trial is False and ev.flags == () for ev in scored)
     # A clear gain still asks for one more, and the advice says why.
     e = started()
     events = drive(e, 3000, obedient((300.0, 290.0, 320.0, 310.0)))
     third = [ev for ev in events if ev.kind is EventKind.MVC_TRIAL][4]
-    assert third.data["extra_trial"] is True
-    assert "7 % more than your best before it" in third.data["advice"]
+    assert isinstance(third, MvcTrialScored)
+    assert third.extra_trial is True
+    assert "7 % more than your best before it" in third.advice
 
 
 def test_implausible_efforts_abort_with_message() -> None:
     e = started()
     events = drive(e, 3000, obedient((5.0,)))
     assert e.phase is Phase.ABORTED
-    aborted = [ev for ev in events if ev.kind is EventKind.PHASE][-1]
-    assert "No maximal effort" in aborted.data["reason"]
+    aborted = [ev for ev in events if isinstance(ev, PhaseChanged)][-1]
+    assert aborted.reason is not None and "No maximal effort" in aborted.reason
     assert len([ev for ev in events if ev.kind is EventKind.MVC_TRIAL]) == 10
 
 
@@ -286,16 +306,16 @@ def test_pause_in_hold_repeats_it_and_records_incomplete() -> None:
     assert not [ev for ev in events if ev.kind is EventKind.HOLD_RESULT]
     assert e.results_pending
     events += e.feed([250.005, 250.015], [90.0, 0.0])
-    incomplete = [ev.data for ev in events if ev.kind is EventKind.HOLD_RESULT]
-    assert len(incomplete) == 1 and incomplete[0]["completed"] is False
-    assert incomplete[0]["t_end_s"] == 250.0 and not e.results_pending
-    assert incomplete[0]["metrics"]["n_samples"] == 100 * (250 - 216)  # 34 s at 100 Hz
+    incomplete = [ev for ev in events if isinstance(ev, HoldFinished)]
+    assert len(incomplete) == 1 and incomplete[0].completed is False
+    assert incomplete[0].t_end_s == 250.0 and not e.results_pending
+    assert incomplete[0].metrics.n_samples == 100 * (250 - 216)  # 34 s at 100 Hz
     events = e.command(Command.RESUME, 300.0)
     assert phases(events) == [(300.0, "countdown", "hold")]
     assert e.snapshot().rep == 1
     events = drive(e, 3000, obedient(FALLING))
-    done = [ev.data for ev in events if ev.kind is EventKind.HOLD_RESULT]
-    assert [h["rep"] for h in done] == [1, 2, 3, 4]
+    done = [ev for ev in events if isinstance(ev, HoldFinished)]
+    assert [h.rep for h in done] == [1, 2, 3, 4]
     assert e.phase is Phase.COMPLETE
 
 
@@ -315,12 +335,13 @@ def test_abort_in_every_phase(stop_at: float) -> None:
         phase_before = e.phase
         events = e.command(Command.ABORT, stop_at)
         assert e.phase is Phase.ABORTED
-        assert events[-1].data["reason"] == "stopped by the user"
+        last = events[-1]
+        assert isinstance(last, PhaseChanged) and last.reason == "stopped by the user"
         # A hold's result waits (at most late_sample_wait_s) for samples in flight.
         events += e.tick(stop_at + e.late_sample_wait_s)
         assert not e.results_pending
         if phase_before is Phase.HOLD:
-            assert any(ev.kind is EventKind.HOLD_RESULT and not ev.data["completed"]
+            assert any(isinstance(ev, HoldFinished) and not ev.completed
                        for ev in events)
         # Nothing happens after an abort.
         assert e.tick(5000.0) == []
@@ -343,17 +364,17 @@ def test_known_mvc_skips_calibration() -> None:
     e = started(known_mvc={Hand.RIGHT: 400.0, Hand.LEFT: 380.0})
     events = drive(e, 2000, obedient())
     assert not [ev for ev in events if ev.kind is EventKind.MVC_TRIAL]
-    holds = [ev.data for ev in events if ev.kind is EventKind.HOLD_RESULT]
-    assert holds[0]["target_n"] == pytest.approx(120.0)
-    assert holds[1]["target_n"] == pytest.approx(114.0)
+    holds = [ev for ev in events if isinstance(ev, HoldFinished)]
+    assert holds[0].target_n == pytest.approx(120.0)
+    assert holds[1].target_n == pytest.approx(114.0)
 
 
 def test_single_hand_protocol_measures_only_that_hand() -> None:
     p = load_protocol("ihg-4x2-30-single-hand")
     e = started(p, dominant=Hand.RIGHT)
     events = drive(e, 3000, obedient(FALLING))
-    hands = {ev.data["hand"] for ev in events if ev.kind is EventKind.MVC_TRIAL}
-    assert hands == {"left"}
+    hands = {ev.hand for ev in events if isinstance(ev, MvcTrialScored | MvcTrialRedone)}
+    assert hands == {Hand.LEFT}
     assert e.phase is Phase.COMPLETE
 
 
@@ -409,7 +430,7 @@ def test_second_redo_does_not_discard_an_earlier_trial() -> None:
     e = started()
     drive(e, 42.0, obedient(FALLING))  # right 1 and left 1 done, in mvc_rest
     first = e.command(Command.REDO_TRIAL, 42.0)
-    assert first[0].data["hand"] == "left"
+    assert isinstance(first[0], MvcTrialRedone) and first[0].hand is Hand.LEFT
     second = e.command(Command.REDO_TRIAL, 42.5)
     assert second[-1].kind is EventKind.COMMAND_REJECTED
     assert [tr.used for tr in e.trials] == [True, False]
@@ -437,8 +458,8 @@ def test_gap_spanning_two_holds_reports_its_full_length() -> None:
     e = started(known_mvc={Hand.RIGHT: 300.0, Hand.LEFT: 300.0})
     drive(e, 60.0, obedient())  # hold 1 runs 8-128
     events = drive(e, 400.0, obedient(), silent=lambda t: 60.0 <= t < 200.0)
-    end = next(ev for ev in events if ev.kind is EventKind.GAP_END)
-    assert end.data["duration_s"] == pytest.approx(140.0, abs=0.1)
+    end = next(ev for ev in events if isinstance(ev, GapEnded))
+    assert end.duration_s == pytest.approx(140.0, abs=0.1)
 
 
 def test_rare_batches_are_not_gaps() -> None:
@@ -455,6 +476,6 @@ def test_saturated_mvc_trial_is_flagged() -> None:
     events = drive(e, 14.0, lambda s, t: np.full(t.shape, 196.133 if s.phase is Phase.MVC_EFFORT
                                                  else 0.0))
     trial = next(ev for ev in events if ev.kind is EventKind.MVC_TRIAL)
-    assert trial.data["saturated"] is True
-    warning = next(ev for ev in events if ev.kind is EventKind.WARNING)
-    assert warning.data["reason"] == "saturated" and "20 kg" in warning.message
+    assert isinstance(trial, MvcTrialScored) and trial.saturated is True
+    warning = next(ev for ev in events if isinstance(ev, SessionWarning))
+    assert warning.reason == "saturated" and "20 kg" in warning.message

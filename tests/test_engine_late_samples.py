@@ -14,8 +14,9 @@ import pytest
 from engine_driver import drive, phases
 
 from isogrip.protocols.engine import Engine
-from isogrip.protocols.events import Command, Event, EventKind, Phase, Snapshot
+from isogrip.protocols.events import Command, EventKind, Phase, Snapshot
 from isogrip.protocols.loader import load_protocol
+from isogrip.protocols.records import Event, HoldFinished
 from isogrip.signal.metrics import gap_threshold, hold_metrics
 from isogrip.types import Hand
 
@@ -57,11 +58,11 @@ def test_samples_delivered_after_the_hold_ended_still_count() -> None:
     assert EventKind.HOLD_RESULT not in kinds(at_end)
     assert late.phase is Phase.REST and late.results_pending  # the rest is on time
     got = deliver(late, 12796, 12900, on_target)
-    hold = next(ev for ev in got if ev.kind is EventKind.HOLD_RESULT)
-    want = next(ev for ev in expected if ev.kind is EventKind.HOLD_RESULT)
+    hold = next(ev for ev in got if isinstance(ev, HoldFinished))
+    want = next(ev for ev in expected if isinstance(ev, HoldFinished))
     assert hold.t == want.t == 128.0
-    assert hold.data == want.data
-    assert hold.data["metrics"]["n_samples"] == 12000  # 8.00 ... 127.99 s at 100 Hz
+    assert hold == want
+    assert hold.metrics.n_samples == 12000  # 8.00 ... 127.99 s at 100 Hz
     assert not late.results_pending
     assert late.snapshot().time_left_s == pytest.approx(60.0 - (129.0 - 0.01 - 128.0))
 
@@ -73,10 +74,10 @@ def test_a_silent_device_gives_the_result_after_the_bounded_wait() -> None:
     assert e.late_sample_wait_s == 1.0  # 4 notifications of 40 ms are less
     assert EventKind.HOLD_RESULT not in kinds(e.tick(128.0 + 0.99))
     events = e.tick(129.1)
-    hold = next(ev for ev in events if ev.kind is EventKind.HOLD_RESULT)
-    assert hold.t == 128.0 and hold.data["metrics"]["n_samples"] == 12751 - 800
-    assert hold.data["metrics"]["max_gap_s"] == pytest.approx(0.5)
-    assert hold.data["metrics"]["gap_s"] == pytest.approx(0.5 - 0.25)
+    hold = next(ev for ev in events if isinstance(ev, HoldFinished))
+    assert hold.t == 128.0 and hold.metrics.n_samples == 12751 - 800
+    assert hold.metrics.max_gap_s == pytest.approx(0.5)
+    assert hold.metrics.gap_s == pytest.approx(0.5 - 0.25)
     # Rare notifications wait longer: 4 x their interval.
     rare = Engine(DEFAULT, sample_rate_hz=10, known_mvc=MVC)
     rare.command(Command.START, 0.0)
@@ -93,7 +94,7 @@ def test_finished_session_waits_for_the_last_hold() -> None:
     assert len(e.hold_results) == 3 and EventKind.HOLD_RESULT not in kinds(events)
     events = deliver(e, 67696, 67704, on_target)
     assert kinds(events) == [EventKind.HOLD_RESULT]
-    assert [h["rep"] for h in e.hold_results] == [1, 2, 3, 4]
+    assert [h.rep for h in e.hold_results] == [1, 2, 3, 4]
     assert not e.results_pending
     # A session cut short gives what it has at once.
     cut = Engine(DEFAULT, sample_rate_hz=100, known_mvc=MVC)
@@ -102,7 +103,7 @@ def test_finished_session_waits_for_the_last_hold() -> None:
     cut.command(Command.ABORT, 50.005)
     assert cut.results_pending
     assert [ev.kind for ev in cut.settle()] == [EventKind.HOLD_RESULT]
-    assert cut.hold_results[0]["completed"] is False
+    assert cut.hold_results[0].completed is False
 
 
 def mvc_force(levels: dict[Hand, tuple[float, ...]]) -> Callable[[Snapshot, np.ndarray],
@@ -164,15 +165,15 @@ def test_a_0_45_s_dropout_is_a_gap_live_and_in_the_metrics(rate_hz: float) -> No
     assert thr == e.gap_threshold_s == pytest.approx(0.25)
     gaps = [ev for ev in events if ev.kind is EventKind.GAP]
     assert len(gaps) == 1 and gaps[0].t == pytest.approx(60.3)
-    hold = next(ev.data for ev in events if ev.kind is EventKind.HOLD_RESULT)
-    m = hold["metrics"]
-    assert m["gap_threshold_s"] == thr
-    assert m["max_gap_s"] == pytest.approx(0.45 + 1 / fs)
-    assert m["gap_s"] == pytest.approx(0.45 + 1 / fs - thr)
+    hold = next(ev for ev in events if isinstance(ev, HoldFinished))
+    m = hold.metrics
+    assert m.gap_threshold_s == thr
+    assert m.max_gap_s == pytest.approx(0.45 + 1 / fs)
+    assert m.gap_s == pytest.approx(0.45 + 1 / fs - thr)
     # The same rule applied to the same samples outside the engine gives the same.
     t = np.concatenate(kept_t)
     inside = (t >= 8.0) & (t < 128.0)
-    again = hold_metrics(t[inside], on_target(t[inside]), hold["target_n"],
-                         hold["band_low_n"], hold["band_high_n"], DEFAULT.ramp_s,
+    again = hold_metrics(t[inside], on_target(t[inside]), hold.target_n,
+                         hold.band_low_n, hold.band_high_n, DEFAULT.ramp_s,
                          mvc_n=300.0, start_s=8.0, end_s=128.0)
-    assert again.as_dict() == m
+    assert again == m

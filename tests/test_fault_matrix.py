@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from fault_cases import DROP_CASES, check_drop, check_silent_device, drop_moment, phase_times
 
-from isogrip.protocols.events import Event, EventKind
+from isogrip.protocols.records import Event, LinkStatus
 from isogrip.runtime import SessionConfig, SessionResult, SessionRuntime
 from isogrip.signal.units import KGF_N
 from isogrip.storage.store import Store
@@ -74,8 +74,7 @@ def test_damaged_streams(tmp_path: Path, option: str, check: str) -> None:
     messages = " ".join(e.message for e in events).lower()
     if check == "malformed":
         assert result.status == "complete"
-        assert any(e.kind is EventKind.DEVICE_STATUS and e.data.get("status") == "malformed"
-                   for e in events)
+        assert any(isinstance(e, LinkStatus) and e.status == "malformed" for e in events)
     elif check == "dropped":
         assert result.status == "complete"
         holds = [h for h in store.load_holds(sid) if h.completed]

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from isogrip.ble_device.capture import CaptureFileError, read_capture
 from isogrip.ble_device.export_replay import read_export_samples
-from isogrip.bp_cli import BpCsvError, read_bp_csv
+from isogrip.cli.bp_csv import BpCsvError, read_bp_csv
 from isogrip.errors import DeviceSpecError, InputFileError
 
 FUZZ = settings(max_examples=150, deadline=None,

@@ -1,12 +1,14 @@
-"""The desktop app driven as a user would, off-screen, at accelerated speed."""
+"""The desktop app driven as a user would, off-screen, its sessions stepped frame by frame."""
 
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
+import numpy as np
 import pytest
-from gui_support import SESSION_TIMEOUT_MS, SPEED, wait_summary
+from gui_support import STEP_S, run_until, wait_summary
 from PyQt6.QtCore import Qt
 
 from isogrip.ble_device.scanner import FoundDevice
@@ -117,27 +119,57 @@ def test_complete_session_through_the_gui(
     store.close()
 
 
-def test_device_drop_shows_reconnecting_and_the_session_completes(
-        qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    # One 40 s hold at 10x speed, so the 8 s drop (shorter than the 10 s that pauses a
-    # hold) lasts 0.8 s of wall time: many frames show the banner even on a busy
-    # machine (at 100x it lasted 80 ms, which a loaded machine could miss).
+def one_hold_window(qtbot, tmp_path: Path) -> MainWindow:  # type: ignore[no-untyped-def]
+    """A shown, stepped window whose protocol is a single 40 s hold (short sessions)."""
     proto = tmp_path / "one-hold.toml"
     proto.write_text('[protocol]\nname = "one-hold"\n[holds]\nreps = 1\nduration_s = 40\n'
                      '[timing]\nprepare_s = 1\nrest_after_mvc_s = 2\n')
     settings = tmp_path / "settings.json"
     save_settings(Settings(first_run_done=True, protocol=str(proto)), settings)
-    window = MainWindow(settings_file=settings, data_dir=tmp_path / "data", speed=10.0)
+    window = MainWindow(settings_file=settings, data_dir=tmp_path / "data", frame_step_s=STEP_S)
     window.confirm = lambda title, text: True  # type: ignore[method-assign]
     qtbot.addWidget(window)
     window.show()
+    return window
+
+
+def test_slow_frames_slow_the_session_down_and_never_make_it_jump(
+        qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # What the session tests here rest on: every frame shows the session one step
+    # on, however long the frames take (here every fourth takes 50 ms more, as on a
+    # loaded machine), so what they show does not depend on the machine's speed.
+    window = one_hold_window(qtbot, tmp_path)
+    seen: list[float] = []
+
+    def slow(snap, _events) -> None:  # type: ignore[no-untyped-def]
+        if snap.phase is not Phase.IDLE and not snap.phase.finished:
+            seen.append(snap.t)
+        if len(seen) % 4 == 0:
+            time.sleep(0.05)
+
+    window.controller.frame.connect(slow)
+    window.pending_spec = "sim:good?seed=3"
+    window.begin_session(None, {Hand.LEFT: 30 * KGF_N, Hand.RIGHT: 32 * KGF_N})
+    wait_summary(window, qtbot)
+    assert len(seen) >= 40 / STEP_S
+    steps = np.diff(seen)
+    assert steps.min() > STEP_S - 0.15 and steps.max() < STEP_S + 0.15, steps
+
+
+def test_device_drop_shows_reconnecting_and_the_session_completes(
+        qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # One 40 s hold with an 8 s drop (shorter than the 10 s that pauses a hold): the
+    # session is stepped frame by frame, so the drop spans 8 s / STEP_S frames on any
+    # machine, however busy.
+    window = one_hold_window(qtbot, tmp_path)
     banners = banners_shown(window)
     known = {Hand.LEFT: 30 * KGF_N, Hand.RIGHT: 32 * KGF_N}
     window.pending_spec = "sim:good?seed=3&disconnect_at=15&disconnect_s=8"
     window.begin_session(None, known)
     assert window.current_page() == "train"
     wait_summary(window, qtbot)
-    assert any("Reconnecting" in b for b in banners)
+    reconnecting = sum("Reconnecting" in b for b in banners)
+    assert reconnecting >= 4  # about 8 s / STEP_S frames
     assert not window.train.banner.isVisible()
     store = Store.open(tmp_path / "data")
     sid = window.last_result.session_id  # type: ignore[union-attr]
@@ -171,18 +203,17 @@ def test_when_the_data_is_back_the_gui_says_so_and_resume_repeats_the_hold(
         window: MainWindow, qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     # Silent from 30 s (in hold 1) for 15 s: paused at 10 s of silence; when the data
     # is back the banner says so and waits for the user, and P repeats the hold.
-    from isogrip.ui.main_window import BACK_WHILE_PAUSED
+    from isogrip.ui.session_flow import BACK_WHILE_PAUSED
 
     skip_rests(window, qtbot)
     known = {Hand.LEFT: 30 * KGF_N, Hand.RIGHT: 32 * KGF_N}
     window.pending_spec = "sim:good?seed=3&silent_from=30&silent_s=15"
     window.begin_session(None, known)
-    qtbot.waitUntil(lambda: window.train.banner.isVisible()
-                    and window.train.banner.text() == BACK_WHILE_PAUSED,
-                    timeout=SESSION_TIMEOUT_MS)
-    assert window.controller.snapshot is not None and window.controller.snapshot.paused
+    snap = run_until(window, qtbot, lambda _: window.train.banner.isVisible()
+                     and window.train.banner.text() == BACK_WHILE_PAUSED)
+    assert snap.paused
     qtbot.keyClick(window, Qt.Key.Key_P)
-    qtbot.waitUntil(lambda: not window.train.banner.isVisible(), timeout=SESSION_TIMEOUT_MS)
+    run_until(window, qtbot, lambda _: not window.train.banner.isVisible())
     wait_summary(window, qtbot)
     store = Store.open(tmp_path / "data")
     sid = window.last_result.session_id  # type: ignore[union-attr]
@@ -199,10 +230,9 @@ def test_escape_stops_after_confirmation_and_keeps_the_recording(
     known = {Hand.LEFT: 30 * KGF_N, Hand.RIGHT: 32 * KGF_N}
     window.pending_spec = "sim:good?seed=1"
     window.begin_session(None, known)
-    qtbot.waitUntil(lambda: (s := window.controller.snapshot) is not None
-                    and s.phase is Phase.HOLD, timeout=SESSION_TIMEOUT_MS)
+    snap = run_until(window, qtbot, lambda s: s.phase is Phase.HOLD)
     qtbot.keyClick(window, Qt.Key.Key_Escape)  # first answer: No -> keeps going
-    qtbot.wait(200)
+    run_until(window, qtbot, lambda s: s.t >= snap.t + 5)  # 5 s of the hold later
     assert window.controller.running
     qtbot.keyClick(window, Qt.Key.Key_Escape)  # second answer: Yes
     wait_summary(window, qtbot)
@@ -219,15 +249,15 @@ def test_escape_stops_after_confirmation_and_keeps_the_recording(
 
 def test_closing_the_window_mid_session_asks_then_keeps_everything(
         qtbot, tmp_path: Path, settings_file: Path) -> None:  # type: ignore[no-untyped-def]
-    w = MainWindow(settings_file=settings_file, data_dir=tmp_path / "data", speed=SPEED)
+    w = MainWindow(settings_file=settings_file, data_dir=tmp_path / "data",
+                   frame_step_s=STEP_S)
     qtbot.addWidget(w)
     w.show()
     answers = iter([False, True])
     w.confirm = lambda title, text: next(answers)
     w.pending_spec = "sim:good?seed=2"
     w.begin_session(None, None)
-    qtbot.waitUntil(lambda: (s := w.controller.snapshot) is not None
-                    and s.phase is Phase.MVC_EFFORT, timeout=SESSION_TIMEOUT_MS)
+    run_until(w, qtbot, lambda s: s.phase is Phase.MVC_EFFORT)
     w.close()  # "No": the session goes on
     assert w.isVisible() and w.controller.running
     w.close()  # "Yes": stopped cleanly, recording kept
@@ -549,7 +579,7 @@ def test_sham_protocol_looks_like_the_real_one_and_hides_intensity(
     path = tmp_path / "settings.json"
     save_settings(Settings(first_run_done=True, protocol="ihg-4x2-5-sham",
                            protocol_locked=True), path)
-    w = MainWindow(settings_file=path, data_dir=tmp_path / "data", speed=SPEED)
+    w = MainWindow(settings_file=path, data_dir=tmp_path / "data", frame_step_s=STEP_S)
     qtbot.addWidget(w)
     w.confirm = lambda title, text: True
     w.show_page("settings")

@@ -9,10 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from gui_support import SPEED, wait_summary
+from gui_support import STEP_S, wait_summary
+from hold_records import partial_metrics
 from PyQt6.QtCore import Qt
 
 from isogrip.protocols.events import Command, Phase
+from isogrip.protocols.records import HoldFinished
 from isogrip.signal.units import KGF_N
 from isogrip.storage.export import session_summary
 from isogrip.storage.recorder import Recorder
@@ -41,12 +43,14 @@ def record_attempts(store: Store) -> int:
     rec = Recorder(store, sid)
     t = T0 + np.arange(0.0, 400.0, 0.25)
     rec.add_samples(t, None, np.full(t.size, 90.0))
-    band = (90.0, 84.0, 96.0, 300.0)
-    m = {"time_in_band_pct": 80.0, "mean_pct_mvc": 30.0, "cv_mean_pct": 2.0,
-         "drift_pct_mvc_per_min": 0.1, "gap_s": 0.0}
-    rec.add_hold(1, "right", T0 + 10.0, T0 + 22.0, *band, False, m)
-    rec.add_hold(1, "right", T0 + 40.0, T0 + 160.0, *band, True, m)
-    rec.add_hold(2, "left", T0 + 220.0, T0 + 253.5, *band, False, m)
+    m = partial_metrics(time_in_band_pct=80.0, mean_pct_mvc=30.0, cv_mean_pct=2.0,
+                        drift_pct_mvc_per_min=0.1, gap_s=0.0)
+    for rep, hand, go, end, completed in [(1, Hand.RIGHT, 10.0, 22.0, False),
+                                          (1, Hand.RIGHT, 40.0, 160.0, True),
+                                          (2, Hand.LEFT, 220.0, 253.5, False)]:
+        rec.add(HoldFinished(t=T0 + end, rep=rep, hand=hand, t_go_s=T0 + go,
+                             t_end_s=T0 + end, target_n=90.0, band_low_n=84.0,
+                             band_high_n=96.0, mvc_n=300.0, completed=completed, metrics=m))
     rec.close("aborted", ended_at=dt.datetime(2026, 3, 2, 9, 5, tzinfo=dt.UTC))
     return sid
 
@@ -134,7 +138,7 @@ def _first_session_device(w: MainWindow, qtbot, tmp_path: Path) -> dict[str, Any
 
 def test_the_device_given_at_start_is_selected_connected_and_used(
         qtbot, tmp_path: Path, settings_file: Path) -> None:  # type: ignore[no-untyped-def]
-    w = MainWindow(settings_file=settings_file, data_dir=tmp_path / "data", speed=SPEED,
+    w = MainWindow(settings_file=settings_file, data_dir=tmp_path / "data", frame_step_s=STEP_S,
                    device="sim:sloppy?seed=3")
     w.confirm = lambda title, text: True
     qtbot.addWidget(w)

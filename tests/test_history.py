@@ -19,7 +19,9 @@ from isogrip.storage.history import (
     previous_mvc,
     weekly_adherence,
 )
-from isogrip.storage.store import SCHEMA_VERSION, Store, database_path
+from isogrip.storage.paths import database_path
+from isogrip.storage.schema import SCHEMA_VERSION
+from isogrip.storage.store import Store
 from isogrip.types import Hand
 
 UTC = dt.UTC

@@ -24,6 +24,7 @@ from isogrip.protocols.events import Command, EventKind, Phase
 from isogrip.protocols.fields import Unit
 from isogrip.protocols.loader import load_protocol
 from isogrip.protocols.model import Protocol, protocol_slots
+from isogrip.protocols.records import PhaseChanged
 from isogrip.protocols.validation import ProtocolValueError
 from isogrip.types import Hand
 
@@ -123,7 +124,7 @@ def first_hold_go(protocol: Protocol) -> tuple[Engine, float]:
     while True:
         t += 0.05
         for ev in e.tick(t):
-            if ev.kind is EventKind.PHASE and ev.data["phase"] == Phase.HOLD.value:
+            if isinstance(ev, PhaseChanged) and ev.phase is Phase.HOLD:
                 return e, ev.t
         assert t < 600, "the first hold never started"
 

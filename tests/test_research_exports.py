@@ -16,9 +16,10 @@ import pytest
 from isogrip.cli import main
 from isogrip.errors import IsogripError, StorageError
 from isogrip.runtime import SessionConfig, SessionRuntime
-from isogrip.storage.export import export_session, quantize
+from isogrip.storage.export import export_session
 from isogrip.storage.export_formats import export, participant_table
 from isogrip.storage.importer import ImportFileError, import_session
+from isogrip.storage.samples_csv import quantize
 from isogrip.storage.store import Store
 from isogrip.types import Hand
 

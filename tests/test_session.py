@@ -72,20 +72,20 @@ def test_good_participant_reaches_true_mvc_and_stays_in_band(
     assert result.mvc_n[Hand.RIGHT] == pytest.approx(true.mvc_right_n, rel=0.05)
     assert result.mvc_n[Hand.LEFT] == pytest.approx(true.mvc_left_n, rel=0.05)
     for hold in result.holds:
-        m = hold["metrics"]
-        assert m["time_in_band_pct"] > 75, hold
-        assert abs(m["mean_pct_mvc"] - 30) < 2
-        assert m["gap_s"] < 0.2
+        m = hold.metrics
+        assert m.time_in_band_pct > 75, hold
+        assert abs(m.mean_pct_mvc - 30) < 2
+        assert m.gap_s < 0.2
 
 
 def test_fatigue_participant_drifts_down(
     sessions: dict[str, tuple[SessionResult, Store]],
 ) -> None:
     result, _ = sessions["fatigue"]
-    slopes = [h["metrics"]["drift_pct_mvc_per_min"] for h in result.holds]
+    slopes = [h.metrics.drift_pct_mvc_per_min for h in result.holds]
     assert np.mean(slopes) < -0.3, slopes
     assert all(s < 0 for s in slopes), slopes
-    good = [h["metrics"]["drift_pct_mvc_per_min"] for h in sessions["good"][0].holds]
+    good = [h.metrics.drift_pct_mvc_per_min for h in sessions["good"][0].holds]
     assert np.mean(slopes) < np.mean(good)
 
 
@@ -93,7 +93,7 @@ def test_sloppy_participant_spends_less_time_in_band(
     sessions: dict[str, tuple[SessionResult, Store]],
 ) -> None:
     def tib(r: SessionResult) -> float:
-        return float(np.mean([h["metrics"]["time_in_band_pct"] for h in r.holds]))
+        return float(np.mean([h.metrics.time_in_band_pct for h in r.holds]))
 
     assert tib(sessions["sloppy"][0]) < tib(sessions["good"][0]) - 15
 
@@ -108,7 +108,7 @@ def test_same_seed_same_session(tmp_path: Path) -> None:
     b, _ = run(tmp_path / "b", "sim:sloppy?seed=11")
     c, _ = run(tmp_path / "c", "sim:sloppy?seed=12")
     assert a.mvc_n == b.mvc_n
-    assert [h["metrics"] for h in a.holds] == [h["metrics"] for h in b.holds]
+    assert [h.metrics for h in a.holds] == [h.metrics for h in b.holds]
     assert a.mvc_n != c.mvc_n
 
 
@@ -144,10 +144,10 @@ def test_disconnect_during_hold_keeps_hold_running(tmp_path: Path) -> None:
     events = store.load_events(result.session_id)
     kinds = [e.kind for e in events]
     assert "device_disconnected" in kinds and "device_reconnected" in kinds
-    hold1 = result.holds[0]["metrics"]
-    assert 4.5 < hold1["gap_s"] < 8.0
-    assert result.holds[0]["completed"]
-    assert result.holds[0]["t_end_s"] - result.holds[0]["t_go_s"] == pytest.approx(120.0)
+    hold1 = result.holds[0].metrics
+    assert 4.5 < hold1.gap_s < 8.0
+    assert result.holds[0].completed
+    assert result.holds[0].t_end_s - result.holds[0].t_go_s == pytest.approx(120.0)
 
 
 def test_malformed_and_dropped_packets_are_survived(tmp_path: Path) -> None:
@@ -169,7 +169,7 @@ def test_clock_wrap_during_session(tmp_path: Path) -> None:
     t, t_dev, _ = store.load_samples(result.session_id)
     assert np.all(np.diff(t) >= 0)
     assert t_dev.max() > 4294.97  # unwrapped device time keeps increasing
-    assert all(h["metrics"]["gap_s"] < 0.2 for h in result.holds)
+    assert all(h.metrics.gap_s < 0.2 for h in result.holds)
 
 
 def test_1khz_session(tmp_path: Path) -> None:
@@ -208,7 +208,7 @@ def test_processing_error_does_not_end_recording(
     monkeypatch.setattr(Engine, "feed", flaky)
     result, store, _ = run_full(tmp_path, "sim:good?seed=4", KNOWN)
     assert result.status == "complete"
-    assert all(h["metrics"]["gap_s"] < 0.2 for h in result.holds)
+    assert all(h.metrics.gap_s < 0.2 for h in result.holds)
     statuses = [e for e in store.load_events(result.session_id) if e.kind == "device_status"]
     assert statuses and "boom" in statuses[0].detail["message"]
     _, _, f = store.load_samples(result.session_id)

@@ -21,12 +21,14 @@ from rich.console import Console
 
 from isogrip.ble_device.participant import make_participant
 from isogrip.cli import main
+from isogrip.cli.session_ref import resolve_session
+from isogrip.cli.terminal_view import live_panel
 from isogrip.protocols.engine import Engine
-from isogrip.protocols.events import Command, Event, EventKind, Phase, Snapshot, Stage
+from isogrip.protocols.events import Command, Phase, Snapshot, Stage
 from isogrip.protocols.loader import load_protocol
+from isogrip.protocols.records import Event, MvcChosen, MvcTrialRedone, MvcTrialScored
 from isogrip.signal.units import KGF_N, Unit
 from isogrip.storage.store import Store
-from isogrip.terminal_view import live_panel
 from isogrip.ui.audio import CuePlayer
 from isogrip.ui.calibrate_screen import CalibrateScreen
 from isogrip.ui.history_screen import HistoryScreen, load_history
@@ -112,10 +114,10 @@ def live_surfaces(name: str, qtbot) -> dict[str, object]:  # type: ignore[no-unt
         all_events += events
         audio.handle(events)
         for ev in events:
-            if ev.kind is EventKind.MVC_TRIAL:
-                cal.add_trial(ev.data)
-            elif ev.kind is EventKind.MVC_RESULT:
-                cal.add_result(ev.data)
+            if isinstance(ev, MvcTrialScored | MvcTrialRedone):
+                cal.add_trial(ev)
+            elif isinstance(ev, MvcChosen):
+                cal.add_result(ev)
         console.print(live_panel(snap, Unit.KGF, "isogrip"))
         panel = console.export_text(clear=True)
         texts.append(panel)
@@ -157,7 +159,7 @@ def stored_surfaces(name: str, tmp_path: Path, qtbot,  # type: ignore[no-untyped
     summary = SummaryScreen()
     qtbot.addWidget(summary)
     summary.store = store
-    d = load_session_data(store, store.resolve_session("last"))
+    d = load_session_data(store, resolve_session(store, "last"))
     summary.session_id = d.info.id
     summary._loaded(d)
     cells = [summary.table.item(r, c).text()  # type: ignore[union-attr]

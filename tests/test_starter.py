@@ -10,8 +10,9 @@ import pytest
 from engine_driver import drive
 
 from isogrip.protocols.engine import Engine
-from isogrip.protocols.events import Command, EventKind, Phase, Snapshot
+from isogrip.protocols.events import Command, Phase, Snapshot
 from isogrip.protocols.loader import builtin_names, load_protocol
+from isogrip.protocols.records import HoldFinished
 from isogrip.protocols.starter import (
     STARTER_PROTOCOL,
     HoldOutcome,
@@ -80,12 +81,12 @@ def test_a_hold_that_fades_gets_the_suggestion_through_the_engine() -> None:
     e = Engine(load_protocol("ihg-4x2-30-alternating"), sample_rate_hz=100)
     e.command(Command.START, 0.0)
     events = drive(e, 3000, fading(30.0))  # type: ignore[arg-type]
-    results = [ev.data for ev in events if ev.kind is EventKind.HOLD_RESULT]
+    results = [ev for ev in events if isinstance(ev, HoldFinished)]
     assert len(results) == 4
-    outcomes = [HoldOutcome(rep=r["rep"], target_pct=30.0, band_low_pct=27.0,
-                            time_in_band_pct=r["metrics"]["time_in_band_pct"],
-                            mean_pct_mvc=r["metrics"]["mean_pct_mvc"],
-                            drift_pct_mvc_per_min=r["metrics"]["drift_pct_mvc_per_min"])
+    outcomes = [HoldOutcome(rep=r.rep, target_pct=30.0, band_low_pct=27.0,
+                            time_in_band_pct=r.metrics.time_in_band_pct,
+                            mean_pct_mvc=r.metrics.mean_pct_mvc,
+                            drift_pct_mvc_per_min=r.metrics.drift_pct_mvc_per_min)
                 for r in results]
     assert starter_advice(outcomes).startswith("Hold 1 looked hard")
 
@@ -115,7 +116,7 @@ def test_summary_screen_suggests_the_starter_unless_a_study_locked_the_protocol(
         qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     import sqlite3
 
-    from isogrip.storage.store import database_path
+    from isogrip.storage.paths import database_path
     from isogrip.ui.summary_screen import SummaryScreen
 
     store = Store.open(tmp_path)

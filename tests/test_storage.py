@@ -16,11 +16,27 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hold_records import partial_metrics
 
+from isogrip.cli.session_ref import resolve_session
 from isogrip.errors import SessionNotFoundError, StorageError
+from isogrip.protocols.events import EventKind, Phase
+from isogrip.protocols.records import (
+    Cue,
+    HoldFinished,
+    MvcChosen,
+    MvcTrialRedone,
+    MvcTrialScored,
+    PhaseChanged,
+    SessionStarted,
+    SessionWarning,
+)
 from isogrip.storage import paths
+from isogrip.storage.jsonio import dumps
 from isogrip.storage.recorder import Recorder
-from isogrip.storage.store import SCHEMA_VERSION, Store, dumps
+from isogrip.storage.schema import SCHEMA_VERSION
+from isogrip.storage.store import Store
+from isogrip.types import Hand
 
 START = dt.datetime(2024, 5, 1, 9, 30, 0, tzinfo=dt.UTC)
 
@@ -232,11 +248,18 @@ def test_list_sessions(store: Store) -> None:
     b = new_session(store, participant="P2")
     c = new_session(store, participant=None)
     rec = Recorder(store, b)
-    rec.set_mvc("left", 300.0, 2, [])
-    rec.set_mvc("right", 320.0, 1, ["disagreement"])
-    rec.add_hold(1, "right", 1.0, 121.0, 96.0, 90.0, 102.0, 320.0, True, {"gap_s": 0.0})
-    rec.add_hold(2, "left", 181.0, 200.0, 90.0, 84.0, 96.0, 300.0, False, {})
-    rec.add_hold(2, "left", 260.0, 380.0, 90.0, 84.0, 96.0, 300.0, True, {})
+    rec.add(MvcChosen(t=0.0, hand=Hand.LEFT, mvc_n=300.0, best_trial=2))
+    rec.add(MvcChosen(t=0.0, hand=Hand.RIGHT, mvc_n=320.0, best_trial=1,
+                      flags=("disagreement",)))
+    rec.add(HoldFinished(t=121.0, rep=1, hand=Hand.RIGHT, t_go_s=1.0, t_end_s=121.0,
+                         target_n=96.0, band_low_n=90.0, band_high_n=102.0, mvc_n=320.0,
+                         completed=True, metrics=partial_metrics(gap_s=0.0)))
+    rec.add(HoldFinished(t=200.0, rep=2, hand=Hand.LEFT, t_go_s=181.0, t_end_s=200.0,
+                         target_n=90.0, band_low_n=84.0, band_high_n=96.0, mvc_n=300.0,
+                         completed=False, metrics=partial_metrics()))
+    rec.add(HoldFinished(t=380.0, rep=2, hand=Hand.LEFT, t_go_s=260.0, t_end_s=380.0,
+                         target_n=90.0, band_low_n=84.0, band_high_n=96.0, mvc_n=300.0,
+                         completed=True, metrics=partial_metrics()))
     rec.close("complete")
     rows = store.list_sessions()
     assert [r.id for r in rows] == [a, b, c]
@@ -248,25 +271,25 @@ def test_list_sessions(store: Store) -> None:
 
 def test_resolve_session(store: Store) -> None:
     with pytest.raises(SessionNotFoundError, match="no sessions recorded yet"):
-        store.resolve_session("last")
+        resolve_session(store, "last")
     a = new_session(store)
     b = new_session(store)
     ua = store.get_session(a).uuid
-    assert store.resolve_session(str(a)) == a
-    assert store.resolve_session(a) == a
-    assert store.resolve_session(" last ") == b
-    assert store.resolve_session("LATEST") == b
-    assert store.resolve_session(ua) == a
-    assert store.resolve_session(ua[:6]) == a
-    assert store.resolve_session(ua[:8].upper()) == a
+    assert resolve_session(store, str(a)) == a
+    assert resolve_session(store, a) == a
+    assert resolve_session(store, " last ") == b
+    assert resolve_session(store, "LATEST") == b
+    assert resolve_session(store, ua) == a
+    assert resolve_session(store, ua[:6]) == a
+    assert resolve_session(store, ua[:8].upper()) == a
     with pytest.raises(SessionNotFoundError, match="isogrip sessions"):
-        store.resolve_session("77")
+        resolve_session(store, "77")
     with pytest.raises(SessionNotFoundError, match="at least 6"):
-        store.resolve_session(ua[:5] if not ua[:5].isdigit() else "abcde")
+        resolve_session(store, ua[:5] if not ua[:5].isdigit() else "abcde")
     with pytest.raises(SessionNotFoundError, match="not a session"):
-        store.resolve_session("first")
+        resolve_session(store, "first")
     with pytest.raises(SessionNotFoundError, match="no session's uuid starts with"):
-        store.resolve_session("ffffff-ffff")
+        resolve_session(store, "ffffff-ffff")
     # Two uuids with the same start: ambiguous.
     conn = store._db()
     conn.execute("UPDATE sessions SET uuid = 'abcdef01-0000-4000-8000-000000000001' WHERE id = ?",
@@ -274,8 +297,8 @@ def test_resolve_session(store: Store) -> None:
     conn.execute("UPDATE sessions SET uuid = 'abcdef02-0000-4000-8000-000000000002' WHERE id = ?",
                  (b,))
     with pytest.raises(SessionNotFoundError, match="more than one session"):
-        store.resolve_session("abcdef")
-    assert store.resolve_session("abcdef02") == b
+        resolve_session(store, "abcdef")
+    assert resolve_session(store, "abcdef02") == b
 
 
 def test_mark_interrupted(store: Store) -> None:
@@ -285,7 +308,7 @@ def test_mark_interrupted(store: Store) -> None:
     done = new_session(store)
     rec = Recorder(store, crashed)
     rec.add_samples(np.array([50.0, 60.0, 110.0]), None, np.array([1.0, 2.0, 3.0]))
-    rec.add_event(80.0, "phase", {"phase": "hold"})
+    rec.add(PhaseChanged(t=80.0, phase=Phase.HOLD))
     rec.flush()
     store.finish_session(done, "complete", START)
     conn = store._db()
@@ -307,7 +330,7 @@ def test_reopen_keeps_data(tmp_path: Path) -> None:
         sid = new_session(s)
         rec = Recorder(s, sid)
         rec.add_samples(np.array([1.0, 2.0]), np.array([0.5, 0.6]), np.array([3.0, 4.0]))
-        rec.add_phase(1.0, "rest")
+        rec.add(PhaseChanged(t=1.0, phase=Phase.REST))
         rec.close("complete")
     with Store.open(tmp_path) as s:
         t, td, f = s.load_samples(sid)
@@ -315,13 +338,14 @@ def test_reopen_keeps_data(tmp_path: Path) -> None:
         # A second recorder on the same session continues the numbering.
         rec = Recorder(s, sid)
         rec.add_samples(np.array([3.0]), None, np.array([5.0]))
-        rec.add_phase(3.0, "hold")
+        rec.add(PhaseChanged(t=3.0, phase=Phase.HOLD))
         rec.flush()
         t, td, f = s.load_samples(sid)
         np.testing.assert_array_equal(t, [1.0, 2.0, 3.0])
         np.testing.assert_array_equal(f, [3.0, 4.0, 5.0])
         np.testing.assert_array_equal(td, [0.5, 0.6, np.nan])
         assert [p.seq for p in s.load_phases(sid)] == [0, 1]
+        assert [e.seq for e in s.load_events(sid)] == [0, 1]
 
 
 def test_dumps_is_compact_and_strict() -> None:
@@ -350,12 +374,12 @@ def test_recorder_round_trip_and_flush_timing(tmp_path: Path) -> None:
     force[77] = -0.0
     with_device = np.ones(n, bool)
     with_device[2000:2300] = False  # three batches without device times
-    rec.add_phase(12.5, "countdown")
+    rec.add(PhaseChanged(t=12.5, phase=Phase.COUNTDOWN))
     for i in range(0, n, batch):
         sl = slice(i, i + batch)
         clock.t = i / 1000.0 * 0.0999  # 10,000 samples in ~1 s of clock
         if i == 0:
-            rec.add_event(12.5, "session", {"message": "hi"})
+            rec.add(SessionStarted(t=12.5, message="hi", device="sim"))
         rec.add_samples(t[sl], td[sl] if with_device[i] else None, force[sl])
         if clock.t < 1.0:
             assert rec.flushes == 0
@@ -368,7 +392,9 @@ def test_recorder_round_trip_and_flush_timing(tmp_path: Path) -> None:
     assert rec.samples_written == n + 1
     assert reader.count_samples(sid) == n + 1
     assert [p.phase for p in reader.load_phases(sid)] == ["countdown"]
-    assert [e.detail for e in reader.load_events(sid)] == [{"message": "hi"}]
+    assert [(e.kind, e.detail) for e in reader.load_events(sid)] == [
+        ("phase", {"phase": "countdown", "stage": None, "hand": None, "duration_s": None}),
+        ("session", {"message": "hi", "device": "sim", "battery_pct": None})]
     clock.t = 1.5
     rec.add_samples(np.array([100.0]), None, np.array([2.0]))
     assert rec.flushes == 1 and rec.buffered_samples == 1
@@ -417,7 +443,7 @@ def test_recorder_flushes_records_without_samples(store: Store) -> None:
     sid = new_session(store)
     clock = FakeClock()
     rec = Recorder(store, sid, clock=clock)
-    rec.add_event(0.1, "warning", {"x": 1})
+    rec.add(SessionWarning(t=0.1, reason="x"))
     assert rec.pending_records == 1 and rec.flushes == 0
     assert rec.maybe_flush() is False
     clock.t = 1.2
@@ -431,21 +457,30 @@ def test_recorder_flushes_records_without_samples(store: Store) -> None:
 def test_recorder_tables(store: Store) -> None:
     sid = new_session(store, t0_s=0.0)
     rec = Recorder(store, sid)
-    rec.add_phase(0.0, "mvc_effort", hand="right", trial=1)
-    rec.add_phase(5.0, "hold", hand="left", rep=1, target_n=90.0, band_low_n=84.0,
-                  band_high_n=96.0, mvc_n=300.0)
-    rec.add_event(1.0, "mvc_trial", {"score": float("nan"), "hand": "right"})
-    rec.add_event(2.0, "tick")
-    rec.add_mvc_trial("right", 1, 0.0, 5.0, 310.0, 320.0, 1.2, True, "")
-    rec.add_mvc_trial("right", 2, 6.0, 11.0, 300.0, 305.0, 0.9, False, "too short")
-    rec.discard_mvc_trial("right", 1)
-    rec.set_mvc("right", 310.0, 1, [])
-    rec.set_mvc("right", 300.0, 2, ["single_trial"])  # replaced
-    metrics = {"time_in_band_pct": 88.5, "mean_pct_mvc": 29.7, "cv_mean_pct": 3.2,
-               "drift_pct_mvc_per_min": -0.4, "gap_s": 0.0, "n_samples": 9600,
-               "rms_error_n": float("nan")}
-    rec.add_hold(1, "left", 5.0, 30.0, 90.0, 84.0, 96.0, 300.0, False, {"gap_s": 0.5})
-    rec.add_hold(1, "left", 40.0, 160.0, 90.0, 84.0, 96.0, 300.0, True, metrics)
+    rec.add(PhaseChanged(t=0.0, phase=Phase.MVC_EFFORT, hand=Hand.RIGHT, trial=1))
+    rec.add(PhaseChanged(t=5.0, phase=Phase.HOLD, hand=Hand.LEFT, rep=1, target_n=90.0,
+                         band_low_n=84.0, band_high_n=96.0, mvc_n=300.0))
+    rec.add(SessionWarning(t=1.0, reason="above_warn_level", warn_above_pct=float("nan")))
+    rec.add(Cue(t=2.0, cue=EventKind.GO))
+    rec.add(MvcTrialScored(t=5.0, hand=Hand.RIGHT, trial=1, t_start_s=0.0, t_end_s=5.0,
+                           score_n=310.0, raw_peak_n=320.0, time_to_peak_s=1.2,
+                           plausible=True, score_message=""))
+    rec.add(MvcTrialScored(t=11.0, hand=Hand.RIGHT, trial=2, t_start_s=6.0, t_end_s=11.0,
+                           score_n=300.0, raw_peak_n=305.0, time_to_peak_s=0.9,
+                           plausible=False, score_message="too short"))
+    rec.add(MvcTrialRedone(t=12.0, hand=Hand.RIGHT, trial=1, repeat_as=3))
+    rec.add(MvcChosen(t=13.0, hand=Hand.RIGHT, mvc_n=310.0, best_trial=1))
+    rec.add(MvcChosen(t=14.0, hand=Hand.RIGHT, mvc_n=300.0, best_trial=2,
+                      flags=("single_trial",)))  # replaced
+    metrics = partial_metrics(time_in_band_pct=88.5, mean_pct_mvc=29.7, cv_mean_pct=3.2,
+                              drift_pct_mvc_per_min=-0.4, gap_s=0.0, n_samples=9600,
+                              rmse_n=float("nan"))
+    rec.add(HoldFinished(t=30.0, rep=1, hand=Hand.LEFT, t_go_s=5.0, t_end_s=30.0,
+                         target_n=90.0, band_low_n=84.0, band_high_n=96.0, mvc_n=300.0,
+                         completed=False, metrics=partial_metrics(gap_s=0.5)))
+    rec.add(HoldFinished(t=160.0, rep=1, hand=Hand.LEFT, t_go_s=40.0, t_end_s=160.0,
+                         target_n=90.0, band_low_n=84.0, band_high_n=96.0, mvc_n=300.0,
+                         completed=True, metrics=metrics))
     rec.close("complete")
 
     ph = store.load_phases(sid)
@@ -454,8 +489,15 @@ def test_recorder_tables(store: Store) -> None:
     assert (ph[1].target_n, ph[1].band_low_n, ph[1].band_high_n, ph[1].mvc_n) == (
         90.0, 84.0, 96.0, 300.0)
     ev = store.load_events(sid)
-    assert [(e.seq, e.t_s, e.kind, e.detail) for e in ev] == [
-        (0, 1.0, "mvc_trial", {"score": None, "hand": "right"}), (1, 2.0, "tick", {})]
+    # Every record is an events row, numbered in the order it was added.
+    assert [(e.seq, e.t_s, e.kind) for e in ev] == [
+        (0, 0.0, "phase"), (1, 5.0, "phase"), (2, 1.0, "warning"), (3, 2.0, "go"),
+        (4, 5.0, "mvc_trial"), (5, 11.0, "mvc_trial"), (6, 12.0, "mvc_trial"),
+        (7, 13.0, "mvc_result"), (8, 14.0, "mvc_result"), (9, 30.0, "hold_result"),
+        (10, 160.0, "hold_result")]
+    # NaN is stored as null; a record without fields has an empty detail.
+    assert ev[2].detail == {"reason": "above_warn_level", "warn_above_pct": None}
+    assert ev[3].detail == {}
     trials = store.load_mvc_trials(sid)
     assert [(tr.trial, tr.used, tr.plausible, tr.message) for tr in trials] == [
         (1, False, True, None), (2, True, False, "too short")]
@@ -467,25 +509,28 @@ def test_recorder_tables(store: Store) -> None:
     h = holds[1]
     assert (h.time_in_band_pct, h.mean_pct_mvc, h.cv_mean_pct, h.drift_pct_mvc_per_min,
             h.gap_s) == (88.5, 29.7, 3.2, -0.4, 0.0)
-    assert h.metrics["n_samples"] == 9600 and h.metrics["rms_error_n"] is None
+    assert h.metrics["n_samples"] == 9600 and h.metrics["rmse_n"] is None
     assert holds[0].time_in_band_pct is None and holds[0].gap_s == 0.5
 
 
 def test_recorder_accepts_enums_and_numpy_values(store: Store) -> None:
-    from isogrip.types import Hand
-
     sid = new_session(store)
     rec = Recorder(store, sid)
-    rec.add_phase(np.float64(1.0), "hold", hand=Hand.LEFT, rep=np.int64(2),  # type: ignore[arg-type]
-                  target_n=np.float32(90.0))  # type: ignore[arg-type]
-    rec.add_hold(np.int64(2), Hand.RIGHT, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0,  # type: ignore[arg-type]
-                 np.bool_(True), {"gap_s": np.float64(0.25)})  # type: ignore[arg-type]
+    rec.add(PhaseChanged(t=np.float64(1.0), phase=Phase.HOLD, hand=Hand.LEFT,
+                         rep=np.int64(2),  # type: ignore[arg-type]
+                         target_n=np.float32(90.0)))  # type: ignore[arg-type]
+    rec.add(HoldFinished(t=np.float64(2.0), rep=np.int64(2),  # type: ignore[arg-type]
+                         hand=Hand.RIGHT, t_go_s=1.0, t_end_s=2.0, target_n=3.0,
+                         band_low_n=4.0, band_high_n=5.0, mvc_n=6.0,
+                         completed=np.bool_(True),  # type: ignore[arg-type]
+                         metrics=partial_metrics(gap_s=np.float64(0.25))))
     rec.add_samples([1.0, 2.0], [0.1, 0.2], [3.0, 4.0])
     rec.close("complete")
     (p,) = store.load_phases(sid)
     assert (p.hand, p.rep, p.target_n) == ("left", 2, 90.0)
     (h,) = store.load_holds(sid)
     assert (h.hand, h.completed, h.gap_s) == ("right", True, 0.25)
+    assert [e.detail["rep"] for e in store.load_events(sid)] == [2, 2]
 
 
 def test_recorder_bad_input_and_close(store: Store, caplog: pytest.LogCaptureFixture) -> None:
@@ -507,7 +552,7 @@ def test_recorder_bad_input_and_close(store: Store, caplog: pytest.LogCaptureFix
     rec.close("complete")  # second close does nothing
     assert store.get_session(sid).status == "aborted"
     rec.add_samples(np.zeros(2), None, np.ones(2))  # ignored, with one warning
-    rec.add_event(1.0, "late")
+    rec.add(SessionWarning(t=1.0, reason="late"))
     assert store.count_samples(sid) == 2
     assert "after the recorder closed" in caplog.text
     with pytest.raises(SessionNotFoundError):
@@ -531,7 +576,7 @@ def test_recorder_survives_a_failed_flush(store: Store, monkeypatch: pytest.Monk
         return real(*args, **kw)
 
     monkeypatch.setattr(store, "write_samples", failing)
-    rec.add_phase(0.0, "rest")
+    rec.add(PhaseChanged(t=0.0, phase=Phase.REST))
     clock.t = 1.0
     rec.add_samples(np.array([1.0, 2.0]), None, np.array([5.0, 6.0]))  # fails, no raise
     assert isinstance(rec.error, StorageError)
@@ -559,7 +604,7 @@ def test_flush_raises_storage_errors(store: Store, monkeypatch: pytest.MonkeyPat
         raise StorageError("disk full")
 
     monkeypatch.setattr(store, "write_event", fail)
-    rec.add_event(1.0, "x")
+    rec.add(SessionWarning(t=1.0, reason="x"))
     with pytest.raises(StorageError, match="disk full"):
         rec.flush()
     with pytest.raises(StorageError, match="disk full"):

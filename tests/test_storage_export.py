@@ -14,18 +14,28 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from hold_records import METRIC_NAMES, partial_metrics
 
 from isogrip.errors import SessionNotFoundError, StorageError
+from isogrip.protocols.events import Phase
+from isogrip.protocols.records import (
+    HoldFinished,
+    MvcChosen,
+    MvcTrialRedone,
+    MvcTrialScored,
+    PhaseChanged,
+    SessionStarted,
+    SessionWarning,
+)
 from isogrip.storage.export import (
-    SAMPLE_COLUMNS,
-    _fixed,
-    _format_fixed,
     export_session,
-    phase_index,
     session_summary,
 )
 from isogrip.storage.recorder import Recorder
-from isogrip.storage.store import PhaseRow, Store
+from isogrip.storage.rows import PhaseRow
+from isogrip.storage.samples_csv import SAMPLE_COLUMNS, _format_fixed, fixed, phase_index
+from isogrip.storage.store import Store
+from isogrip.types import Hand
 
 START = dt.datetime(2024, 5, 1, 9, 30, 0, tzinfo=dt.UTC)
 T0 = 1000.0
@@ -61,23 +71,31 @@ def record_session(store: Store) -> tuple[int, np.ndarray, np.ndarray, np.ndarra
     f[13] = np.nan
     f[1] = -0.00001  # rounds to 0.0000, no minus sign
     f[2] = -3.25
-    rec.add_phase(T0 + 2.0, "countdown")
-    rec.add_phase(T0 + 5.0, "hold", hand="left", rep=1, target_n=90.0, band_low_n=84.0,
-                  band_high_n=96.0, mvc_n=300.0)
-    rec.add_phase(T0 + 10.0, "rest", hand="right")
+    rec.add(PhaseChanged(t=T0 + 2.0, phase=Phase.COUNTDOWN))
+    rec.add(PhaseChanged(t=T0 + 5.0, phase=Phase.HOLD, hand=Hand.LEFT, rep=1, target_n=90.0,
+                         band_low_n=84.0, band_high_n=96.0, mvc_n=300.0))
+    rec.add(PhaseChanged(t=T0 + 10.0, phase=Phase.REST, hand=Hand.RIGHT))
     rec.add_samples(t[:12], td[:12], f[:12])
     rec.add_samples(t[12:], None, f[12:])
-    rec.add_event(T0 + 0.25, "session", {"message": "Device connected, \"sim\"", "pct": 1.5})
-    rec.add_event(T0 + 5.0, "phase", {"phase": "hold", "x": float("nan")})
-    rec.add_mvc_trial("left", 1, T0 + 0.5, T0 + 1.5, 290.0, 295.0, 0.8, True, None)
-    rec.add_mvc_trial("left", 2, T0 + 1.6, T0 + 2.0, 300.0, 301.0, 0.7, True, None)
-    rec.add_mvc_trial("left", 3, T0 + 2.1, T0 + 2.4, 100.0, 101.0, 0.1, False, "too short")
-    rec.discard_mvc_trial("left", 3)
-    rec.set_mvc("left", 300.0, 2, ["disagreement"])
-    metrics = {"time_in_band_pct": 75.0, "mean_pct_mvc": 30.5, "cv_mean_pct": 2.5,
-               "drift_pct_mvc_per_min": float("nan"), "gap_s": 0.0, "n_samples": 10}
-    rec.add_hold(1, "left", T0 + 5.0, T0 + 7.0, 90.0, 84.0, 96.0, 300.0, False, {"gap_s": 1.0})
-    rec.add_hold(1, "left", T0 + 5.0, T0 + 10.0, 90.0, 84.0, 96.0, 300.0, True, metrics)
+    rec.add(SessionStarted(t=T0 + 0.25, message="Device connected, \"sim\"", device="sim",
+                           battery_pct=1.5))
+    rec.add(SessionWarning(t=T0 + 5.0, reason="hold", warn_above_pct=float("nan")))
+    for trial, (start, end, score, peak, ttp, plausible, why) in enumerate([
+            (0.5, 1.5, 290.0, 295.0, 0.8, True, ""),
+            (1.6, 2.0, 300.0, 301.0, 0.7, True, ""),
+            (2.1, 2.4, 100.0, 101.0, 0.1, False, "too short")], start=1):
+        rec.add(MvcTrialScored(t=T0 + end, hand=Hand.LEFT, trial=trial, t_start_s=T0 + start,
+                               t_end_s=T0 + end, score_n=score, raw_peak_n=peak,
+                               time_to_peak_s=ttp, plausible=plausible, score_message=why))
+    rec.add(MvcTrialRedone(t=T0 + 2.4, hand=Hand.LEFT, trial=3, repeat_as=4))
+    rec.add(MvcChosen(t=T0 + 2.4, hand=Hand.LEFT, mvc_n=300.0, best_trial=2,
+                      flags=("disagreement",)))
+    metrics = partial_metrics(time_in_band_pct=75.0, mean_pct_mvc=30.5, cv_mean_pct=2.5,
+                              drift_pct_mvc_per_min=float("nan"), gap_s=0.0, n_samples=10)
+    for end, completed, m in [(7.0, False, partial_metrics(gap_s=1.0)), (10.0, True, metrics)]:
+        rec.add(HoldFinished(t=T0 + end, rep=1, hand=Hand.LEFT, t_go_s=T0 + 5.0,
+                             t_end_s=T0 + end, target_n=90.0, band_low_n=84.0,
+                             band_high_n=96.0, mvc_n=300.0, completed=completed, metrics=m))
     rec.close("complete", ended_at=START + dt.timedelta(seconds=12))
     return sid, t, np.where(np.arange(25) < 12, td, np.nan), f
 
@@ -137,9 +155,16 @@ def test_export_files(store: Store, tmp_path: Path) -> None:
 
     header, events = read_rows(out / "events.csv")
     assert header == ["t_s", "kind", "detail"]
-    assert events[0][:2] == ["0.250000", "session"]
-    assert json.loads(events[0][2]) == {"message": 'Device connected, "sim"', "pct": 1.5}
-    assert events[1] == ["5.000000", "phase", '{"phase":"hold","x":null}']
+    # Every record, in the order recorded.
+    assert [e[:2] for e in events] == [
+        ["2.000000", "phase"], ["5.000000", "phase"], ["10.000000", "phase"],
+        ["0.250000", "session"], ["5.000000", "warning"], ["1.500000", "mvc_trial"],
+        ["2.000000", "mvc_trial"], ["2.400000", "mvc_trial"], ["2.400000", "mvc_trial"],
+        ["2.400000", "mvc_result"], ["7.000000", "hold_result"],
+        ["10.000000", "hold_result"]]
+    assert json.loads(events[3][2]) == {"message": 'Device connected, "sim"', "device": "sim",
+                                        "battery_pct": 1.5}
+    assert events[4] == ["5.000000", "warning", '{"reason":"hold","warn_above_pct":null}']
 
 
 def test_summary(store: Store, tmp_path: Path) -> None:
@@ -175,7 +200,7 @@ def test_summary(store: Store, tmp_path: Path) -> None:
     h1, h2 = summary["holds"]
     assert h1 == {"rep": 1, "attempt": 1, "hand": "left", "t_go_s": 5.0, "t_end_s": 7.0,
                   "target_n": 90.0, "band_low_n": 84.0, "band_high_n": 96.0, "mvc_n": 300.0,
-                  "completed": False, "gap_s": 1.0}
+                  "completed": False, **dict.fromkeys(METRIC_NAMES), "gap_s": 1.0}
     assert h2["attempt"] == 2 and h2["completed"] is True and h2["t_end_s"] == 10.0
     assert h2["time_in_band_pct"] == 75.0 and h2["n_samples"] == 10
     assert h2["drift_pct_mvc_per_min"] is None  # NaN -> null
@@ -241,7 +266,7 @@ def test_fast_number_format_matches_python(decimals: int) -> None:
     ])
     got = _format_fixed(x, decimals)
     texts = [bytes(row[row != 0]).decode() for row in got]
-    assert texts == [_fixed(float(v), decimals) for v in x]
+    assert texts == [fixed(float(v), decimals) for v in x]
     assert not any(t.startswith("-") and float(t) == 0 for t in texts)  # no "-0.000"
 
 
@@ -255,11 +280,13 @@ def test_csv_is_parseable_with_quoting(store: Store, tmp_path: Path) -> None:
     sid = store.create_session(started_at=START, protocol_name="p", protocol={}, device="sim",
                                participant=None, app_version="0", t0_s=0.0)
     rec = Recorder(store, sid)
-    rec.add_phase(0.0, 'odd, "phase"', hand="left")
+    rec.add(PhaseChanged(t=0.0, phase=Phase.REST, hand=Hand.LEFT, message='odd, "phase"'))
     rec.add_samples(np.array([0.0, 1.0]), None, np.array([1.0, 2.0]))
     rec.close("complete")
     export_session(store, sid, tmp_path / "o")
     _, rows = read_rows(tmp_path / "o" / "samples.csv")
-    assert rows[0][5:7] == ['odd, "phase"', "left"]
-    text = (tmp_path / "o" / "samples.csv").read_text()
-    assert list(csv.reader(io.StringIO(text)))[2][5] == 'odd, "phase"'
+    assert rows[0][5:7] == ["rest", "left"]
+    _, events = read_rows(tmp_path / "o" / "events.csv")
+    assert json.loads(events[0][2])["message"] == 'odd, "phase"'
+    text = (tmp_path / "o" / "events.csv").read_text()
+    assert json.loads(list(csv.reader(io.StringIO(text)))[1][2])["message"] == 'odd, "phase"'

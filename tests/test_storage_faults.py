@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from isogrip.protocols.events import EventKind
+from isogrip.protocols.records import SessionWarning
 from isogrip.runtime import SessionConfig, SessionRuntime
 from isogrip.storage.store import Store
 from isogrip.types import Hand
@@ -39,8 +39,8 @@ def test_disk_full_stops_cleanly_keeps_what_was_written_and_says_so(
     events = rt.drain_events()
     assert result.status in ("aborted", "interrupted")
     assert "could not be saved" in result.reason and "full" in result.reason
-    warnings = [e for e in events if e.kind is EventKind.WARNING
-                and e.data.get("reason") == "storage_failed"]
+    warnings = [e for e in events if isinstance(e, SessionWarning)
+                and e.reason == "storage_failed"]
     assert len(warnings) == 1 and "Free some disk space" in warnings[0].message
     saved = store.count_samples(result.session_id)
     assert saved > 1000  # what was written before the disk filled is there
@@ -180,7 +180,8 @@ def test_a_really_full_file_system(tmp_path: Path) -> None:
     with Store.open(after) as store:  # the next start, with the space freed
         (info,) = store.list_sessions()
         assert store.count_samples(info.id) == saved  # exactly what it said it kept
-    nxt = subprocess.run([str(isogrip), "--data-dir", str(after), "sessions"],
+    # The next command that records (only looking changes nothing) marks it interrupted.
+    nxt = subprocess.run([str(isogrip), "--data-dir", str(after), "bp", "add", "120/80"],
                          capture_output=True, text=True, timeout=60)
     assert nxt.returncode == 0
     assert "was interrupted" in nxt.stderr and "isogrip export" in nxt.stderr

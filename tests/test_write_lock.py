@@ -18,6 +18,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from isogrip.protocols.events import EventKind
+from isogrip.protocols.records import Cue
 from isogrip.runtime import SessionConfig, SessionRuntime
 from isogrip.storage import batches as batches_mod
 from isogrip.storage import recorder as recorder_mod
@@ -65,7 +67,7 @@ def test_the_recorder_hands_over_while_the_lock_is_held(tmp_path: Path) -> None:
     # lock and then fail with "database is locked").
     for block in np.array_split(np.arange(1000), 10):
         rec.add_samples(t[block], None, np.full(len(block), 100.0))
-        rec.add_event(float(t[block[0]]), "cue", {"n": int(block[0])})
+        rec.add(Cue(t=float(t[block[0]]), cue=EventKind.COUNTDOWN, count=int(block[0])))
     wait_for(lambda: rec.waiting, "the writer to notice the lock")
     assert rec.error is None  # waiting for a lock is not a failure
     assert rec.samples_written == 0 and rec.buffered_samples == 1000
@@ -147,7 +149,7 @@ def test_the_queue_stays_short_and_loses_nothing_however_long_the_wait(
         t = (k * per + np.arange(per)) / 80.0
         device = None if k % 3 else t + 5.0  # some with a device clock, some without
         rec.add_samples(t, device, np.full(per, float(k)))
-        rec.add_event(float(t[0]), "cue", {"k": k})
+        rec.add(Cue(t=float(t[0]), cue=EventKind.COUNTDOWN, count=k))
         assert rec.queued_batches <= batches_mod.MAX_WAITING_BATCHES
     holder.release()
     rec.close("complete")
@@ -157,7 +159,7 @@ def test_the_queue_stays_short_and_loses_nothing_however_long_the_wait(
     with_clock = np.repeat(np.arange(n_blocks) % 3 == 0, per)
     np.testing.assert_array_equal(dev_back[with_clock], t_back[with_clock] + 5.0)
     assert np.isnan(dev_back[~with_clock]).all()
-    assert [e.detail["k"] for e in store.load_events(sid)] == list(range(n_blocks))
+    assert [e.detail["count"] for e in store.load_events(sid)] == list(range(n_blocks))
     with sqlite3.connect(store.path) as con:  # chunk numbers stay 0, 1, 2, ...
         chunks = [r[0] for r in con.execute(
             "SELECT chunk FROM samples WHERE session_id = ? ORDER BY chunk", (sid,))]

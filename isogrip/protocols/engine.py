@@ -23,71 +23,47 @@ its countdown on resume, and an abandoned hold is recorded as incomplete.
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
-from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from isogrip.protocols import sentences as say
+from isogrip.protocols.band import Band, BandTracker, band_for, warn_level_for
 from isogrip.protocols.bounds import MAX_COUNTDOWN_S, out_of_range
-from isogrip.protocols.display import IDENTITY, display_map, shown_pct, true_band
-from isogrip.protocols.events import (
-    Command,
-    Event,
-    EventKind,
-    Phase,
-    Snapshot,
-    Stage,
-    Zone,
-)
+from isogrip.protocols.cue_schedule import CueSchedule
+from isogrip.protocols.display import IDENTITY, display_map, shown_pct
+from isogrip.protocols.events import Command, EventKind, Phase, Snapshot, Stage, Zone
 from isogrip.protocols.model import Protocol
+from isogrip.protocols.mvc_plan import MvcPlan, Trial
+from isogrip.protocols.records import (
+    CommandRejected,
+    Cue,
+    Event,
+    HoldFinished,
+    MvcChosen,
+    MvcTrialRedone,
+    Paused,
+    PhaseChanged,
+    Resumed,
+    SessionWarning,
+)
+from isogrip.protocols.results import hold_record, trial_records
+from isogrip.protocols.sample_stream import SampleStream
 from isogrip.protocols.settling import PendingEffort, late_sample_wait, route_late
 from isogrip.signal.filters import DEFAULT_LIVE_FILTER, make_live_filter
-from isogrip.signal.metrics import gap_threshold, hold_metrics
-from isogrip.signal.mvc import TrialScore, assess_mvc, score_trial
 from isogrip.signal.units import KGF_N
 from isogrip.types import Hand
 
 F64 = NDArray[np.float64]
 
-#: Time the force must stay outside the green band before "out of band" is reported, s.
-OUT_OF_BAND_DEBOUNCE_S = 1.0
-#: Time the force must be back in the band before "back in band" is reported, s.
-BACK_IN_BAND_DEBOUNCE_S = 0.5
-#: Time above the warning level before the warning is given, s.
-WARN_DEBOUNCE_S = 1.0
-#: Forces beyond this magnitude are not physical readings and are ignored, N.
-MAX_FORCE_N = 1e6
 #: Most numbers a countdown says (its last whole seconds): a countdown set longer in
 #: code than a protocol file allows cannot fill the cue list.
 MAX_COUNTDOWN_CUES = int(MAX_COUNTDOWN_S)
 
 
-@dataclass
-class _Trial:
-    hand: Hand
-    number: int
-    score: TrialScore
-    t_start: float
-    t_end: float
-    used: bool = True
 
-
-@dataclass
-class _Cue:
-    t: float
-    kind: EventKind
-    message: str
-    data: dict[str, Any] = field(default_factory=dict)
-    # A repeating cue is due at anchor + k * every (k = 1, 2, ...) before ``until``;
-    # only the next one is ever scheduled (see Engine._rearm).
-    every: float = 0.0
-    anchor: float = 0.0
-    k: int = 0
-    until: float = math.inf
 
 
 class Engine:
@@ -105,9 +81,10 @@ class Engine:
             5 Hz low-pass, kept for comparisons).
 
     Raises:
-        ValueError: A field of the protocol is outside its range
-            (:data:`isogrip.protocols.bounds.RANGES`), as a protocol built in code can
-            be: a breathing reminder every microsecond would never let a tick end.
+        ValueError: A field of the protocol is outside its range. The model refuses
+            such a protocol when it is built (:mod:`isogrip.protocols.validation`);
+            this second look catches one changed behind its back, since a breathing
+            reminder every microsecond would never let a tick end.
 
     Example:
         >>> from isogrip.protocols.model import Protocol
@@ -137,31 +114,25 @@ class Engine:
                              f"can run ({', '.join(bad)}); see docs/protocols.md")
         self.protocol = protocol
         self._filter = make_live_filter(live_filter, sample_rate_hz)
-        self._sample_dt = 1.0 / sample_rate_hz if sample_rate_hz > 0 else 0.0
-        self._batch_dt = 0.0  # smoothed interval between batches, s
+        self._stream = SampleStream(sample_rate_hz)
         self._full_scale_n = full_scale_n
         self._hold_hands = protocol.hand_sequence(dominant)
         self.mvc_n: dict[Hand, float] = dict(known_mvc or {})
-        mvc = protocol.mvc
-        # Hands still to do an MVC trial; a trial's number is given when it starts.
-        self._mvc_queue: list[Hand] = []
-        hands = [h for h in protocol.mvc_hands(dominant) if h not in self.mvc_n]
-        # Hands alternate trial by trial, right first (Southampton protocol).
-        for _ in range(mvc.trials_per_hand):
-            self._mvc_queue.extend(hands)
-        self.trials: list[_Trial] = []
-        self.hold_results: list[dict[str, Any]] = []
+        self._mvc = MvcPlan(protocol.mvc, [h for h in protocol.mvc_hands(dominant)
+                                           if h not in self.mvc_n])
+        self._tracker = BandTracker(protocol)
+        self.hold_results: list[HoldFinished] = []
 
         self._t = 0.0
         self._phase = Phase.IDLE
         self._stage: Stage | None = None
         self._hand: Hand | None = None
-        self._band: tuple[float, float, float, float, float] | None = None
+        self._band: Band | None = None
         self._display = IDENTITY  # what the participant is shown of the force
         self._warn_level = math.inf  # true N
         self._phase_start = 0.0
         self._deadline: float | None = None
-        self._cues: list[_Cue] = []
+        self._cues = CueSchedule()
         self._rep = 0  # index of the current or next hold
         self._trial_no = 0
         self._paused = False
@@ -169,9 +140,7 @@ class Engine:
         self._paused_duration: float | None = None
 
         self._force: float | None = None
-        self._last_sample_t: float | None = None
-        self._in_gap = False
-        self._gap_start = 0.0
+
         self._buf_t: list[F64] = []
         self._buf_f: list[F64] = []
         self._trial_peak: float | None = None
@@ -180,18 +149,16 @@ class Engine:
         self._pending: list[PendingEffort] = []
         self._horizon = -math.inf  # latest sample time seen
 
-        # Band bookkeeping (holds)
-        self._cls = 0  # -1 low, 0 in band, +1 high (raw, filtered force)
-        self._cls_since = 0.0
-        self._reported_cls = 0
-        self._above_since: float | None = None
-        self._warned = False
-
     # ------------------------------------------------------------------ public API
     @property
     def phase(self) -> Phase:
         """The current phase."""
         return self._phase
+
+    @property
+    def trials(self) -> list[Trial]:
+        """The MVC trials scored so far, in order (a redone one has ``used`` false)."""
+        return self._mvc.trials
 
     @property
     def finished(self) -> bool:
@@ -211,7 +178,7 @@ class Engine:
     @property
     def late_sample_wait_s(self) -> float:
         """Longest wait for late samples after an effort's end, s (see settling)."""
-        return late_sample_wait(self._batch_dt)
+        return late_sample_wait(self._stream.batch_dt)
 
     def settle(self) -> list[Event]:
         """Give every result still waiting for late samples now, with what has arrived.
@@ -237,20 +204,16 @@ class Engine:
         out = self._advance(t) + self._settle_trials()
         if cmd is Command.START:
             if self._phase is not Phase.IDLE:
-                return [*out, self._reject(cmd, t, "the session has already started")]
+                return [*out, self._reject(cmd, t, say.ALREADY_STARTED)]
             # The intensity as shown, so a sham of a high-intensity protocol warns
             # like its active arm and says nothing of its true intensity.
             shown_target = shown_pct(self.protocol, self.protocol.target_pct)
             if shown_target > 30.0:
-                out.append(
-                    Event(
-                        t,
-                        EventKind.WARNING,
-                        f"This protocol trains at {shown_target:g} % of your "
-                        "maximum, above the usual 30 %. Stop if it feels too hard.",
-                        {"reason": "intensity_above_30"},
-                    )
-                )
+                out.append(SessionWarning(
+                    t=t,
+                    message=say.above_usual_intensity(shown_target),
+                    reason="intensity_above_30",
+                ))
             out += self._enter(Phase.PREPARE, t, self.protocol.prepare_s)
             return out
         if self._phase in (Phase.IDLE, Phase.COMPLETE, Phase.ABORTED):
@@ -262,10 +225,10 @@ class Engine:
         if cmd is Command.RESUME:
             return out + self._resume(t)
         if self._paused:
-            return [*out, self._reject(cmd, t, "the session is paused")]
+            return [*out, self._reject(cmd, t, say.IS_PAUSED)]
         if cmd is Command.SKIP_REST:
             if self._phase not in (Phase.PREPARE, Phase.REST, Phase.MVC_REST):
-                return [*out, self._reject(cmd, t, "there is no rest to skip")]
+                return [*out, self._reject(cmd, t, say.NO_REST_TO_SKIP)]
             self._deadline = t
             return out + self._advance(t)
         # REDO_TRIAL
@@ -274,7 +237,8 @@ class Engine:
     def tick(self, t: float) -> list[Event]:
         """Advance the clock to ``t`` without samples (drives timers and gap detection)."""
         out = self._advance(t)
-        self._check_gap(t, out)
+        if not self._paused and self._phase in (Phase.HOLD, Phase.MVC_EFFORT):
+            self._stream.check(t, out)
         return out
 
     def feed(self, t: ArrayLike, force_n: ArrayLike) -> list[Event]:
@@ -295,26 +259,11 @@ class Engine:
         out: list[Event] = []
         if n == 0:
             return out
-        # One cheap check for the usual all-good batch (NaN fails the comparison).
-        if not (float(np.abs(fa).max()) < MAX_FORCE_N and math.isfinite(float(ta.sum()))):
-            ok = np.isfinite(ta) & (np.abs(fa) < MAX_FORCE_N)
-            ta, fa = ta[ok], fa[ok]
-            n = ta.shape[0]
-            if n == 0:
-                return out
-        if self._last_sample_t is not None and ta[0] < self._last_sample_t:
-            # Late or out-of-order samples: keep the engine's time monotonic.
-            ta = np.maximum(ta, self._last_sample_t)
-        if self._in_gap:
-            self._in_gap = False
-            out.append(
-                Event(
-                    float(ta[0]),
-                    EventKind.GAP_END,
-                    "Force data is back.",
-                    {"duration_s": float(ta[0]) - self._gap_start},
-                )
-            )
+        ta, fa = self._stream.clean(ta, fa)
+        n = ta.shape[0]
+        if n == 0:
+            return out
+        self._stream.arrived(float(ta[0]), out)
         ff = self._filter.process(fa)
         # Samples stamped before the end of an effort that has ended go to it.
         i = self._take_late(ta, fa, out) if self._pending else 0
@@ -329,22 +278,13 @@ class Engine:
                 out += self._advance(float(ta[i]))
         self._horizon = float(ta[-1])
         self._force = float(ff[-1])
-        if self._last_sample_t is not None:
-            dt = float(ta[-1]) - self._last_sample_t
-            if 0.0 < dt < 2.0:  # silences are gaps, not the device's rhythm
-                self._batch_dt = dt if self._batch_dt == 0.0 else 0.9 * self._batch_dt + 0.1 * dt
-        self._last_sample_t = float(ta[-1])
+        self._stream.batch_done(float(ta[-1]))
         return out
 
     @property
     def gap_threshold_s(self) -> float:
-        """Silence that counts as a gap now, s.
-
-        The gap rule (:func:`isogrip.signal.metrics.gap_threshold`) of the nominal
-        sample interval and the typical interval between batches, so devices that send
-        many samples per notification are not taken to be silent between them.
-        """
-        return gap_threshold(self._sample_dt, self._batch_dt)
+        """Silence that counts as a gap now, s (see :mod:`.sample_stream`)."""
+        return self._stream.threshold_s
 
     def snapshot(self) -> Snapshot:
         """The current state, for displays and the virtual participant."""
@@ -355,13 +295,14 @@ class Engine:
         band = self._band
         display = IDENTITY
         if band is not None and self._stage is Stage.HOLD:
-            target, low, high, nlow, nhigh = band
+            target, low, high = band.target_n, band.low_n, band.high_n
+            nlow, nhigh = band.near_low_n, band.near_high_n
             display = self._display  # MVC efforts always show the true force
         force = self._force
         pct = 100 * force / mvc if (force is not None and mvc) else None
         zone = Zone.NONE
         if self._phase is Phase.HOLD and force is not None and band is not None:
-            zone = _zone(force, band)
+            zone = band.zone(force)
         duration = None if self._deadline is None else self._deadline - self._phase_start
         left = None if self._deadline is None else max(0.0, self._deadline - self._t)
         if self._paused:
@@ -391,7 +332,7 @@ class Engine:
             zone=zone,
             trial_peak_n=self._trial_peak if self._phase is Phase.MVC_EFFORT else None,
             paused=self._paused,
-            in_gap=self._in_gap,
+            in_gap=self._stream.in_gap,
             display_scale=p.display_scale,
             hide_intensity=p.hide_intensity,
             display=display,
@@ -400,7 +341,8 @@ class Engine:
 
     # ------------------------------------------------------------------ timing
     def _next_time(self) -> float | None:
-        times = [c.t for c in self._cues]
+        cue = self._cues.next_time()
+        times = [] if cue is None else [cue]
         if self._deadline is not None:
             times.append(self._deadline)
         if self._pending:
@@ -416,13 +358,10 @@ class Engine:
             if self._pending and self._pending[0].t_end + self.late_sample_wait_s <= nxt:
                 out += self._settle(self._pending.pop(0))  # waited long enough
                 continue
-            due = [c for c in self._cues if c.t <= nxt]
+            due = self._cues.take_due(nxt, t)
             if due:
-                self._cues = [c for c in self._cues if c.t > nxt]
-                for c in due:
-                    self._t = max(self._t, c.t)
-                    out.append(Event(c.t, c.kind, c.message, c.data))
-                    self._rearm(c, t)
+                self._t = max(self._t, *(c.t for c in due))
+                out += due
                 continue
             assert self._deadline is not None
             if any(job.provisional for job in self._pending):
@@ -434,26 +373,6 @@ class Engine:
         self._t = max(self._t, t)
         return out
 
-    def _rearm(self, cue: _Cue, now: float) -> None:
-        """Schedule the next time of a repeating cue that has just been given.
-
-        The next time is the first of the cue's own times (``anchor + k * every``)
-        after ``now``, the time the engine is advanced to: a tick after a long jump of
-        the clock (a suspended laptop, a stalled event loop) gives one reminder, not
-        every one it missed, and however small the interval the cue list holds one
-        such cue. Regular ticks keep the times exact.
-        """
-        if cue.every <= 0:
-            return
-        steps = (now - cue.anchor) / cue.every
-        if not math.isfinite(steps):  # an interval too small to count in
-            return
-        k = max(cue.k + 1, math.floor(steps) + 1)
-        t = cue.anchor + k * cue.every
-        # ``t <= now`` only when the interval is lost in rounding: stop, do not spin.
-        if now < t < cue.until:
-            self._cues.append(replace(cue, t=t, k=k, data=dict(cue.data)))
-
     def _enter(
         self,
         phase: Phase,
@@ -463,37 +382,31 @@ class Engine:
         stage: Stage | None = None,
         hand: Hand | None = None,
         message: str = "",
+        reason: str | None = None,
     ) -> list[Event]:
         self._phase = phase
         self._stage = stage
         self._hand = hand
-        self._band = self._band_for(hand)
-        known = hand is not None and hand in self.mvc_n
-        self._display = display_map(self.protocol, self.mvc_n[hand]) \
-            if known and hand is not None else IDENTITY
-        self._warn_level = self._warn_n(hand) if known and hand is not None else math.inf
+        mvc = self.mvc_n.get(hand) if hand is not None else None
+        self._band = None if mvc is None else band_for(self.protocol, mvc)
+        self._display = IDENTITY if mvc is None else display_map(self.protocol, mvc)
+        self._warn_level = math.inf if mvc is None else warn_level_for(self.protocol, mvc)
         self._phase_start = t
         self._deadline = None if duration is None else t + duration
-        self._cues = []
+        self._cues.clear()
         self._t = max(self._t, t)
+        words = message or say.PHASE_WORDS[phase]
+        if stage is Stage.MVC:
+            return [PhaseChanged(t=t, message=words, phase=phase, stage=stage, hand=hand,
+                                 duration_s=duration, trial=self._trial_no)]
+        if stage is not Stage.HOLD:
+            return [PhaseChanged(t=t, message=words, phase=phase, hand=hand,
+                                 duration_s=duration, reason=reason)]
         snap = self.snapshot()
-        data: dict[str, Any] = {
-            "phase": phase.value,
-            "stage": stage.value if stage else None,
-            "hand": hand.value if hand else None,
-            "duration_s": duration,
-        }
-        if stage is Stage.HOLD:
-            data.update(
-                rep=self._rep + 1,
-                target_n=snap.target_n,
-                band_low_n=snap.band_low_n,
-                band_high_n=snap.band_high_n,
-                mvc_n=snap.mvc_n,
-            )
-        elif stage is Stage.MVC:
-            data["trial"] = self._trial_no
-        return [Event(t, EventKind.PHASE, message or _PHASE_WORDS[phase], data)]
+        return [PhaseChanged(t=t, message=words, phase=phase, stage=stage, hand=hand,
+                             duration_s=duration, rep=self._rep + 1,
+                             target_n=snap.target_n, band_low_n=snap.band_low_n,
+                             band_high_n=snap.band_high_n, mvc_n=snap.mvc_n)]
 
     def _phase_done(self, t: float) -> list[Event]:
         """The current phase's time is up at ``t``: move on."""
@@ -511,27 +424,20 @@ class Engine:
         raise AssertionError(f"phase {phase} has no deadline")  # pragma: no cover
 
     def _next_mvc_or_holds(self, t: float) -> list[Event]:
-        if self._mvc_queue:
-            hand = self._mvc_queue[0]
+        hand = self._mvc.next_hand
+        if hand is not None:
             self._trial_no = self._next_trial_number(hand)
             return self._countdown(t, Stage.MVC, hand)
         return self._countdown(t, Stage.HOLD, self._hold_hands[self._rep])
 
     def _countdown(self, t: float, stage: Stage, hand: Hand) -> list[Event]:
         p = self.protocol
-        what = "maximal squeeze" if stage is Stage.MVC else f"hold {self._rep + 1} of {p.reps}"
-        out = self._enter(
-            Phase.COUNTDOWN,
-            t,
-            p.countdown_s,
-            stage=stage,
-            hand=hand,
-            message=f"Get ready: {what}, {hand.label} hand.",
-        )
+        out = self._enter(Phase.COUNTDOWN, t, p.countdown_s, stage=stage, hand=hand,
+                          message=say.get_ready(stage, hand, self._rep + 1, p.reps))
         n = min(math.floor(p.countdown_s + 1e-9), MAX_COUNTDOWN_CUES)
         for k in range(n, 0, -1):
             ct = t + p.countdown_s - k
-            self._cues.append(_Cue(ct, EventKind.COUNTDOWN, str(k), {"count": k}))
+            self._cues.add(Cue(t=ct, cue=EventKind.COUNTDOWN, message=str(k), count=k))
         return out
 
     def _go(self, t: float) -> list[Event]:
@@ -540,43 +446,34 @@ class Engine:
         assert stage is not None and hand is not None
         self._buf_t, self._buf_f = [], []
         self._trial_peak = None
-        self._cls, self._cls_since, self._reported_cls = 0, t, 0
-        self._above_since, self._warned = None, False
-        if not self._in_gap:  # a gap running across efforts keeps its start
-            self._gap_start = t
-        if self._last_sample_t is None or self._last_sample_t < t - self.gap_threshold_s:
-            # Pretend a sample arrived at the cue so silence from here is a gap.
-            self._last_sample_t = t
+        self._stream.effort_started(t)
         if stage is Stage.MVC:
-            out = self._enter(
-                Phase.MVC_EFFORT,
-                t,
-                p.mvc.effort_s,
-                stage=stage,
-                hand=hand,
-                message="Squeeze as hard as you can!",
-            )
-            out.insert(0, Event(t, EventKind.GO, "Squeeze as hard as you can!",
-                                {"stage": "mvc", "hand": hand.value}))
-            out.append(Event(t, EventKind.BREATHE, "Breathe out as you squeeze.",
-                             {"stage": "mvc"}))
+            out = self._enter(Phase.MVC_EFFORT, t, p.mvc.effort_s, stage=stage, hand=hand,
+                              message=say.SQUEEZE_MAX)
+            out.insert(0, Cue(t=t, cue=EventKind.GO, message=say.SQUEEZE_MAX,
+                              stage=Stage.MVC, hand=hand))
+            out.append(Cue(t=t, cue=EventKind.BREATHE, message=say.BREATHE_OUT,
+                           stage=Stage.MVC))
             return out
         out = self._enter(Phase.HOLD, t, p.hold_s, stage=stage, hand=hand,
-                          message="Squeeze to the green band and hold.")
-        out.insert(0, Event(t, EventKind.GO, "Go! Squeeze to the green band.",
-                            {"stage": "hold", "hand": hand.value, "rep": self._rep + 1}))
+                          message=say.HOLD_START)
+        assert self._band is not None  # a hold's hand has its MVC
+        self._tracker.start(t, self._band, self._warn_level)
+        out.insert(0, Cue(t=t, cue=EventKind.GO, message=say.GO_HOLD,
+                          stage=Stage.HOLD, hand=hand, rep=self._rep + 1))
         end = t + p.hold_s
-        self._cues.append(_Cue(t + p.hold_s / 2, EventKind.HALFWAY, "Halfway.", {}))
+        self._cues.add(Cue(t=t + p.hold_s / 2, cue=EventKind.HALFWAY, message=say.HALFWAY))
         if p.hold_s > 20:
-            self._cues.append(_Cue(end - 10, EventKind.TEN_SECONDS_LEFT, "10 seconds left.", {}))
+            self._cues.add(Cue(t=end - 10, cue=EventKind.TEN_SECONDS_LEFT,
+                               message=say.TEN_SECONDS_LEFT))
         every = p.breathing_reminder_s
         # One reminder is scheduled at a time and re-armed when given (_rearm): a
         # list of every reminder of the hold would grow without bound as the
         # interval shrinks, and a jump of the clock would give all of them at once.
         if every > 0 and t + every < end - 1e-9:
-            self._cues.append(_Cue(t + every, EventKind.BREATHE, "Keep breathing normally.",
-                                   {"stage": "hold"}, every=every, anchor=t, k=1,
-                                   until=end - 1e-9))
+            self._cues.add_repeating(Cue(t=t + every, cue=EventKind.BREATHE,
+                                         message=say.KEEP_BREATHING, stage=Stage.HOLD),
+                                     every=every, anchor=t, until=end - 1e-9)
         return out
 
     # ------------------------------------------------------------------ samples
@@ -592,111 +489,9 @@ class Engine:
         elif self._phase is Phase.HOLD:
             self._buf_t.append(t)
             self._buf_f.append(f)
-            self._band_events(t, ff, out)
+            self._tracker.feed(t, ff, out)
 
-    def _band_events(self, t: F64, ff: F64, out: list[Event]) -> None:
-        assert self._band is not None and self._hand is not None
-        p = self.protocol
-        _, low, high, _, _ = self._band
-        warn_n = self._warn_level
-        lo, hi = float(ff.min()), float(ff.max())
-        judged = t[0] >= self._phase_start + p.ramp_s
-        if judged and low <= lo and hi <= high and hi <= warn_n:
-            # The common case: the whole batch is in the band.
-            if self._cls != 0:
-                self._cls, self._cls_since = 0, float(t[0])
-            self._report_band(float(t[-1]), out)
-            self._above_since = None
-            return
-        cls = (ff > high).astype(np.int8) - (ff < low).astype(np.int8)
-        if not judged:
-            cls[t < self._phase_start + p.ramp_s] = 0  # the ramp is not judged
-        # Segments of constant class; a handful per batch at most (filtered force).
-        bounds = np.concatenate(([0], np.flatnonzero(np.diff(cls)) + 1, [len(cls)]))
-        for s, e in itertools.pairwise(bounds):
-            c = int(cls[s])
-            if c != self._cls:
-                self._cls, self._cls_since = c, float(t[s])
-            self._report_band(float(t[e - 1]), out)
-        self._warn_events(t, ff > warn_n, out)
 
-    def _warn_events(self, t: F64, above: NDArray[np.bool_], out: list[Event]) -> None:
-        """Warn once per hold when the force stays above the warning level."""
-        if not above[-1]:
-            self._above_since = None
-            return
-        below = np.flatnonzero(~above)
-        if below.size:
-            self._above_since = float(t[below[-1] + 1])
-        elif self._above_since is None:
-            self._above_since = float(t[0])
-        if not self._warned and float(t[-1]) - self._above_since >= WARN_DEBOUNCE_S:
-            self._warned = True
-            p = self.protocol
-            out.append(Event(
-                self._above_since + WARN_DEBOUNCE_S,
-                EventKind.WARNING,
-                # Shown as the participant sees it, so a sham stays blind.
-                f"You are squeezing above {p.warn_above_pct * p.display_scale:.0f} % "
-                "of your maximum. Ease off.",
-                {"reason": "above_warn_level", "warn_above_pct": p.warn_above_pct},
-            ))
-
-    def _report_band(self, seg_end: float, out: list[Event]) -> None:
-        c = self._cls
-        if c == self._reported_cls:
-            return
-        wait = BACK_IN_BAND_DEBOUNCE_S if c == 0 else OUT_OF_BAND_DEBOUNCE_S
-        if seg_end - self._cls_since < wait:
-            return
-        self._reported_cls = c
-        at = self._cls_since + wait
-        if c == 0:
-            out.append(Event(at, EventKind.BACK_IN_BAND, "Good, back in the green band.", {}))
-        else:
-            side = "low" if c < 0 else "high"
-            words = "Too light: squeeze a little harder." if c < 0 else "Too hard: ease off."
-            out.append(Event(at, EventKind.OUT_OF_BAND, words, {"side": side}))
-
-    def _band_for(self, hand: Hand | None) -> tuple[float, float, float, float, float] | None:
-        """(target, green low, green high, amber low, amber high) for ``hand``, N.
-
-        True force. For a sham these are the band the participant sees mapped back
-        through the display curve, so zones, cues and time in band mean what they
-        mean in the active arm.
-        """
-        if hand is None or hand not in self.mvc_n:
-            return None
-        mvc = self.mvc_n[hand]
-        p = self.protocol
-        if not display_map(p, mvc).is_identity:
-            return true_band(p, mvc).as_tuple()
-        return (
-            p.target_pct / 100 * mvc,
-            (p.target_pct - p.green_pct) / 100 * mvc,
-            (p.target_pct + p.green_pct) / 100 * mvc,
-            (p.target_pct - p.amber_pct) / 100 * mvc,
-            (p.target_pct + p.amber_pct) / 100 * mvc,
-        )
-
-    def _warn_n(self, hand: Hand) -> float:
-        """The warning level of ``hand``, true N (a sham's shown 35 % mapped back)."""
-        p, mvc = self.protocol, self.mvc_n[hand]
-        if not display_map(p, mvc).is_identity:
-            return true_band(p, mvc).warn_n
-        return p.warn_above_pct / 100 * mvc
-
-    def _check_gap(self, t: float, out: list[Event]) -> None:
-        if self._in_gap or self._paused or self._phase not in (Phase.HOLD, Phase.MVC_EFFORT):
-            return
-        if self._last_sample_t is not None and t - self._last_sample_t > self.gap_threshold_s:
-            self._in_gap = True
-            self._gap_start = self._last_sample_t
-            out.append(Event(
-                t, EventKind.GAP,
-                "No force data from the device. Keep going: the timer continues.",
-                {"since_s": self._last_sample_t},
-            ))
 
     # ------------------------------------------------------------------ late samples
     def _take_effort(self, t: float, *, completed: bool = True) -> PendingEffort:
@@ -726,7 +521,7 @@ class Engine:
         if job.stage is Stage.HOLD:
             return self._hold_result(job)
         out = self._score_trial(job)
-        if job.provisional and not self.finished and not self._mvc_queue:
+        if job.provisional and not self.finished and self._mvc.next_hand is None:
             # No further trial: on to the holds, back-dated to the effort's end so the
             # rest keeps its planned length (else the rest already entered stays).
             out += self._finish_mvc(job.t_end)
@@ -743,131 +538,76 @@ class Engine:
     def _finish_trial(self, t: float) -> list[Event]:
         """The effort's time is up at ``t``: score it now, or once its late samples are in."""
         job = self._take_effort(t)
-        self._mvc_queue.pop(0)
+        self._mvc.start_next()
         if self._horizon >= t:  # a sample stamped at or after the end is in already
             return self._score_trial(job) + self._after_trial(t)
         self._pending.append(job)
-        if self._mvc_queue:  # what follows does not depend on the score
+        if self._mvc.next_hand is not None:  # what follows does not depend on the score
             return self._after_trial(t)
         # Another trial or the holds, as the score decides: rest meanwhile, as before
         # another trial; the choice is made (dated t) when the score is in.
         job.provisional = True
         self._trial_no = self._next_trial_number(job.hand)
         return self._enter(Phase.MVC_REST, t, self.protocol.mvc.rest_s, stage=Stage.MVC,
-                           hand=job.hand, message="Rest. Let your hand relax.")
+                           hand=job.hand, message=say.REST_RELAX)
 
     def _after_trial(self, t: float) -> list[Event]:
         """The rest before the next trial, or the end of the MVC measurement."""
-        if self._mvc_queue:
-            self._trial_no = self._next_trial_number(self._mvc_queue[0])
+        hand = self._mvc.next_hand
+        if hand is not None:
+            self._trial_no = self._next_trial_number(hand)
             return self._enter(Phase.MVC_REST, t, self.protocol.mvc.rest_s, stage=Stage.MVC,
-                               hand=self._mvc_queue[0], message="Rest. Let your hand relax.")
+                               hand=hand, message=say.REST_RELAX)
         return self._finish_mvc(t)
 
     def _score_trial(self, job: PendingEffort) -> list[Event]:
         """Score an ended trial from every sample stamped inside it."""
-        mvc = self.protocol.mvc
-        hand, number, t = job.hand, job.number, job.t_end
         tt, ff = job.samples()
-        score = score_trial(tt, ff, window_s=mvc.window_s, floor_n=mvc.floor_n,
-                            t_start=job.t_start)
-        self.trials.append(_Trial(hand, number, score, job.t_start, t))
-        used = [tr.score for tr in self.trials if tr.hand is hand and tr.used]
-        assessment = assess_mvc(used, planned=mvc.trials_per_hand,
-                                max_trials=mvc.max_trials_per_hand,
-                                disagreement_pct=mvc.disagreement_pct,
-                                improvement_pct=mvc.improvement_pct)
-        queued = hand in self._mvc_queue
-        extra = assessment.offer_another and mvc.extra_trials and not queued
-        if extra:
-            self._mvc_queue.append(hand)
-        msg = f"{hand.label} hand, trial {number}: {score.score_n / KGF_N:.1f} kg."
-        if not score.plausible:
-            msg = score.message
-        fs = self._full_scale_n
-        saturated = bool(fs and math.isfinite(score.raw_peak_n)
-                         and score.raw_peak_n >= 0.99 * fs)
-        out = [Event(t, EventKind.MVC_TRIAL, msg, {
-            "hand": hand.value,
-            "trial": number,
-            "t_start_s": job.t_start,
-            "t_end_s": t,
-            "score_n": score.score_n,
-            "raw_peak_n": score.raw_peak_n,
-            "time_to_peak_s": score.time_to_peak_s,
-            "plausible": score.plausible,
-            "message": score.message,
-            "flags": [f.value for f in assessment.flags],
-            "extra_trial": extra,
-            "advice": assessment.message,
-            "saturated": saturated,
-        })]
-        if saturated:
-            assert fs is not None
-            out.append(Event(t, EventKind.WARNING,
-                             f"The squeeze reached the device's limit ({fs / KGF_N:.0f} kg): "
-                             "your true maximum may be higher than measured.",
-                             {"reason": "saturated", "full_scale_n": fs}))
-        return out
+        done = self._mvc.score(job.hand, job.number, tt, ff, job.t_start, job.t_end)
+        return trial_records(done, job, self._full_scale_n)
 
     def _finish_mvc(self, t: float) -> list[Event]:
-        mvc = self.protocol.mvc
         out: list[Event] = []
-        measured = sorted({tr.hand for tr in self.trials}, key=lambda h: h is Hand.LEFT)
-        for hand in measured:
-            scores = [tr for tr in self.trials if tr.hand is hand and tr.used]
-            a = assess_mvc([tr.score for tr in scores], planned=mvc.trials_per_hand,
-                           max_trials=mvc.max_trials_per_hand,
-                           disagreement_pct=mvc.disagreement_pct,
-                           improvement_pct=mvc.improvement_pct)
+        for hand in self._mvc.measured_hands():
+            used, a = self._mvc.assess(hand)
             if a.best_n is None or a.best_index is None:
-                return out + self._abort(
-                    t,
-                    f"No maximal effort was measured for the {hand.value} hand "
-                    f"(every squeeze stayed under {mvc.floor_n / KGF_N:.1f} kg). "
-                    "Check that the device is connected and zeroed, then start again.",
-                )
+                floor_kg = self.protocol.mvc.floor_n / KGF_N
+                return out + self._abort(t, say.no_maximum_measured(hand, floor_kg))
             self.mvc_n[hand] = a.best_n
-            out.append(Event(t, EventKind.MVC_RESULT,
-                             f"{hand.label} hand maximum: {a.best_n / KGF_N:.1f} kg.", {
-                                 "hand": hand.value,
-                                 "mvc_n": a.best_n,
-                                 "best_trial": scores[a.best_index].number,
-                                 "flags": [f.value for f in a.flags],
-                                 "advice": a.message,
-                             }))
+            out.append(MvcChosen(
+                t=t, message=say.hand_maximum(hand, a.best_n / KGF_N), hand=hand,
+                mvc_n=a.best_n, best_trial=used[a.best_index].number,
+                flags=tuple(f.value for f in a.flags), advice=a.message))
         return out + self._enter(Phase.REST, t, self.protocol.rest_after_mvc_s,
                                  stage=Stage.HOLD, hand=self._hold_hands[self._rep],
-                                 message="Rest before the first hold.")
+                                 message=say.REST_BEFORE_FIRST_HOLD)
 
     def _next_trial_number(self, hand: Hand) -> int:
         waiting = sum(1 for j in self._pending if j.stage is Stage.MVC and j.hand is hand)
-        return 1 + waiting + sum(1 for tr in self.trials if tr.hand is hand)
+        return self._mvc.number_for(hand, waiting)
 
     def _redo(self, t: float) -> list[Event]:
         in_mvc_rest = self._phase is Phase.MVC_REST
-        before_holds = self._phase is Phase.REST and self._rep == 0 and bool(self.trials)
+        before_holds = (self._phase is Phase.REST and self._rep == 0
+                        and bool(self._mvc.trials))
         # Only the latest trial can be redone, once (a second press must not discard
         # an earlier, valid trial).
-        last = self.trials[-1] if self.trials and self.trials[-1].used else None
+        last = self._mvc.last_redoable()
         if not (in_mvc_rest or before_holds) or last is None:
-            return [self._reject(Command.REDO_TRIAL, t, "there is no trial to redo now")]
+            return [self._reject(Command.REDO_TRIAL, t, say.NO_TRIAL_TO_REDO)]
         number = self._next_trial_number(last.hand)
         if number > 2 * self.protocol.mvc.max_trials_per_hand:
-            return [self._reject(Command.REDO_TRIAL, t, "that hand has had enough maximal "
-                                 "squeezes for today; continue with the session")]
-        last.used = False
+            return [self._reject(Command.REDO_TRIAL, t, say.ENOUGH_SQUEEZES)]
+        self._mvc.redo(last)
         self._trial_no = number  # the repeat gets a new number: both stay on record
-        self._mvc_queue.insert(0, last.hand)
         if before_holds:
             self.mvc_n.pop(last.hand, None)
-        out = [Event(t, EventKind.MVC_TRIAL, f"Trial {last.number} of the "
-                     f"{last.hand.value} hand will be repeated.",
-                     {"hand": last.hand.value, "trial": last.number, "redo": True,
-                      "repeat_as": number})]
+        out: list[Event] = [MvcTrialRedone(
+            t=t, message=say.trial_will_be_repeated(last.hand, last.number),
+            hand=last.hand, trial=last.number, repeat_as=number)]
         return out + self._enter(Phase.MVC_REST, t, self.protocol.mvc.rest_s,
                                  stage=Stage.MVC, hand=last.hand,
-                                 message="Rest, then repeat the trial.")
+                                 message=say.REST_THEN_REPEAT)
 
     # ------------------------------------------------------------------ holds
     def _finish_hold(self, t: float, *, completed: bool) -> list[Event]:
@@ -876,8 +616,8 @@ class Engine:
         job = self._take_effort(t, completed=completed)
         out: list[Event] = []
         if completed:
-            out.append(Event(t, EventKind.STOP, "Stop. Relax your hand.",
-                             {"rep": self._rep + 1}))
+            out.append(Cue(t=t, cue=EventKind.STOP, message=say.STOP_RELAX,
+                           rep=self._rep + 1))
         if self._horizon >= t:  # a sample stamped at or after the end is in already
             out += self._hold_result(job)
         else:
@@ -887,70 +627,48 @@ class Engine:
         self._rep += 1
         if self._rep >= p.reps:
             return out + self._enter(Phase.COMPLETE, t, None,
-                                     message="Session complete. Well done!")
+                                     message=say.SESSION_COMPLETE)
         return out + self._enter(Phase.REST, t, p.rest_s, stage=Stage.HOLD,
                                  hand=self._hold_hands[self._rep],
-                                 message="Rest. Let your hand relax.")
+                                 message=say.REST_RELAX)
 
     def _hold_result(self, job: PendingEffort) -> list[Event]:
         """The metrics of an ended hold, from every sample stamped inside it."""
-        assert job.band is not None and job.mvc_n is not None
-        tt, ff = job.samples()
-        target, low, high, _, _ = job.band
-        # The gap threshold is the gap rule on the hold's own samples (the default),
-        # so the metrics can be recomputed from an export alone.
-        m = hold_metrics(tt, ff, target, low, high, ramp_s=self.protocol.ramp_s,
-                         mvc_n=job.mvc_n, start_s=job.t_start, end_s=job.t_end)
-        rep = job.number + 1
-        result: dict[str, Any] = {
-            "rep": rep,
-            "hand": job.hand.value,
-            "t_go_s": job.t_start,
-            "t_end_s": job.t_end,
-            "target_n": target,
-            "band_low_n": low,
-            "band_high_n": high,
-            "mvc_n": job.mvc_n,
-            "completed": job.completed,
-            "metrics": m.as_dict(),
-        }
+        result = hold_record(job, self.protocol.ramp_s)
         self.hold_results.append(result)
-        tib = m.time_in_band_pct
-        words = f"Hold {rep}: {tib:.0f} % of the time in the green band." \
-            if job.completed and math.isfinite(tib) else f"Hold {rep} stopped early."
-        return [Event(job.t_end, EventKind.HOLD_RESULT, words, result)]
+        return [result]
 
     # ------------------------------------------------------------------ commands
     def _pause(self, t: float) -> list[Event]:
         if self._paused:
-            return [self._reject(Command.PAUSE, t, "the session is already paused")]
+            return [self._reject(Command.PAUSE, t, say.ALREADY_PAUSED)]
         out: list[Event] = []
         phase = self._phase
         if phase is Phase.HOLD:
             out += self._finish_hold(t, completed=False)
             out += self._enter(Phase.REST, t, 0.0, stage=Stage.HOLD, hand=self._hand,
-                               message="Paused. The hold will start again.")
+                               message=say.PAUSED_HOLD_AGAIN)
         elif phase is Phase.MVC_EFFORT or (phase is Phase.COUNTDOWN and self._stage is Stage.MVC):
             self._buf_t, self._buf_f = [], []
             out += self._enter(Phase.MVC_REST, t, 0.0, stage=Stage.MVC, hand=self._hand,
-                               message="Paused. The squeeze will be repeated.")
+                               message=say.PAUSED_SQUEEZE_AGAIN)
         elif phase is Phase.COUNTDOWN:
             out += self._enter(Phase.REST, t, 0.0, stage=Stage.HOLD, hand=self._hand,
-                               message="Paused.")
+                               message=say.PAUSED)
         self._paused = True
         self._paused_remaining = None if self._deadline is None else self._deadline - t
         self._paused_duration = (
             None if self._deadline is None else self._deadline - self._phase_start
         )
         self._deadline = None
-        self._cues = []
-        out.append(Event(t, EventKind.PAUSED, "Paused. Resume when you are ready.",
-                         {"phase": self._phase.value}))
+        self._cues.clear()
+        out.append(Paused(t=t, message=say.PAUSED_RESUME_WHEN_READY,
+                          phase=self._phase))
         return out
 
     def _resume(self, t: float) -> list[Event]:
         if not self._paused:
-            return [self._reject(Command.RESUME, t, "the session is not paused")]
+            return [self._reject(Command.RESUME, t, say.NOT_PAUSED)]
         self._paused = False
         remaining = self._paused_remaining or 0.0
         duration = self._paused_duration if self._paused_duration is not None else remaining
@@ -958,8 +676,8 @@ class Engine:
         # The phase keeps its planned length; only the time spent paused is skipped.
         self._phase_start = t - (duration - remaining)
         self._deadline = t + remaining
-        self._last_sample_t = max(self._last_sample_t or t, t)
-        out = [Event(t, EventKind.RESUMED, "Resumed.", {"phase": self._phase.value})]
+        self._stream.resumed(t)
+        out: list[Event] = [Resumed(t=t, message=say.RESUMED, phase=self._phase)]
         return out + self._advance(t)
 
     def stop(self, t: float, reason: str) -> list[Event]:
@@ -981,49 +699,22 @@ class Engine:
         if self._phase is Phase.HOLD and not self._paused:
             out += self._finish_hold(t, completed=False)
         self._paused = False
-        out += self._enter(Phase.ABORTED, t, None, message=f"Session stopped: {reason}")
-        out[-1].data["reason"] = reason
-        return out
+        return out + self._enter(Phase.ABORTED, t, None, message=say.session_stopped(reason),
+                                 reason=reason)
 
     def _reject(self, cmd: Command, t: float, why: str) -> Event:
-        return Event(t, EventKind.COMMAND_REJECTED, f"Cannot {cmd.value.replace('_', ' ')}: {why}.",
-                     {"command": cmd.value})
+        return CommandRejected(t=t, message=say.cannot(cmd.value, why),
+                               command=cmd.value)
 
     def _cue_words(self, zone: Zone) -> str:
         if self._paused:
-            return "Paused"
+            return say.WORD_PAUSED
         phase = self._phase
         if phase is Phase.HOLD:
-            return zone.words or "Squeeze"
+            return zone.words or say.WORD_SQUEEZE
         if phase is Phase.MVC_EFFORT:
-            return "Harder... harder!"
+            return say.WORD_HARDER
         if phase is Phase.COUNTDOWN:
             left = (self._deadline or self._t) - self._t
-            return str(max(1, math.ceil(left - 1e-9))) if left > 0 else "Go"
-        return _PHASE_WORDS[phase]
-
-
-def _zone(force: float, band: tuple[float, float, float, float, float]) -> Zone:
-    _, low, high, nlow, nhigh = band
-    if force < nlow:
-        return Zone.LOW
-    if force < low:
-        return Zone.NEAR_LOW
-    if force <= high:
-        return Zone.IN_BAND
-    if force <= nhigh:
-        return Zone.NEAR_HIGH
-    return Zone.HIGH
-
-
-_PHASE_WORDS = {
-    Phase.IDLE: "Ready to start",
-    Phase.PREPARE: "Get ready. Sit upright, elbow bent at a right angle.",
-    Phase.COUNTDOWN: "Get ready",
-    Phase.MVC_EFFORT: "Squeeze as hard as you can!",
-    Phase.MVC_REST: "Rest",
-    Phase.HOLD: "Hold",
-    Phase.REST: "Rest",
-    Phase.COMPLETE: "Session complete. Well done!",
-    Phase.ABORTED: "Session stopped",
-}
+            return str(max(1, math.ceil(left - 1e-9))) if left > 0 else say.WORD_GO
+        return say.PHASE_WORDS[phase]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any
 
 from isogrip.protocols.display import IDENTITY, DisplayMap
 from isogrip.types import Hand
@@ -49,17 +48,9 @@ class Zone(enum.StrEnum):
     @property
     def words(self) -> str:
         """Plain words for the participant."""
-        return _ZONE_WORDS[self]
+        from isogrip.protocols.sentences import ZONE_WORDS  # the catalogue imports this
 
-
-_ZONE_WORDS = {
-    Zone.NONE: "",
-    Zone.IN_BAND: "Good",
-    Zone.NEAR_LOW: "A little harder",
-    Zone.NEAR_HIGH: "Ease off a little",
-    Zone.LOW: "Harder",
-    Zone.HIGH: "Ease off",
-}
+        return ZONE_WORDS[self]
 
 
 class EventKind(enum.StrEnum):
@@ -102,23 +93,6 @@ class Command(enum.StrEnum):
     PAUSE = "pause"
     RESUME = "resume"
     ABORT = "abort"
-
-
-@dataclass(frozen=True)
-class Event:
-    """Something that happened at time ``t`` (session clock, s).
-
-    Attributes:
-        t: When it happened, s.
-        kind: What happened.
-        message: A sentence for the participant or the log.
-        data: Details (JSON-compatible values; enums as strings).
-    """
-
-    t: float
-    kind: EventKind
-    message: str = ""
-    data: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from isogrip.protocols.band import Band
 from isogrip.protocols.events import Stage
 from isogrip.types import Hand
 
@@ -51,7 +52,7 @@ class PendingEffort:
         t_start: Go cue, s.
         t_end: End of the effort, s: it owns the samples stamped in [t_start, t_end).
         completed: Whether a hold ran its full time.
-        band: (target, green low, green high, amber low, amber high) of a hold, N.
+        band: The band of a hold, true N.
         mvc_n: The MVC a hold trained against, N.
         provisional: An MVC trial whose score decides the next phase (another trial
             or the holds): the engine rests meanwhile and decides when it settles.
@@ -63,7 +64,7 @@ class PendingEffort:
     t_start: float
     t_end: float
     completed: bool = True
-    band: tuple[float, float, float, float, float] | None = None
+    band: Band | None = None
     mvc_n: float | None = None
     provisional: bool = False
     buf_t: list[F64] = field(default_factory=list)

@@ -27,13 +27,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from isogrip.errors import DatabaseBusyError, StorageError
+from isogrip.storage.session_records import Op
 from isogrip.storage.store import Store
 
 log = logging.getLogger(__name__)
 
-#: A record other than samples: the name of the :class:`Store` method that writes it
-#: and its arguments, so that whichever connection writes the batch can run it.
-Op = tuple[str, tuple[Any, ...]]
 
 
 @dataclass
@@ -81,8 +79,8 @@ class Batch:
                 assert self.t is not None and self.force is not None
                 store.write_samples(session_id, self.chunk, self.t, self.t_device,
                                     self.force)
-            for method, args in self.ops:
-                getattr(store, method)(*args)
+            for op in self.ops:
+                op.write(store, session_id)
 
 
 def _or_nan(values: NDArray[np.float64] | None, n: int) -> NDArray[np.float64]:

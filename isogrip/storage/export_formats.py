@@ -37,10 +37,11 @@ from isogrip.storage.edf import EdfAnnotation, EdfSignal, edf_number, write_edf_
 from isogrip.storage.export import (
     export_session,
     output_folder,
-    phase_index,
     session_summary,
 )
-from isogrip.storage.store import Store, to_jsonable
+from isogrip.storage.jsonio import to_jsonable
+from isogrip.storage.samples_csv import phase_index
+from isogrip.storage.store import Store
 
 #: What ``isogrip export --format`` accepts.
 EXPORT_FORMATS: Final = ("csv", "parquet", "edf", "json")

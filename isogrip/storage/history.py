@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from isogrip.errors import BpValueError
 from isogrip.protocols.starter import HoldOutcome, starter_advice
-from isogrip.storage.store import HoldRow, SessionRow, Store
+from isogrip.storage.rows import HoldRow, SessionRow
+from isogrip.storage.store import Store
 from isogrip.timefmt import local_datetime
 from isogrip.types import Hand
 

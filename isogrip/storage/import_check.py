@@ -35,7 +35,6 @@ from isogrip.protocols.events import EventKind, Phase, Stage
 from isogrip.storage.export import (
     EVENT_COLUMNS,
     EVENTS_CSV,
-    SAMPLE_COLUMNS,
     SAMPLES_CSV,
     SUMMARY_JSON,
 )
@@ -65,7 +64,8 @@ from isogrip.storage.import_summary import (
     optional_force,
     read_summary,
 )
-from isogrip.storage.store import EventRow, MvcRow, MvcTrialRow, PhaseRow
+from isogrip.storage.rows import EventRow, MvcRow, MvcTrialRow, PhaseRow
+from isogrip.storage.samples_csv import SAMPLE_COLUMNS
 
 F64 = NDArray[np.float64]
 

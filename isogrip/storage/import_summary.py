@@ -49,7 +49,7 @@ from isogrip.storage.import_fields import (
     text,
     wall_time,
 )
-from isogrip.storage.store import FINAL_STATUSES, MvcRow, MvcTrialRow
+from isogrip.storage.rows import FINAL_STATUSES, MvcRow, MvcTrialRow
 from isogrip.types import Hand
 
 #: A JSON object as read (validated by :func:`~isogrip.storage.import_fields.check_json`).

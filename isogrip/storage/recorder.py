@@ -23,15 +23,19 @@ from __future__ import annotations
 import datetime as _dt
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from isogrip.errors import StorageError
-from isogrip.storage.batches import Batch, BatchQueue, BatchWriter, Op
-from isogrip.storage.store import FINAL_STATUSES, Store
+from isogrip.protocols.records import Event, HoldFinished, PhaseChanged
+from isogrip.storage.batches import Batch, BatchQueue, BatchWriter
+from isogrip.storage.rows import FINAL_STATUSES
+from isogrip.storage.session_records import Op, ReusedMvc, StoredRecord
+from isogrip.storage.store import Store
+from isogrip.types import Hand
 
 log = logging.getLogger(__name__)
 
@@ -176,96 +180,32 @@ class Recorder:
         self._maybe_flush()
 
     # ------------------------------------------------------------------ other records
-    def _add(self, method: str, *args: Any) -> None:
-        self._ops.append((method, args))
-        self._maybe_flush()
+    def add(self, record: Event) -> None:
+        """Record what the session produced (written with the next batch).
 
-    def add_phase(
-        self,
-        t_s: float,
-        phase: str,
-        hand: str | None = None,
-        rep: int | None = None,
-        trial: int | None = None,
-        target_n: float | None = None,
-        band_low_n: float | None = None,
-        band_high_n: float | None = None,
-        mvc_n: float | None = None,
-    ) -> None:
-        """Record a phase change (the phase lasts until the next one)."""
-        if not self._accepting():
-            return
-        seq = self._phase_seq
-        self._phase_seq += 1
-        self._add("write_phase", self.session_id, seq, t_s, phase, hand, rep, trial,
-                  target_n, band_low_n, band_high_n, mvc_n)
-
-    def add_event(self, t_s: float, kind: str, detail: Mapping[str, Any] | None = None) -> None:
-        """Record an event; ``detail`` is stored as compact JSON (NaN as null)."""
+        A hold result recorded again for the same repetition (a hold stopped by a pause
+        and then repeated) is kept as a new attempt (1, 2, ...), so no result is lost.
+        """
         if not self._accepting():
             return
         seq = self._event_seq
         self._event_seq += 1
-        self._add("write_event", self.session_id, seq, t_s, kind,
-                  None if detail is None else dict(detail))
+        phase_seq = attempt = None
+        if isinstance(record, PhaseChanged):
+            phase_seq = self._phase_seq
+            self._phase_seq += 1
+        elif isinstance(record, HoldFinished):
+            attempt = self._attempts.get(record.rep, 0) + 1
+            self._attempts[record.rep] = attempt
+        self._ops.append(StoredRecord(seq, record, phase_seq, attempt))
+        self._maybe_flush()
 
-    def add_mvc_trial(
-        self,
-        hand: str,
-        trial: int,
-        t_start_s: float | None,
-        t_end_s: float | None,
-        score_n: float | None,
-        raw_peak_n: float | None,
-        time_to_peak_s: float | None,
-        plausible: bool,
-        message: str | None,
-        used: bool = True,
-    ) -> None:
-        """Record a maximal effort (times on the session clock, forces in N)."""
+    def reuse_mvc(self, hand: Hand, mvc_n: float) -> None:
+        """Record an MVC carried over from an earlier session as this session's."""
         if not self._accepting():
             return
-        self._add("write_mvc_trial", self.session_id, hand, trial, t_start_s, t_end_s,
-                  score_n, raw_peak_n, time_to_peak_s, plausible, message, used)
-
-    def discard_mvc_trial(self, hand: str, trial: int) -> None:
-        """Mark a recorded MVC trial as not used (it was redone or discarded)."""
-        if not self._accepting():
-            return
-        self._add("write_mvc_trial_used", self.session_id, hand, trial, False)
-
-    def set_mvc(
-        self, hand: str, mvc_n: float | None, best_trial: int | None, flags: Sequence[str]
-    ) -> None:
-        """Record (or replace) the MVC chosen for a hand."""
-        if not self._accepting():
-            return
-        self._add("write_mvc", self.session_id, hand, mvc_n, best_trial, list(flags))
-
-    def add_hold(
-        self,
-        rep: int,
-        hand: str | None,
-        t_go_s: float | None,
-        t_end_s: float | None,
-        target_n: float | None,
-        band_low_n: float | None,
-        band_high_n: float | None,
-        mvc_n: float | None,
-        completed: bool,
-        metrics: Mapping[str, float | int | None],
-    ) -> None:
-        """Record a hold result.
-
-        A repetition recorded again (a hold stopped by a pause and then repeated) is
-        kept as a new attempt (1, 2, ...), so no result is lost.
-        """
-        if not self._accepting():
-            return
-        attempt = self._attempts.get(int(rep), 0) + 1
-        self._attempts[int(rep)] = attempt
-        self._add("write_hold", self.session_id, rep, attempt, hand, t_go_s, t_end_s,
-                  target_n, band_low_n, band_high_n, mvc_n, completed, dict(metrics))
+        self._ops.append(ReusedMvc(hand, float(mvc_n)))
+        self._maybe_flush()
 
     # ------------------------------------------------------------------ flushing
     def _due(self, now: float) -> bool:

@@ -137,6 +137,25 @@ def backup_damaged(path: Path) -> Path | None:
         return None
 
 
+def damaged_error(path: Path, detail: str, backup: Path | None) -> DatabaseDamagedError:
+    """The error that explains a damaged database and what the user can do.
+
+    Only words: the copy for recovery is the caller's explicit step
+    (:func:`backup_damaged`, made where the damage is found), so building or raising
+    this error never touches the disk.
+
+    Args:
+        path: The damaged database.
+        detail: What was found (SQLite's message, or the size that does not add up).
+        backup: The copy made of it, or ``None`` if none could be made.
+    """
+    kept = f"A copy is kept at {backup}. " if backup else ""
+    return DatabaseDamagedError(
+        f"the database {path} is damaged ({detail}). {kept}Start a new, empty database "
+        "with --new-database (the damaged file stays for recovery), or choose another "
+        "data folder with --data-dir.", str(path), None if backup is None else str(backup))
+
+
 def damage_of(path: Path) -> DatabaseDamagedError | None:
     """The damage opening ``path`` finds, or ``None`` if it opens as an isogrip database.
 

@@ -24,7 +24,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from isogrip.files import write_atomic_bytes
-from isogrip.protocols.events import Event, EventKind
+from isogrip.protocols.events import EventKind
+from isogrip.protocols.records import Event
 
 log = logging.getLogger(__name__)
 

@@ -9,12 +9,13 @@ trials disagree or the last one was the best.
 
 from __future__ import annotations
 
-from typing import Any
+import math
 
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
 from isogrip.protocols.events import Phase, Snapshot, Stage
+from isogrip.protocols.records import MvcChosen, MvcTrialRedone, MvcTrialScored
 from isogrip.signal.units import KGF_N, Unit
 from isogrip.types import Hand
 from isogrip.ui.common import (
@@ -47,8 +48,9 @@ class CalibrateScreen(QWidget):
         super().__init__(parent)
         self.pal: Palette = NORMAL
         self.unit = Unit.KGF
-        self.trials: list[dict[str, Any]] = []
-        self.results: dict[str, dict[str, Any]] = {}
+        self.trials: list[MvcTrialScored] = []
+        self.redone: set[tuple[Hand, int]] = set()  # (hand, trial) set aside by a redo
+        self.results: dict[Hand, MvcChosen] = {}
         self._scale_n = MIN_SCALE_N
 
         self.hand_icon = HandIcon()
@@ -111,34 +113,31 @@ class CalibrateScreen(QWidget):
     def reset(self) -> None:
         """Forget the trials of an earlier session."""
         self.trials.clear()
+        self.redone.clear()
         self.results.clear()
         self._scale_n = MIN_SCALE_N
         self._refresh_table()
         set_text(self.advice, "")
 
-    def add_trial(self, data: dict[str, Any]) -> None:
-        """Record an ``mvc_trial`` event (a score, or a redo notice)."""
-        if data.get("redo"):
-            for tr in self.trials:
-                if tr["hand"] == data["hand"] and tr["trial"] == data["trial"]:
-                    tr["redone"] = True
+    def add_trial(self, trial: MvcTrialScored | MvcTrialRedone) -> None:
+        """Show a scored trial, or that a trial will be repeated."""
+        if isinstance(trial, MvcTrialRedone):
+            self.redone.add((trial.hand, trial.trial))
+            advice = f"Squeeze {trial.trial} will be repeated."
         else:
-            self.trials.append(dict(data))
-            score = data.get("score_n")
-            if isinstance(score, int | float):
-                self._scale_n = max(self._scale_n, score * 1.25)
-        advice = str(data.get("advice") or data.get("message") or "")
-        if data.get("redo"):
-            advice = f"Squeeze {data['trial']} will be repeated."
-        elif data.get("extra_trial"):
-            advice = (advice + " One more squeeze is added.").strip()
+            self.trials.append(trial)
+            if math.isfinite(trial.score_n):
+                self._scale_n = max(self._scale_n, trial.score_n * 1.25)
+            advice = trial.advice or trial.score_message
+            if trial.extra_trial:
+                advice = (advice + " One more squeeze is added.").strip()
         set_text(self.advice, advice)
         self._refresh_table()
 
-    def add_result(self, data: dict[str, Any]) -> None:
-        """Record an ``mvc_result`` event (the MVC chosen for a hand)."""
-        self.results[str(data["hand"])] = dict(data)
-        parts = [f"{Hand(h).label}: {fmt_force(r.get('mvc_n'), self.unit)}"
+    def add_result(self, result: MvcChosen) -> None:
+        """Show the MVC chosen for a hand."""
+        self.results[result.hand] = result
+        parts = [f"{h.label}: {fmt_force(r.mvc_n, self.unit)}"
                  for h, r in sorted(self.results.items())]
         set_text(self.advice, "Your maximum \u2014 " + ",  ".join(parts)
                  + ". Continue when you are ready, or redo the last squeeze.")
@@ -146,12 +145,12 @@ class CalibrateScreen(QWidget):
     def _refresh_table(self) -> None:
         rows = []
         for tr in self.trials:
-            score = fmt_force(tr.get("score_n"), self.unit)
-            if tr.get("redone"):
+            score = fmt_force(tr.score_n, self.unit)
+            if (tr.hand, tr.trial) in self.redone:
                 score += "  (repeated)"
-            elif not tr.get("plausible", True):
+            elif not tr.plausible:
                 score += "  (not counted)"
-            rows.append((Hand(tr["hand"]).label, str(tr["trial"]), score))
+            rows.append((tr.hand.label, str(tr.trial), score))
         fill_table(self.table, rows)
 
     def update_frame(self, snap: Snapshot) -> None:

@@ -10,18 +10,17 @@ sentence that says what to do.
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from PyQt6.QtCore import Qt, QTimer, pyqtSignal
 from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QHeaderView, QVBoxLayout, QWidget
 
 from isogrip.ble_device.registry import DeviceSpec
 from isogrip.ble_device.scanner import FoundDevice, scan
+from isogrip.device_host import DeviceHost
 from isogrip.errors import IsogripError
-from isogrip.preview import DevicePreview
+from isogrip.preview import DevicePreview, Handover
 from isogrip.signal.units import Unit
 from isogrip.ui.common import (
     button,
@@ -35,62 +34,11 @@ from isogrip.ui.common import (
     set_text,
     table,
 )
+from isogrip.ui.device_words import SIM_PARTICIPANTS, friendly_error, signal_words
 
 #: The simulated device offered in every list.
 SIM = FoundDevice("Simulated device", "sim", "simulated (no hardware)", "sim", 0)
 SCAN_SECONDS = 5.0
-
-
-@dataclass(frozen=True)
-class SimParticipant:
-    """A virtual participant the simulated device can play, in words.
-
-    Attributes:
-        preset: The participant preset (``sim:<preset>``).
-        title: Its name in the list.
-        words: What a session with it looks like.
-    """
-
-    preset: str
-    title: str
-    words: str
-
-
-#: The simulated participants offered on the Device screen, in the order shown (the
-#: presets of :data:`isogrip.ble_device.participant.PRESETS`).
-SIM_PARTICIPANTS = (
-    SimParticipant("good", "Steady",
-                   "Follows the target closely and stays in the green band: what a "
-                   "practised user looks like."),
-    SimParticipant("sloppy", "Unsteady",
-                   "Reacts late, aims badly and wanders out of the band, so the amber and "
-                   "orange zones and the \u201charder\u201d and \u201cease off\u201d "
-                   "cues can be seen."),
-    SimParticipant("fatigue", "Tiring",
-                   "Starts well, then loses strength during each hold and drifts below "
-                   "the band unless it squeezes harder."),
-    SimParticipant("weak", "Weak grip",
-                   "A maximum of only 12-14 kg, like a frail or older person: small "
-                   "targets and forces on every screen."),
-)
-
-
-def signal_words(rssi: int) -> str:
-    """Signal strength in words a non-technical user understands."""
-    if rssi >= -60:
-        return f"strong ({rssi} dBm)"
-    if rssi >= -75:
-        return f"good ({rssi} dBm)"
-    return f"weak ({rssi} dBm)"
-
-
-def friendly_error(exc: BaseException) -> str:
-    """One sentence for a device failure (GUI wording of the CLI's advice)."""
-    if isinstance(exc, concurrent.futures.TimeoutError | asyncio.TimeoutError | TimeoutError):
-        return ("The device did not answer. Check that it is switched on and close to the "
-                "computer, then try again.")
-    text = str(exc) if isinstance(exc, IsogripError) else f"{type(exc).__name__}: {exc}"
-    return text.replace("use --device sim", "use the simulated device")
 
 
 class DeviceScreen(QWidget):
@@ -102,14 +50,17 @@ class DeviceScreen(QWidget):
 
     start_requested = pyqtSignal(str)
 
-    def __init__(self, parent: QWidget | None = None, *, ble_backend: type | None = None,
+    def __init__(self, parent: QWidget | None = None, *, host: DeviceHost | None = None,
+                 ble_backend: type | None = None,
                  ble_scanner_backend: type | None = None,
                  scanner: Callable[[], list[FoundDevice]] | None = None) -> None:
         super().__init__(parent)
         self.unit = Unit.KGF
         self._ble = (ble_backend, ble_scanner_backend)
-        self._scanner = scanner or (lambda: asyncio.run(
-            scan(SCAN_SECONDS, backend=self._ble[1])))
+        #: The program's device thread; scans and the preview run on it.
+        self.host = host if host is not None else DeviceHost("isogrip-device-screen")
+        self._scanner = scanner or (lambda: self.host.submit(
+            scan(SCAN_SECONDS, backend=self._ble[1])).result())
         self.found: list[FoundDevice] = [SIM]
         self.preview: DevicePreview | None = None
         self._connecting: concurrent.futures.Future[None] | None = None
@@ -125,6 +76,28 @@ class DeviceScreen(QWidget):
         intro = label("Switch your handgrip device on and press \u201cFind devices\u201d. "
                       "The simulated device lets you try isogrip without one.", "muted",
                       wrap=True)
+        left = self._build_list_side()
+        right = self._build_live_side()
+        body = QHBoxLayout()
+        body.addLayout(left, 3)
+        body.addLayout(right, 2)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(24, 16, 24, 16)
+        lay.addWidget(self.title)
+        lay.addWidget(intro)
+        lay.addLayout(body, 1)
+
+        self._timer = QTimer(self)
+        self._timer.setInterval(100)
+        self._timer.timeout.connect(self._refresh)
+        self._fill_table()
+        self.table.selectRow(0)
+        self._participant_changed()
+        self._update_buttons()
+
+    # ------------------------------------------------------------------ building
+    def _build_table(self) -> None:
+        """The list of devices found (the simulated one always first)."""
         self.table = table(["Name", "Kind", "Signal", "Battery"], selectable=True)
         self.table.itemSelectionChanged.connect(self._selection_changed)
         # Whole words on small windows and large text: cells wrap onto a second line
@@ -135,6 +108,10 @@ class DeviceScreen(QWidget):
         assert header is not None and rows is not None
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         rows.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+
+    def _build_list_side(self) -> QVBoxLayout:
+        """The left column: the list, the simulated participant, the actions, messages."""
+        self._build_table()
         self.message = label("", wrap=True)
         self.participant = QComboBox()
         for choice in SIM_PARTICIPANTS:
@@ -153,7 +130,16 @@ class DeviceScreen(QWidget):
         for b in (self.scan_btn, self.connect_btn, self.disconnect_btn, self.tare_btn):
             actions.addWidget(b)
         actions.addStretch(1)
+        left = QVBoxLayout()
+        left.addWidget(self.table, 1)
+        left.addLayout(sim_row)
+        left.addWidget(self.participant_words)
+        left.addLayout(actions)
+        left.addWidget(self.message)
+        return left
 
+    def _build_live_side(self) -> QVBoxLayout:
+        """The right column: the connection, the live force and "Start training"."""
         self.status = label("Not connected", "heading", wrap=True)
         self.readout = label("\u2014", align=Qt.AlignmentFlag.AlignCenter)
         set_point_size(self.readout, 54)
@@ -163,32 +149,10 @@ class DeviceScreen(QWidget):
         self.start_btn = button("Start training  (Space)", "primary",
                                 slot=self.request_start)
         self.start_btn.setMinimumHeight(56)
-
-        left = QVBoxLayout()
-        left.addWidget(self.table, 1)
-        left.addLayout(sim_row)
-        left.addWidget(self.participant_words)
-        left.addLayout(actions)
-        left.addWidget(self.message)
         right = QVBoxLayout()
         right.addWidget(live, 1)
         right.addWidget(self.start_btn)
-        body = QHBoxLayout()
-        body.addLayout(left, 3)
-        body.addLayout(right, 2)
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(24, 16, 24, 16)
-        lay.addWidget(self.title)
-        lay.addWidget(intro)
-        lay.addLayout(body, 1)
-
-        self._timer = QTimer(self)
-        self._timer.setInterval(100)
-        self._timer.timeout.connect(self._refresh)
-        self._fill_table()
-        self.table.selectRow(0)
-        self._participant_changed()
-        self._update_buttons()
+        return right
 
     # ------------------------------------------------------------------ list
     def _fill_table(self) -> None:
@@ -299,7 +263,7 @@ class DeviceScreen(QWidget):
         self.disconnect()
         spec = self.spec_of(d)
         try:
-            self.preview = DevicePreview(spec, ble_backend=self._ble[0],
+            self.preview = DevicePreview(spec, host=self.host, ble_backend=self._ble[0],
                                          ble_scanner_backend=self._ble[1])
         except IsogripError as exc:
             set_text(self.message, friendly_error(exc))
@@ -376,3 +340,19 @@ class DeviceScreen(QWidget):
     def release(self) -> None:
         """Close the preview connection so a session can connect."""
         self.disconnect()
+
+    def hand_over(self, spec: str) -> Handover | None:
+        """Give the live connection to a session of ``spec`` (``None``: there is none).
+
+        The device stays connected and streaming, so the session starts at once; the
+        screen shows it as not connected (the session has it now).
+        """
+        pv, fut = self.preview, self._connecting
+        connected = fut is None or (fut.done() and fut.exception() is None)
+        if pv is None or not connected or self.connected_spec != spec \
+                or not pv.device.is_connected:
+            return None
+        handover = pv.hand_over()
+        self.preview = None  # its device is the session's now: not closed here
+        self.disconnect()
+        return handover

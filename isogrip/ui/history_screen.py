@@ -25,7 +25,8 @@ from PyQt6.QtWidgets import (
 from isogrip.errors import IsogripError
 from isogrip.signal.units import Unit
 from isogrip.storage.history import WeekCount, mvc_trend, weekly_adherence
-from isogrip.storage.store import BpReading, SessionRow, Store
+from isogrip.storage.rows import BpReading, SessionRow
+from isogrip.storage.store import Store
 from isogrip.timefmt import LONG, SHORT, local_time
 from isogrip.types import Hand
 from isogrip.ui.before_screen import parse_optional_int

@@ -3,7 +3,8 @@
 Flow: (first run: Welcome) -> Device -> Before you start -> Calibrate -> Train ->
 Summary. History and Settings are reachable from the top bar whenever no session runs.
 During a session the screen follows the engine's phase, so the participant never has
-to navigate.
+to navigate; that part of the flow, from Start to the summary, is
+:class:`~isogrip.ui.session_flow.SessionFlow`'s.
 """
 
 from __future__ import annotations
@@ -29,26 +30,28 @@ from PyQt6.QtWidgets import (
 )
 
 from isogrip.bp_check import BpCheck
+from isogrip.device_host import DeviceHost
 from isogrip.errors import DatabaseDamagedError, IsogripError
-from isogrip.protocols.events import Command, Event, EventKind, Phase, Snapshot
-from isogrip.protocols.loader import load_protocol
+from isogrip.protocols.events import Command, Phase, Snapshot
 from isogrip.protocols.model import Protocol
-from isogrip.runtime import SessionConfig, SessionResult
-from isogrip.settings import Settings, SettingsError, apply_band, load_settings, save_settings
-from isogrip.storage.history import last_measured_mvc
-from isogrip.storage.store import Store, start_new_database
+from isogrip.protocols.records import Event
+from isogrip.runtime import SessionResult
+from isogrip.settings import Settings, SettingsError, load_settings, save_settings
+from isogrip.storage.recovery import start_new_database
+from isogrip.storage.store import Store
 from isogrip.types import Hand
 from isogrip.ui.audio import CuePlayer, default_sink
 from isogrip.ui.before_screen import BeforeScreen
 from isogrip.ui.calibrate_screen import CalibrateScreen
 from isogrip.ui.common import button, label, question_box, set_text
-from isogrip.ui.device_screen import DeviceScreen, friendly_error
+from isogrip.ui.device_screen import DeviceScreen
 from isogrip.ui.history_screen import HistoryScreen
 from isogrip.ui.session_controller import SessionController
+from isogrip.ui.session_flow import SessionFlow
 from isogrip.ui.settings_screen import SettingsScreen
 from isogrip.ui.summary_screen import SummaryScreen
 from isogrip.ui.theme import palette, stylesheet
-from isogrip.ui.train_screen import TRACE_WINDOW_S, TrainScreen
+from isogrip.ui.train_screen import TrainScreen
 from isogrip.ui.welcome_screen import WelcomeScreen
 
 log = logging.getLogger(__name__)
@@ -56,10 +59,6 @@ log = logging.getLogger(__name__)
 #: Pages that belong to the "Train" tab of the top bar.
 SESSION_PAGES = ("device", "before", "calibrate", "train", "summary")
 PAGES = ("welcome", "device", "before", "calibrate", "train", "summary", "history", "settings")
-BACK_WHILE_PAUSED = ("The device is back. Resume (P) to repeat this effort, "
-                     "or stop the session.")
-RECONNECTING = ("Connection to the device lost. Reconnecting\u2026 "
-                "Keep holding if you can; the timer keeps running.")
 
 
 class MainWindow(QMainWindow):
@@ -72,13 +71,17 @@ class MainWindow(QMainWindow):
         device: Device spec to preselect (``make demo`` passes ``sim``).
         confirm: Asks the user a yes/no question (default: a message box; tests
             answer for the user).
+        frame_step_s: Step each session with the display, this many seconds of
+            session time per frame, on virtual time (tests: what is shown never
+            depends on the machine's speed; see SessionController). ``None``: sessions
+            run at ``speed``.
         runtime_kwargs: Passed to every SessionRuntime (tests inject BLE backends).
     """
 
     def __init__(self, *, settings_file: Path | None = None, data_dir: Path | None = None,
                  speed: float | None = 1.0, device: str | None = None,
                  confirm: Callable[[str, str], bool] | None = None,
-                 **runtime_kwargs: Any) -> None:
+                 frame_step_s: float | None = None, **runtime_kwargs: Any) -> None:
         super().__init__()
         self.setWindowTitle("isogrip \u2014 handgrip training")
         self.settings_file = settings_file
@@ -89,20 +92,39 @@ class MainWindow(QMainWindow):
         self.store = self._open_store()
         self.audio = CuePlayer(default_sink(), enabled=self.settings.audio,
                                volume=self.settings.volume)
-        self.controller = SessionController(self, **runtime_kwargs)
+        # The one thread for every device object: scans, the preview and sessions.
+        self.host = DeviceHost()
+        self.controller = SessionController(self, frame_step_s=frame_step_s, host=self.host,
+                                            **runtime_kwargs)
         self.controller.frame.connect(self.on_frame)
         self.controller.finished.connect(self.on_finished)
-        self.measuring_mvc = True
-        self.holds_started = False
-        self.pre_bp_id: int | None = None
+        #: One session's way through the pages (see SessionFlow).
+        self.flow = SessionFlow(self)
         self.pending_spec: str | None = None
-        self.link_message: str | None = None
         self.last_result: SessionResult | None = None
         self.last_error: BaseException | None = None
         self.screen_log: list[str] = []  # every page shown, in order (tests, debugging)
 
+        self._build_screens(runtime_kwargs)
+        self._build_layout()
+        self._connect_screens()
+        self._bind_keys()
+        self._apply_look()
+        self.settings_page.show_settings(self.settings)
+        set_text(self.settings_page.audio_state, f"Sound output: {self.audio.description}.")
+        if device:  # given on the command line: honour it exactly, connected
+            self.device.select_spec(device)
+            if self.device.selected() is not None:
+                self.device.connect_selected()
+        self.show_page("device" if self.settings.first_run_done else "welcome")
+        self._tell_start_problems(problems)
+
+    # ------------------------------------------------------------------ building
+    def _build_screens(self, runtime_kwargs: dict[str, Any]) -> None:
+        """Create every page and the stack that shows one at a time."""
         self.welcome = WelcomeScreen()
-        self.device = DeviceScreen(ble_backend=runtime_kwargs.get("ble_backend"),
+        self.device = DeviceScreen(host=self.host,
+                                   ble_backend=runtime_kwargs.get("ble_backend"),
                                    ble_scanner_backend=runtime_kwargs.get("ble_scanner_backend"))
         self.before = BeforeScreen()
         self.calibrate = CalibrateScreen()
@@ -117,6 +139,8 @@ class MainWindow(QMainWindow):
             self.pages[name] = page
             self.stack.addWidget(page)
 
+    def _build_layout(self) -> None:
+        """The top bar (brand, Train / History / Settings, participant) over the stack."""
         self.nav = QButtonGroup(self)
         self.nav.setExclusive(False)  # session pages belong to "Train"; set by show_page
         nav_row = QHBoxLayout()
@@ -146,6 +170,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self.resize(1280, 800)
 
+    def _connect_screens(self) -> None:
+        """Wire the screens' buttons and signals to the flow."""
         self.welcome.accepted.connect(self._welcome_done)
         self.device.start_requested.connect(self.prepare_session)
         self.before.begin.connect(self.begin_session)
@@ -162,6 +188,8 @@ class MainWindow(QMainWindow):
         self.settings_page.saved.connect(self.apply_settings)
         self.settings_page.test_sound.connect(self._test_sound)
 
+    def _bind_keys(self) -> None:
+        """Space, Esc and P work on every page of the window."""
         for key, slot in ((Qt.Key.Key_Space, self.press_continue),
                           (Qt.Key.Key_Escape, self.request_stop),
                           (Qt.Key.Key_P, self.toggle_pause)):
@@ -169,14 +197,8 @@ class MainWindow(QMainWindow):
             sc.setContext(Qt.ShortcutContext.WindowShortcut)
             sc.activated.connect(slot)
 
-        self._apply_look()
-        self.settings_page.show_settings(self.settings)
-        set_text(self.settings_page.audio_state, f"Sound output: {self.audio.description}.")
-        if device:  # given on the command line: honour it exactly, connected
-            self.device.select_spec(device)
-            if self.device.selected() is not None:
-                self.device.connect_selected()
-        self.show_page("device" if self.settings.first_run_done else "welcome")
+    def _tell_start_problems(self, problems: list[str]) -> None:
+        """Say on the Device page what went wrong before this start (settings, crash)."""
         notes = []
         if problems:
             notes.append("Some settings were not valid and the defaults are used: "
@@ -275,132 +297,26 @@ class MainWindow(QMainWindow):
         self.audio.test_sound()
 
     # ------------------------------------------------------------------ session flow
+    # The flow itself is SessionFlow's; these are the window's public face of it.
     def session_protocol(self) -> Protocol:
         """The protocol chosen in Settings with the user's band width."""
-        return apply_band(load_protocol(self.settings.protocol), self.settings.band_pct)
+        return self.flow.session_protocol()
 
     def prepare_session(self, spec: str) -> None:
         """The user pressed Start: show the "Before you start" page."""
-        try:
-            protocol = self.session_protocol()
-        except IsogripError as exc:
-            set_text(self.device.message, f"The protocol cannot be used: {exc}")
-            return
-        self.pending_spec = spec
-        hands = set(protocol.hand_sequence(self.settings.dominant))
-        try:
-            reusable = last_measured_mvc(self.store, self.settings.participant or None,
-                                         within_days=self.settings.mvc_reuse_days)
-        except IsogripError:
-            reusable = {}
-        self.before.prepare(reusable, hands, self.settings.unit, self.settings.sbp_limit,
-                            self.settings.dbp_limit)
-        self.show_page("before")
+        self.flow.prepare(spec)
 
     def begin_session(self, bp: BpCheck | None, reuse: dict[Hand, float] | None) -> None:
         """Record the blood pressure, release the preview and start the session."""
-        s = self.settings
-        self.pre_bp_id = None
-        if bp is not None:
-            try:
-                self.pre_bp_id = self.store.add_bp_reading(
-                    sbp=bp.reading.sbp, dbp=bp.reading.dbp, pulse=bp.reading.pulse,
-                    participant=s.participant or None, context="pre")
-            except IsogripError as exc:
-                self.before._error(str(exc))
-                return
-        spec = self.pending_spec or s.device
-        self.device.release()
-        config = SessionConfig(
-            device=spec,
-            protocol=self.session_protocol(),
-            participant=s.participant or None,
-            speed=self.speed,
-            dominant=s.dominant,
-            known_mvc=reuse,
-            lsl=s.lsl,
-            bp_check=bp,
-        )
-        self.measuring_mvc = reuse is None
-        self.holds_started = False
-        self.calibrate.reset()
-        self.link_message = None
-        self.train.show_link(None)
-        self.last_result, self.last_error = None, None
-        try:
-            self.controller.start(config, self.store)
-        except IsogripError as exc:
-            self.show_page("device")
-            set_text(self.device.message, friendly_error(exc))
-            return
-        if s.device != spec:
-            self.apply_settings(s.replace(device=spec))
-        self.show_page("calibrate" if self.measuring_mvc else "train")
+        self.flow.begin(bp, reuse)
 
     def on_frame(self, snap: Snapshot, events: list[Event]) -> None:
         """One display frame from the controller."""
-        if events:
-            self.audio.handle(events)
-            for ev in events:
-                self._on_event(ev)
-        if snap.phase.finished:
-            return  # the summary follows when the runtime has closed the recording
-        if snap.phase is Phase.HOLD:
-            self.holds_started = True
-        page = SessionController.screen_for(snap, self.measuring_mvc, self.holds_started)
-        if snap.phase is Phase.IDLE:
-            page = "calibrate" if self.measuring_mvc else "train"
-        if self.current_page() != page:
-            self.show_page(page)
-        if page == "calibrate":
-            self.calibrate.update_frame(snap)
-        else:
-            rt = self.controller.runtime
-            assert rt is not None
-            t, f = rt.display_data(TRACE_WINDOW_S)
-            self.train.update_frame(snap, t, f)
-        link = self.link_message
-        if link is None and snap.in_gap and snap.phase in (Phase.HOLD, Phase.MVC_EFFORT):
-            link = "No signal from the device at the moment\u2026"
-        self.train.show_link(link)
-
-    def _on_event(self, ev: Event) -> None:
-        if ev.kind is EventKind.PHASE and ev.data.get("phase") == Phase.HOLD.value:
-            self.holds_started = True
-        elif ev.kind is EventKind.MVC_TRIAL:
-            self.calibrate.add_trial(ev.data)
-        elif ev.kind is EventKind.MVC_RESULT:
-            self.calibrate.add_result(ev.data)
-        elif ev.kind is EventKind.RESUMED and self.link_message == BACK_WHILE_PAUSED:
-            self.link_message = None
-        elif ev.kind is EventKind.DEVICE_DISCONNECTED:
-            self.link_message = (ev.message if ev.data.get("paused") else RECONNECTING)
-        elif ev.kind is EventKind.DEVICE_RECONNECTED or (
-                ev.kind is EventKind.DEVICE_STATUS
-                and ev.data.get("status") == "data_resumed"):
-            snap = self.controller.snapshot
-            # Still paused for the drop: say what to do now that the device is back.
-            self.link_message = BACK_WHILE_PAUSED if snap is not None and snap.paused \
-                else None
+        self.flow.on_frame(snap, events)
 
     def on_finished(self, outcome: object) -> None:
         """The session ended: show its summary, or why it could not run."""
-        self.nav_bar.setEnabled(True)
-        if isinstance(outcome, SessionResult):
-            self.last_result = outcome
-            if self.pre_bp_id is not None:
-                self.store.set_bp_session(self.pre_bp_id, outcome.session_id)
-                self.pre_bp_id = None
-            self.summary.load(self.store, outcome.session_id)
-            self.show_page("summary")
-            return
-        self.last_error = outcome if isinstance(outcome, BaseException) else None
-        self.show_page("device")
-        if isinstance(outcome, IsogripError):
-            text = friendly_error(outcome)
-        else:
-            text = f"The session stopped because of an error: {outcome}"
-        set_text(self.device.message, text)
+        self.flow.on_finished(outcome)
 
     def open_summary(self, session_id: int) -> None:
         """Show a past session's summary (from History)."""
@@ -456,6 +372,7 @@ class MainWindow(QMainWindow):
             self.controller.finished.disconnect(self.on_finished)
             self.controller.stop()
         self.device.release()
+        self.host.close()
         self.history.shutdown()
         self.store.close()
         if event is not None:

@@ -32,6 +32,36 @@ from isogrip.ui.common import button, label, panel, set_text
 UNIT_NAMES = {Unit.KGF: "kilograms (kg)", Unit.N: "newtons (N)", Unit.LBF: "pounds (lb)"}
 
 
+def _form(*pairs: tuple[str, QWidget | QHBoxLayout]) -> QWidget:
+    """A two-column form of labelled fields (a field may be a row of widgets)."""
+    w = QWidget()
+    form = QFormLayout(w)
+    for text, field in pairs:
+        form.addRow(text, field)
+    return w
+
+
+def _scrolling(sections: tuple[QWidget, ...]) -> QScrollArea:
+    """The sections in one column that scrolls vertically, never sideways.
+
+    The form scrolls when large text makes it taller or wider than the window; Save
+    stays visible below it.
+    """
+    cols = QVBoxLayout()
+    cols.setContentsMargins(0, 0, 12, 0)
+    for section in sections:
+        cols.addWidget(section)
+    cols.addStretch(1)
+    body = QWidget()
+    body.setLayout(cols)
+    scroll = QScrollArea()
+    scroll.setWidget(body)
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    return scroll
+
+
 class SettingsScreen(QWidget):
     """Edit :class:`~isogrip.settings.Settings`.
 
@@ -47,30 +77,18 @@ class SettingsScreen(QWidget):
         super().__init__(parent)
         self.settings = Settings()
         self.locked_protocol = False
+        sections = (self._training_panel(), self._display_panel(), self._data_panel())
+        buttons = self._button_row()
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(24, 16, 24, 16)
+        lay.addWidget(label("Settings", "title"))
+        lay.addWidget(_scrolling(sections), 1)
+        lay.addLayout(buttons)
+        self.choose_file = self._ask_file
+        self.choose_dir = self._ask_dir
 
-        self.unit = QComboBox()
-        for u, name in UNIT_NAMES.items():
-            self.unit.addItem(name, u)
-        self.band_default = QCheckBox("as in the protocol")
-        self.band = QDoubleSpinBox()
-        self.band.setRange(1.0, 10.0)
-        self.band.setSingleStep(0.5)
-        self.band.setSuffix(" % of max")
-        self.band.setToolTip("Half-width of the green band, either side of the target")
-        self.band_default.toggled.connect(lambda on: self.band.setEnabled(not on))
-        band_row = QHBoxLayout()
-        band_row.addWidget(self.band)
-        band_row.addWidget(self.band_default)
-        self.audio = QCheckBox("Play sounds")
-        self.audio.setToolTip("Countdown, go, halfway, 10 s left, stop, out of the band")
-        self.volume = QSlider(Qt.Orientation.Horizontal)
-        self.volume.setRange(0, 100)
-        self.volume.setMinimumWidth(200)
-        self.sound_btn = button("Test sound", slot=self.test_sound.emit)
-        vol_row = QHBoxLayout()
-        vol_row.addWidget(self.volume, 1)
-        vol_row.addWidget(self.sound_btn)
-        self.audio_state = label("", "muted", wrap=True)
+    def _training_panel(self) -> QWidget:
+        """The protocol, the green band, the dominant hand and the blood-pressure limits."""
         self.protocol = QComboBox()
         self.protocol.setEditable(False)
         # Long protocol titles must not widen the whole window.
@@ -81,9 +99,54 @@ class SettingsScreen(QWidget):
         proto_row = QHBoxLayout()
         proto_row.addWidget(self.protocol, 1)
         proto_row.addWidget(self.protocol_file_btn)
+        self.band_default = QCheckBox("as in the protocol")
+        self.band = QDoubleSpinBox()
+        self.band.setRange(1.0, 10.0)
+        self.band.setSingleStep(0.5)
+        self.band.setSuffix(" % of max")
+        self.band.setToolTip("Half-width of the green band, either side of the target")
+        self.band_default.toggled.connect(lambda on: self.band.setEnabled(not on))
+        band_row = QHBoxLayout()
+        band_row.addWidget(self.band)
+        band_row.addWidget(self.band_default)
         self.dominant = QComboBox()
         self.dominant.addItem("right", Hand.RIGHT)
         self.dominant.addItem("left", Hand.LEFT)
+        self.sbp = QSpinBox()
+        self.sbp.setRange(140, 220)
+        self.sbp.setSuffix(" mmHg")
+        self.dbp = QSpinBox()
+        self.dbp.setRange(90, 130)
+        self.dbp.setSuffix(" mmHg")
+        return panel(label("Training", "heading"), _form(
+            ("Protocol", proto_row), ("Green band", band_row), ("Dominant hand", self.dominant),
+            ("Do not train at or above", self._pair(self.sbp, self.dbp)),
+        ))
+
+    def _display_panel(self) -> QWidget:
+        """Units, text size and contrast, and the sounds."""
+        self.unit = QComboBox()
+        for u, name in UNIT_NAMES.items():
+            self.unit.addItem(name, u)
+        self.large_text = QCheckBox("Large text")
+        self.high_contrast = QCheckBox("High contrast")
+        self.audio = QCheckBox("Play sounds")
+        self.audio.setToolTip("Countdown, go, halfway, 10 s left, stop, out of the band")
+        self.volume = QSlider(Qt.Orientation.Horizontal)
+        self.volume.setRange(0, 100)
+        self.volume.setMinimumWidth(200)
+        self.sound_btn = button("Test sound", slot=self.test_sound.emit)
+        vol_row = QHBoxLayout()
+        vol_row.addWidget(self.volume, 1)
+        vol_row.addWidget(self.sound_btn)
+        self.audio_state = label("", "muted", wrap=True)
+        return panel(label("Display and sound", "heading"), _form(
+            ("Units", self.unit), ("", self.large_text), ("", self.high_contrast),
+            ("", self.audio), ("Volume", vol_row), ("", self.audio_state),
+        ))
+
+    def _data_panel(self) -> QWidget:
+        """The data folder, the participant ID and the live stream."""
         self.data_dir = QLineEdit()
         self.data_dir.setPlaceholderText("default folder")
         self.data_btn = button("Choose\u2026", slot=self._pick_folder)
@@ -95,38 +158,13 @@ class SettingsScreen(QWidget):
         self.lsl = QCheckBox("Stream force and events live (Lab Streaming Layer)")
         self.lsl.setToolTip("For research: other programs on this network can receive "
                             "the force and the events while you train")
-        self.large_text = QCheckBox("Large text")
-        self.high_contrast = QCheckBox("High contrast")
-        self.sbp = QSpinBox()
-        self.sbp.setRange(140, 220)
-        self.sbp.setSuffix(" mmHg")
-        self.dbp = QSpinBox()
-        self.dbp.setRange(90, 130)
-        self.dbp.setSuffix(" mmHg")
-
-        def rows(*pairs: tuple[str, object]) -> QWidget:
-            w = QWidget()
-            form = QFormLayout(w)
-            for text, field in pairs:
-                if isinstance(field, QHBoxLayout):
-                    form.addRow(text, field)
-                else:
-                    assert isinstance(field, QWidget)
-                    form.addRow(text, field)
-            return w
-
-        training = panel(label("Training", "heading"), rows(
-            ("Protocol", proto_row), ("Green band", band_row), ("Dominant hand", self.dominant),
-            ("Do not train at or above", self._pair(self.sbp, self.dbp)),
-        ))
-        display = panel(label("Display and sound", "heading"), rows(
-            ("Units", self.unit), ("", self.large_text), ("", self.high_contrast),
-            ("", self.audio), ("Volume", vol_row), ("", self.audio_state),
-        ))
-        data = panel(label("Data", "heading"), rows(
+        return panel(label("Data", "heading"), _form(
             ("Data folder", data_row), ("Participant ID", self.participant),
             ("", self.lsl),
         ))
+
+    def _button_row(self) -> QHBoxLayout:
+        """The message line with Undo changes and Save."""
         self.message = label("", wrap=True)
         self.save_btn = button("Save", "primary", slot=self.save)
         self.revert_btn = button("Undo changes", slot=lambda: self.show_settings(self.settings))
@@ -134,27 +172,7 @@ class SettingsScreen(QWidget):
         buttons.addWidget(self.message, 1)
         buttons.addWidget(self.revert_btn)
         buttons.addWidget(self.save_btn)
-        cols = QVBoxLayout()  # one column: it scrolls vertically, never sideways
-        cols.setContentsMargins(0, 0, 12, 0)
-        for section in (training, display, data):
-            cols.addWidget(section)
-        cols.addStretch(1)
-        # The form scrolls when large text makes it taller or wider than the window;
-        # Save stays visible below it.
-        body = QWidget()
-        body.setLayout(cols)
-        scroll = QScrollArea()
-        scroll.setWidget(body)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(24, 16, 24, 16)
-        lay.addWidget(label("Settings", "title"))
-        lay.addWidget(scroll, 1)
-        lay.addLayout(buttons)
-        self.choose_file = self._ask_file
-        self.choose_dir = self._ask_dir
+        return buttons
 
     @staticmethod
     def _pair(a: QWidget, b: QWidget) -> QWidget:

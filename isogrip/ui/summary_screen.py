@@ -10,13 +10,10 @@ from __future__ import annotations
 import dataclasses
 import math
 import sys
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 from PyQt6.QtCore import QProcess
 from PyQt6.QtWidgets import (
     QComboBox,
@@ -26,33 +23,23 @@ from PyQt6.QtWidgets import (
     QHeaderView,
     QLineEdit,
     QSizePolicy,
+    QTableWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from isogrip.errors import IsogripError
-from isogrip.protocols.display import (
-    display_map,
-    participant_title,
-    shown_band,
-    shown_hold_metrics,
-    stored_blinded_protocol,
-)
+from isogrip.protocols.display import display_map, shown_band
 from isogrip.protocols.model import Protocol
-from isogrip.protocols.starter import starter_advice
 from isogrip.signal.units import Unit
 from isogrip.storage.export_formats import export
-from isogrip.storage.history import hold_outcomes, previous_mvc
-from isogrip.storage.store import HoldRow, MvcRow, SessionInfo, Store
-from isogrip.timefmt import LONG, local_time
+from isogrip.storage.store import Store
 from isogrip.types import Hand
 from isogrip.ui.before_screen import parse_optional_int
 from isogrip.ui.common import (
     Redraws,
     button,
     fill_table,
-    fmt_force,
-    fmt_num,
     label,
     panel,
     run_task,
@@ -60,9 +47,30 @@ from isogrip.ui.common import (
     table,
 )
 from isogrip.ui.force_trace import ForceTrace
+
+# The session data and the wording live in summary_data; callers import them from here.
+from isogrip.ui.summary_data import (
+    SessionData,
+    hold_cells,
+    hold_label,
+    hold_outcome,
+    intensity_view,
+    load_session_data,
+    mvc_text,
+    summary_note,
+    summary_subtitle,
+    summary_title,
+)
 from isogrip.ui.theme import NORMAL, Palette
 
-F64 = NDArray[np.float64]
+__all__ = [
+    "HOLD_COLUMNS",
+    "SessionData",
+    "SummaryScreen",
+    "hold_label",
+    "hold_outcome",
+    "load_session_data",
+]
 
 # Short headers: at 1024 px the table has about 120 px a column, and the outcome
 # ("stopped after 40.0 s") must be read whole.
@@ -70,66 +78,16 @@ HOLD_COLUMNS = ("Hold", "Hand", "In the band", "Average", "Steadiness", "Drift (
                 "Signal gaps", "Outcome")
 
 
-@dataclass
-class SessionData:
-    """Everything the summary shows, read off the GUI thread."""
-
-    info: SessionInfo
-    holds: list[HoldRow]
-    mvc: list[MvcRow]
-    previous: dict[Hand, float]
-    traces: list[tuple[F64, F64]] = field(default_factory=list)
-    #: A suggestion to try the starter protocol (a hold at 30 % was not held), or "".
-    starter_advice: str = ""
-
-
-def load_session_data(store: Store, session_id: int) -> SessionData:
-    """Read a session's summary data (runs on a worker thread).
-
-    Every hold attempt is kept, completed or not (see :func:`hold_outcome`): a hold
-    stopped part-way is still recorded training, and hiding it would make the
-    summary disagree with ``summary.json``.
-    """
-    info = store.get_session_info(session_id)
-    holds = store.load_holds(session_id)
-    t, _, f = store.load_samples(session_id)
-    traces = []
-    for h in holds:
-        if h.t_go_s is None or h.t_end_s is None:
-            traces.append((np.empty(0), np.empty(0)))
-            continue
-        i0, i1 = np.searchsorted(t, [h.t_go_s, h.t_end_s])
-        traces.append((t[i0:i1].copy(), f[i0:i1].copy()))
-    return SessionData(info, holds, store.load_mvc(session_id),
-                       previous_mvc(store, session_id), traces,
-                       starter_advice(hold_outcomes(holds)))
-
-
-def hold_label(h: HoldRow) -> str:
-    """The hold's number, with the attempt when it was repeated: ``"1 (try 2)"``."""
-    return f"{h.rep}" + (f" (try {h.attempt})" if h.attempt > 1 else "")
-
-
-def hold_outcome(h: HoldRow, holds: Sequence[HoldRow]) -> str:
-    """What became of one hold attempt, in words.
-
-    Args:
-        h: The attempt.
-        holds: Every attempt of the session (to tell a repeated hold from one the
-            session ended in).
-
-    Returns:
-        ``"completed"``, ``"completed (repeat)"``, ``"interrupted after 12.0 s,
-        repeated"`` (a pause or a lost signal stopped it and it was done again) or
-        ``"stopped after 33.5 s"`` (the session ended during it).
-    """
-    if h.completed:
-        return "completed" if h.attempt == 1 else "completed (repeat)"
-    held = ""
-    if h.t_go_s is not None and h.t_end_s is not None:
-        held = f" after {max(0.0, h.t_end_s - h.t_go_s):.1f} s"
-    repeated = any(o.rep == h.rep and o.attempt > h.attempt for o in holds)
-    return f"interrupted{held}, repeated" if repeated else f"stopped{held}"
+def _hold_table() -> QTableWidget:
+    """The hold table: as wide as the screen, as tall as its rows."""
+    t = table(list(HOLD_COLUMNS))
+    t.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+    header = t.horizontalHeader()
+    assert header is not None
+    for name in ("Hold", "Hand", "Outcome"):  # short or must be whole: their own width
+        header.setSectionResizeMode(HOLD_COLUMNS.index(name),
+                                    QHeaderView.ResizeMode.ResizeToContents)
+    return t
 
 
 class SummaryScreen(Redraws, QWidget):
@@ -151,17 +109,30 @@ class SummaryScreen(Redraws, QWidget):
         self.subtitle = label("", "muted", wrap=True)
         self.mvc_text = label("", wrap=True)
         self.mvc_text.setMinimumHeight(56)
-        self.table = table(list(HOLD_COLUMNS))
-        self.table.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        header = self.table.horizontalHeader()
-        assert header is not None
-        for name in ("Hold", "Hand", "Outcome"):  # short or must be whole: their own width
-            header.setSectionResizeMode(HOLD_COLUMNS.index(name),
-                                        QHeaderView.ResizeMode.ResizeToContents)
+        self.table = _hold_table()
         self.plots = QGridLayout()
         self.plot_box = QWidget()
         self.plot_box.setLayout(self.plots)
         self.note = label("", "muted", wrap=True)
+        post_row = self._post_bp_row()
+        buttons = self._button_row()
+
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(24, 16, 24, 16)
+        lay.addWidget(self.title)
+        lay.addWidget(self.subtitle)
+        lay.addWidget(panel(label("Your maximum (MVC)", "heading"), self.mvc_text))
+        lay.addWidget(self.table)
+        lay.addWidget(self.plot_box, 1)
+        lay.addLayout(post_row)
+        lay.addWidget(self.note)
+        lay.addLayout(buttons)
+        self.choose_folder = self._ask_folder
+        self.choose_pdf = self._ask_pdf
+        self._report: QProcess | None = None
+
+    def _post_bp_row(self) -> QHBoxLayout:
+        """The optional blood-pressure reading after training: three fields and Save."""
         self.post_sbp = QLineEdit()
         self.post_dbp = QLineEdit()
         self.post_pulse = QLineEdit()
@@ -176,6 +147,10 @@ class SummaryScreen(Redraws, QWidget):
                      self.post_btn):
             post_row.addWidget(item)
         post_row.addStretch(1)
+        return post_row
+
+    def _button_row(self) -> QHBoxLayout:
+        """Export format and Export, Report, then History and Done."""
         self.export_btn = button("Export\u2026", slot=self.export_files)
         self.format = QComboBox()
         for fmt, text in (("csv", "CSV + JSON"), ("parquet", "Parquet"), ("edf", "EDF+"),
@@ -191,20 +166,7 @@ class SummaryScreen(Redraws, QWidget):
         buttons.addStretch(1)
         buttons.addWidget(self.history_btn)
         buttons.addWidget(self.done_btn)
-
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(24, 16, 24, 16)
-        lay.addWidget(self.title)
-        lay.addWidget(self.subtitle)
-        lay.addWidget(panel(label("Your maximum (MVC)", "heading"), self.mvc_text))
-        lay.addWidget(self.table)
-        lay.addWidget(self.plot_box, 1)
-        lay.addLayout(post_row)
-        lay.addWidget(self.note)
-        lay.addLayout(buttons)
-        self.choose_folder = self._ask_folder
-        self.choose_pdf = self._ask_pdf
-        self._report: QProcess | None = None
+        return buttons
 
     def load(self, store: Store, session_id: int) -> None:
         """Show a session (read in the background)."""
@@ -229,73 +191,17 @@ class SummaryScreen(Redraws, QWidget):
         set_text(self.subtitle, str(exc))
 
     def _show(self, d: SessionData) -> None:
-        info = d.info
-        status = {"complete": "Session complete. Well done!",
-                  "aborted": "Session stopped early",
-                  "interrupted": "Session interrupted"}.get(info.status, "Session in progress")
-        set_text(self.title, status)
-        # A sham is shown as what it looks like: its name and title say "sham".
-        sham = stored_blinded_protocol(info.protocol)
-        name = participant_title(sham) if sham is not None else info.protocol_name
-        sub = f"{local_time(info.started_at, LONG)} \u00b7 {name}"
-        if info.participant:
-            sub += f" \u00b7 participant {info.participant}"
-        if info.note:  # why it ended early, as a sentence
-            note = info.note.strip()
-            sub += "\n" + note[:1].upper() + note[1:] + ("" if note.endswith(".") else ".")
-        set_text(self.subtitle, sub)
-        # Intensity figures are hidden only where the shown force is the true force;
-        # a sham shows the figures of its display, like its active arm.
-        mapped = sham is not None and sham.display_scale != 1.0
-        hide = bool(info.protocol.get("hide_intensity")) and not mapped
-        lines = []
-        for row in sorted(d.mvc, key=lambda r: r.hand):
-            hand = Hand(row.hand)
-            text = f"{hand.label} hand: {fmt_force(row.mvc_n, self.unit)}"
-            if "reused" in row.flags:
-                text += " (from an earlier session)"
-            prev = d.previous.get(hand)
-            if prev is not None and row.mvc_n is not None:
-                diff = row.mvc_n - prev
-                sign = "+" if diff >= 0 else "\u2212"
-                text += (f"  \u00b7  last session {fmt_force(prev, self.unit)} "
-                         f"({sign}{fmt_force(abs(diff), self.unit)})")
-            lines.append(text)
-        set_text(self.mvc_text, "\n".join(lines) or "No maximum was measured in this session.")
-        rows: list[tuple[str, ...]] = []
-        for h, (t, f) in zip(d.holds, d.traces, strict=True):
-            gap = h.gap_s or 0.0
-            tib, mean, cv, drift = (h.time_in_band_pct, h.mean_pct_mvc, h.cv_mean_pct,
-                                    h.drift_pct_mvc_per_min)
-            if mapped and sham is not None and h.mvc_n:
-                m = shown_hold_metrics(sham, t, f, mvc_n=h.mvc_n, start_s=h.t_go_s,
-                                       end_s=h.t_end_s)
-                tib, mean, cv, drift = (m.time_in_band_pct, m.mean_pct_mvc, m.cv_mean_pct,
-                                        m.drift_pct_mvc_per_min)
-            cells = (
-                hold_label(h),
-                Hand(h.hand).label if h.hand else "",
-                fmt_num(tib, 0, " %"),
-                "hidden" if hide else fmt_num(mean, 1, " %"),
-                fmt_num(cv, 1, " %"),
-                "hidden" if hide else fmt_num(drift, 2),
-                "none" if gap < 0.05 else f"{gap:.1f} s",
-                hold_outcome(h, d.holds),
-            )
-            rows.append(cells)
-        fill_table(self.table, rows)
+        set_text(self.title, summary_title(d.info.status))
+        view = intensity_view(d.info)
+        set_text(self.subtitle, summary_subtitle(d.info, view.sham))
+        set_text(self.mvc_text, mvc_text(d, self.unit))
+        fill_table(self.table, [hold_cells(h, t, f, d.holds, view)
+                                for h, (t, f) in zip(d.holds, d.traces, strict=True)])
         header = self.table.horizontalHeader()
         rows_h = sum(self.table.rowHeight(i) for i in range(self.table.rowCount()))
         self.table.setFixedHeight(rows_h + (header.height() if header else 30) + 4)
-        self._draw_traces(d, sham if mapped else None)
-        notes = []
-        if any((h.gap_s or 0) >= 1.0 for h in d.holds):
-            notes.append("Some holds lost signal for a while; those moments are not scored.")
-        if hide:
-            notes.append("This is a blinded study protocol: intensity figures are hidden.")
-        if d.starter_advice and self.suggest_starter:
-            notes.append(d.starter_advice)
-        set_text(self.note, " ".join(notes))
+        self._draw_traces(d, view.sham if view.mapped else None)
+        set_text(self.note, summary_note(d, view.hide, self.suggest_starter))
 
     def _draw_traces(self, d: SessionData, sham: Protocol | None) -> None:
         """One plot per hold; a sham's as its participant saw them (display mapping)."""

@@ -117,11 +117,25 @@ class TrainScreen(QWidget):
         """
         per_unit = 1.0 / self.unit.newtons
         phase = snap.phase
-        hand = snap.hand.value if snap.hand is not None else None
-        in_hold = phase is Phase.HOLD or (phase is Phase.COUNTDOWN and snap.stage is Stage.HOLD)
         resting = phase in (Phase.REST, Phase.PREPARE)
-        self.hand_icon.set_hand(hand)
         hand_words = f"{snap.hand.label} hand" if snap.hand is not None else ""
+        self._show_heading(snap, resting, hand_words)
+        self._show_band(snap, per_unit)
+        zone = snap.zone if phase is Phase.HOLD and not snap.in_gap else Zone.NONE
+        colour = zone_colour(self.pal, zone) if zone is not Zone.NONE else self.pal.muted
+        force = self._show_force(snap, t, force_n, per_unit, colour)
+        self._show_cue(snap, zone, colour, resting)
+        self._show_detail(snap, force, resting, hand_words)
+        self.breathe.setVisible(phase in (Phase.HOLD, Phase.COUNTDOWN))
+        self.continue_btn.setVisible(resting or snap.paused)
+        set_text(self.continue_btn, "Continue  (Space)" if snap.paused else
+                 "Start the next hold now  (Space)")
+        set_text(self.pause_btn, "Resume  (P)" if snap.paused else "Pause  (P)")
+
+    def _show_heading(self, snap: Snapshot, resting: bool, hand_words: str) -> None:
+        """The hand, the title (which hold, or the rest before it) and the countdown."""
+        phase = snap.phase
+        self.hand_icon.set_hand(snap.hand.value if snap.hand is not None else None)
         if resting and snap.rep:
             title = f"Rest \u00b7 next: hold {snap.rep} of {snap.reps}, {hand_words}"
         elif snap.rep:
@@ -139,7 +153,8 @@ class TrainScreen(QWidget):
             clock = fmt_clock(snap.time_left_s)
         set_text(self.countdown, clock)
 
-        # Band and fixed scale (only recomputed when the band changes).
+    def _show_band(self, snap: Snapshot, per_unit: float) -> None:
+        """Band and fixed scale (only recomputed when the band changes)."""
         edges = snap.shown_band
         target_shown = snap.shown_target_n
         key = (*edges, target_shown, per_unit) if edges is not None and \
@@ -153,8 +168,11 @@ class TrainScreen(QWidget):
             self.gauge.set_band(target_shown * per_unit, band, near, top)
             self.trace.set_band(target_shown * per_unit, band, near, top)
 
-        zone = snap.zone if phase is Phase.HOLD and not snap.in_gap else Zone.NONE
-        colour = zone_colour(self.pal, zone) if zone is not Zone.NONE else self.pal.muted
+    def _show_force(self, snap: Snapshot, t: np.ndarray, force_n: np.ndarray,
+                    per_unit: float, colour: str) -> float | None:
+        """The gauge and the trace; returns the force shown now (display unit) or None."""
+        phase = snap.phase
+        in_hold = phase is Phase.HOLD or (phase is Phase.COUNTDOWN and snap.stage is Stage.HOLD)
         # A reading older than a second is not "now" (device away or silent): the
         # gauge shows none, and the trace keeps scrolling so the silence shows.
         now = max(float(t[-1]), snap.t) if len(t) else snap.t
@@ -164,8 +182,11 @@ class TrainScreen(QWidget):
         self.gauge.set_force(force if in_hold or phase is Phase.REST else None, colour)
         if len(t):
             self.trace.show_window(t, snap.display.show(force_n) * per_unit, now)
+        return force
 
-        # Cue: shape + words + colour.
+    def _show_cue(self, snap: Snapshot, zone: Zone, colour: str, resting: bool) -> None:
+        """Cue: shape + words + colour (``colour`` is the zone's, for a hold)."""
+        phase = snap.phase
         if snap.paused:
             cue, colour = "Paused", self.pal.muted
         elif phase is Phase.HOLD and snap.in_gap:
@@ -180,6 +201,10 @@ class TrainScreen(QWidget):
             cue = snap.cue
         self._set_cue(cue, colour)
 
+    def _show_detail(self, snap: Snapshot, force: float | None, resting: bool,
+                     hand_words: str) -> None:
+        """The line under the cue: the force and % in a hold, what comes next otherwise."""
+        phase = snap.phase
         if phase is Phase.HOLD and force is not None and not snap.in_gap:
             detail = f"{force:.1f} {self.unit.value}"
             pct = snap.shown_pct_mvc  # a sham shows about 30 %, like its active arm
@@ -192,11 +217,6 @@ class TrainScreen(QWidget):
         else:
             detail = ""
         set_text(self.detail, detail)
-        self.breathe.setVisible(phase in (Phase.HOLD, Phase.COUNTDOWN))
-        self.continue_btn.setVisible(resting or snap.paused)
-        set_text(self.continue_btn, "Continue  (Space)" if snap.paused else
-                 "Start the next hold now  (Space)")
-        set_text(self.pause_btn, "Resume  (P)" if snap.paused else "Pause  (P)")
 
     def _set_cue(self, text: str, colour: str) -> None:
         if self.cue.text() == text and self.cue.property("colour") == colour:

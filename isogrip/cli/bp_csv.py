@@ -1,12 +1,9 @@
-"""``isogrip bp``: add, list and import blood-pressure readings; the check before a run.
+"""``isogrip bp import``: reading a blood-pressure CSV file into the log.
 
-The limits that advise against training come from the settings file, the same ones
-the desktop app uses, so ``isogrip run``, ``isogrip bp add`` and the app agree.
-
-A blood-pressure file (``bp import``) is UTF-8 CSV (a byte order mark is allowed) of
-at most 64 MiB whose first line names the columns: ``taken_at``, ``sbp`` and ``dbp``,
-and optionally ``pulse``, ``context`` (``pre``, ``post`` or ``rest``) and ``note`` (one
-line, at most 500 characters). ``taken_at`` is ISO 8601, from 1900 up to a day after
+A blood-pressure file is UTF-8 CSV (a byte order mark is allowed) of at most 64 MiB
+whose first line names the columns: ``taken_at``, ``sbp`` and ``dbp``, and optionally
+``pulse``, ``context`` (``pre``, ``post`` or ``rest``) and ``note`` (one line, at most
+500 characters). ``taken_at`` is ISO 8601, from 1900 up to a day after
 now; without a UTC offset it is the local time of this computer. The whole file is
 checked before anything is added: one bad line adds nothing, and the message (one
 line) names the file, the line and the column. A line that is the same reading at the
@@ -16,27 +13,18 @@ imported before) is skipped, so importing a file again adds only what is new.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import datetime as _dt
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, NamedTuple
 
-from rich.console import Console
-from rich.table import Table
-
-from isogrip.ble_device.bp_monitor import BpMeasurement
 from isogrip.bp_check import (
     BP_NOTE_MAX,
-    BP_READING_TEXT_MAX,
-    BpCheck,
     BpEntry,
-    BpLimits,
     check_note,
-    high_bp_advice,
     parse_taken_at,
     shown,
     whole_number,
@@ -44,10 +32,9 @@ from isogrip.bp_check import (
 from isogrip.errors import BpValueError, IsogripError
 from isogrip.files import TABLE_FILE_LIMIT, read_limited_text
 from isogrip.ids import participant_or_none
-from isogrip.settings import load_settings
-from isogrip.storage.history import parse_bp
-from isogrip.storage.store import BP_CONTEXTS, Store, iso_time
-from isogrip.timefmt import local_time
+from isogrip.storage.bp_table import BP_CONTEXTS
+from isogrip.storage.jsonio import iso_time
+from isogrip.storage.store import Store
 
 #: The columns of a blood-pressure file; the first three are required.
 BP_COLUMNS: Final = ("taken_at", "sbp", "dbp", "pulse", "context", "note")
@@ -63,68 +50,6 @@ MAX_ROW_LINES: Final = 8
 
 class BpCsvError(IsogripError, ValueError):
     """A blood-pressure CSV file cannot be imported (the message names the line)."""
-
-
-class HighBloodPressureError(IsogripError):
-    """The reading before a run is at or above the limits and training was not confirmed."""
-
-
-def settings_limits() -> BpLimits:
-    """The limits in force (the settings file; its defaults when it is missing)."""
-    settings, _ = load_settings()
-    return BpLimits(settings.sbp_limit, settings.dbp_limit)
-
-
-def entry_from_text(text: str, pulse: int | None) -> BpEntry:
-    """A reading typed as ``128/82`` (and an optional pulse), checked for typing errors.
-
-    Raises:
-        BpValueError: Not ``upper/lower``, or not a reading a person can have.
-    """
-    if len(text) > BP_READING_TEXT_MAX:  # parse_bp would repeat all of it
-        raise BpValueError(f"write the reading as upper/lower, e.g. 128/82; got "
-                           f"{shown(text)}")
-    sbp, dbp = parse_bp(text)
-    return BpEntry.checked(sbp, dbp, pulse)
-
-
-def pre_session_check(text: str | None, pulse: int | None, *, limits: BpLimits,
-                      train_anyway: bool, ask: Callable[[str], str] | None,
-                      say: Callable[[str], None]) -> BpCheck | None:
-    """The optional blood-pressure check before ``isogrip run``, as in the desktop app.
-
-    With ``ask`` (a person at a terminal) an empty ``text`` asks for a reading, a
-    typing error asks again, and a high reading asks for a deliberate "train". Without
-    ``ask``, a high reading starts only with ``train_anyway``.
-
-    Returns:
-        The check to record with the session, or ``None`` when no reading was given.
-
-    Raises:
-        BpValueError: A reading given on the command line is a typing error.
-        HighBloodPressureError: High, and training was not confirmed.
-    """
-    entry = None if text is None else entry_from_text(text, pulse)
-    while entry is None and ask is not None:
-        typed = ask("Blood pressure before training (e.g. 128/82), or Enter to skip: ")
-        if not typed.strip():
-            return None
-        try:
-            entry = entry_from_text(typed, None)
-        except BpValueError as exc:
-            say(str(exc))
-    if entry is None:
-        return None
-    if not limits.too_high(entry):
-        return BpCheck(entry, limits)
-    say(high_bp_advice(entry, limits))
-    if not train_anyway and (ask is None or ask(
-            "Type 'train' only if your doctor has told you this is safe, or press Enter "
-            "to stop: ").strip().lower() != "train"):
-        raise HighBloodPressureError(
-                f"not starting: {entry} is at or above {limits}. Rest and measure again "
-                "later (use --train-anyway only if your doctor has told you this is safe).")
-    return BpCheck(entry, limits, trained_anyway=True)
 
 
 @dataclass(frozen=True)
@@ -328,81 +253,3 @@ def import_bp_csv(store: Store, path: Path, participant: str | None) -> BpImport
             except BpValueError as exc:  # pragma: no cover - checked above
                 raise BpCsvError(f"{path}, line {r.line}: {exc}") from exc
     return BpImport(len(new), len(readings) - len(new))
-
-
-def store_readings(store: Store, readings: list[BpMeasurement], *,
-                   participant: str | None, context: str | None) -> int:
-    """Add readings from a cuff to the log (in mmHg, at the cuff's time stamps).
-
-    Readings without a time stamp are taken as now. A reading the log refuses (an
-    implausible value) stops the whole batch: nothing is added.
-
-    Returns:
-        The number added.
-    """
-    now = _dt.datetime.now(_dt.UTC)
-    with store.transaction():
-        for r in readings:
-            mm = r.to_mmhg()
-            when = r.timestamp.astimezone() if r.timestamp else now
-            store.add_bp_reading(
-                sbp=round(mm.systolic), dbp=round(mm.diastolic),
-                pulse=None if mm.pulse_bpm is None else round(mm.pulse_bpm),
-                taken_at=when, participant=participant, context=context, source="ble")
-    return len(readings)
-
-
-def run_bp(args: argparse.Namespace, store: Store, console: Console) -> int:
-    """Run ``isogrip bp add|list|import``.
-
-    Raises:
-        ParticipantIdError: ``--participant`` is not an ID; checked before anything else
-            (no file is read, no cuff is waited for).
-    """
-    participant = args.participant
-    if args.bp_command in ("add", "read", "import"):
-        participant = participant_or_none(participant)  # an ID, never a name
-    if args.bp_command == "add":
-        entry = entry_from_text(args.reading, args.pulse)
-        store.add_bp_reading(sbp=entry.sbp, dbp=entry.dbp, pulse=entry.pulse,
-                             participant=participant, context=args.context)
-        limits = settings_limits()
-        advice = ""
-        if limits.too_high(entry):
-            advice = (f" This is high (at or above {limits}): do not train today, and talk "
-                      "to your doctor if it stays high.")
-        console.print(f"Saved {entry}." + advice, highlight=False)
-        return 0
-    if args.bp_command == "read":
-        import asyncio
-
-        from isogrip.ble_device.bp_monitor import read_monitor
-
-        console.print("Waiting for the cuff: switch it on or take a measurement...")
-        readings = asyncio.run(read_monitor(args.address, timeout_s=args.timeout))
-        n = store_readings(store, readings, participant=participant,
-                           context=args.context)
-        for reading in readings:
-            mm = reading.to_mmhg()
-            console.print(f"{mm.systolic:.0f}/{mm.diastolic:.0f} mmHg"
-                          + (f", pulse {mm.pulse_bpm:.0f}" if mm.pulse_bpm else ""),
-                          highlight=False)
-        console.print(f"Added {n} readings from the cuff.", highlight=False)
-        return 0 if n else 1
-    if args.bp_command == "import":
-        done = import_bp_csv(store, args.file, participant)
-        already = (f" ({done.already} already in the log, skipped)" if done.already
-                   else "")
-        console.print(f"Added {done.added} readings.{already}", highlight=False)
-        return 0
-    log = store.list_bp_readings(args.participant)
-    if not log:
-        console.print("No blood-pressure readings yet. Add one with 'isogrip bp add 128/82'.")
-        return 0
-    table = Table("taken (local time)", "mmHg", "pulse", "context", "participant", "source")
-    for r in log:
-        when = local_time(r.taken_at)
-        table.add_row(when, f"{r.sbp}/{r.dbp}", "" if r.pulse is None else str(r.pulse),
-                      r.context or "", r.participant or "", r.source)
-    console.print(table)
-    return 0

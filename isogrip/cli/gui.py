@@ -1,0 +1,52 @@
+"""``isogrip gui``: the desktop app, which is also what ``isogrip`` alone opens."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING
+
+from isogrip.cli.common import Subparsers, speed
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+def register(subparsers: Subparsers) -> None:
+    """Add ``gui`` to the ``isogrip`` subcommands."""
+    gui = subparsers.add_parser("gui", help="open the desktop app (the default command)")
+    gui.add_argument("--device", default=None, help="device spec to preselect, e.g. sim")
+    gui.add_argument("--speed", type=speed, default=1.0,
+                     help="clock speed of simulated sessions (default: real time)")
+    gui.set_defaults(handler=run_gui)
+
+
+def run_gui(args: argparse.Namespace, console: Console) -> int:
+    """Open the desktop app; where there is no display, say so and show the commands.
+
+    Also the handler of ``isogrip`` without a command, which then exits with 0 (the
+    help is what was asked for), whereas ``isogrip gui`` fails with 2.
+    """
+    if display_available():
+        return open_app(args)
+    print("isogrip: no display found, so the desktop app cannot open here. "
+          "Use the commands below (e.g. 'isogrip run').", file=sys.stderr)
+    from isogrip.cli import build_parser  # the package builds it from every command
+
+    build_parser().print_help()
+    return 0 if args.command is None else 2
+
+
+def display_available() -> bool:
+    """Whether the desktop app can open a window here."""
+    from isogrip.ui.app import display_available as available
+
+    return available()
+
+
+def open_app(args: argparse.Namespace) -> int:
+    """Run the desktop app with the options of ``gui`` or ``demo``."""
+    from isogrip.ui.app import run_app  # Qt is imported only for the desktop app
+
+    device = getattr(args, "device", None)  # demo: "sim:good" unless given
+    return run_app(data_dir=args.data_dir, device=device, speed=getattr(args, "speed", 1.0))

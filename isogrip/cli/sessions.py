@@ -1,0 +1,141 @@
+"""``isogrip sessions``, ``export``, ``report`` and ``import``: the recorded sessions.
+
+``sessions``, ``export`` and ``report`` only read: they open the database read-only
+and leave it exactly as it was, a session left "running" by a crash included (the
+next command that records marks it interrupted). ``import`` records.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from isogrip.cli.common import Subparsers, open_store
+from isogrip.cli.session_ref import resolve_session
+from isogrip.errors import IsogripError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+_SESSION_HELP = "session id, 'last', or the start of its uuid"
+
+
+def register(subparsers: Subparsers) -> None:
+    """Add ``sessions``, ``export``, ``report`` and ``import`` to the subcommands."""
+    sessions = subparsers.add_parser("sessions", help="list recorded sessions")
+    sessions.add_argument("--participant", default=None, metavar="ID")
+    sessions.set_defaults(handler=list_sessions)
+
+    export = subparsers.add_parser(
+        "export", help="export a session (csv: samples.csv, events.csv, summary.json; "
+        "parquet; edf; json) or a participant's holds as one table")
+    export.add_argument("session", nargs="?", default=None, help=_SESSION_HELP)
+    export.add_argument("--participant", default=None, metavar="ID",
+                        help="instead of one session: one row per hold across this "
+                        "participant's sessions (parquet or csv)")
+    export.add_argument("--format", default=None, choices=("csv", "parquet", "edf", "json"),
+                        help="file format (default: csv for a session, parquet for a "
+                        "participant)")
+    export.add_argument("--out", type=Path, required=True, help="output folder")
+    export.set_defaults(handler=export_session)
+
+    report = subparsers.add_parser("report", help="a printable report (.pdf or .png) of a "
+                                   "session or of a participant's progress")
+    report.add_argument("session", nargs="?", default=None, help=_SESSION_HELP)
+    report.add_argument("--participant", default=None, metavar="ID",
+                        help="instead of one session: progress over weeks")
+    report.add_argument("--out", type=Path, required=True, help="FILE.pdf or FILE.png")
+    report.set_defaults(handler=print_report)
+
+    imp = subparsers.add_parser("import", help="read an exported session (csv set) into "
+                                "the database")
+    imp.add_argument("folder", type=Path, help="folder with samples.csv, events.csv, "
+                     "summary.json")
+    imp.set_defaults(handler=import_session)
+
+
+def list_sessions(args: argparse.Namespace, console: Console) -> int:
+    """``isogrip sessions``: a table of the recorded sessions (read-only)."""
+    from rich.table import Table
+
+    from isogrip.signal.units import Unit, from_newtons
+    from isogrip.timefmt import LOCAL_TIME, local_time
+
+    store = open_store(args, records=False)
+    try:
+        rows = store.list_sessions(participant=args.participant)
+    finally:
+        store.close()
+    if not rows:
+        console.print("No sessions recorded yet. Start one with: isogrip run")
+        return 0
+    table = Table(title=f"Sessions ({len(rows)})")
+    for col in ("Id", f"Started ({LOCAL_TIME})", "Status", "Protocol", "Device",
+                "Participant", "Holds", "MVC R (kg)", "MVC L (kg)", "Note"):
+        table.add_column(col)
+
+    def kg(v: float | None) -> str:
+        return "-" if v is None else f"{from_newtons(v, Unit.KGF):.1f}"
+
+    for r in rows:
+        table.add_row(str(r.id), local_time(r.started_at), r.status,
+                      r.protocol_name, r.device, r.participant or "-", str(r.n_holds_done),
+                      kg(r.mvc_right_n), kg(r.mvc_left_n), r.note or "")
+    console.print(table)
+    return 0
+
+
+def _one_of_session_or_participant(args: argparse.Namespace) -> None:
+    if (args.session is None) == (args.participant is None):
+        raise IsogripError("give either a session (e.g. 'last') or --participant ID")
+
+
+def export_session(args: argparse.Namespace, console: Console) -> int:
+    """``isogrip export``: a session's files, or a participant's holds (read-only)."""
+    from isogrip.storage.export_formats import export, export_participant
+
+    _one_of_session_or_participant(args)
+    store = open_store(args, records=False)
+    try:
+        if args.participant is not None:
+            paths = export_participant(store, args.participant, args.out,
+                                       args.format or "parquet")
+        else:
+            session_id = resolve_session(store, args.session)
+            paths = export(store, session_id, args.out, args.format or "csv")
+    finally:
+        store.close()
+    for p in paths:
+        console.print(str(p), highlight=False)
+    return 0
+
+
+def print_report(args: argparse.Namespace, console: Console) -> int:
+    """``isogrip report``: a PDF or PNG of a session or of progress (read-only)."""
+    from isogrip.ui.report import participant_report, session_report  # Qt, on demand
+
+    _one_of_session_or_participant(args)
+    store = open_store(args, records=False)
+    try:
+        if args.participant is not None:
+            path = participant_report(store, args.participant, args.out)
+        else:
+            path = session_report(store, resolve_session(store, args.session), args.out)
+    finally:
+        store.close()
+    console.print(str(path), highlight=False)
+    return 0
+
+
+def import_session(args: argparse.Namespace, console: Console) -> int:
+    """``isogrip import``: an exported csv set becomes a new session."""
+    from isogrip.storage.importer import import_session as import_folder
+
+    store = open_store(args, records=True)
+    try:
+        sid = import_folder(store, args.folder)
+    finally:
+        store.close()
+    console.print(f"Imported as session {sid}.", highlight=False)
+    return 0
