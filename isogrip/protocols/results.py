@@ -1,4 +1,4 @@
-"""The records of ended efforts: a scored MVC trial, a finished hold.
+"""The records of ended efforts: a scored MVC trial, a finished hold, the chosen MVC.
 
 Each is computed from every sample stamped inside the effort
 (:class:`~isogrip.protocols.settling.PendingEffort`), late ones included.
@@ -9,11 +9,18 @@ from __future__ import annotations
 import math
 
 from isogrip.protocols import sentences as say
-from isogrip.protocols.mvc_plan import Scored
-from isogrip.protocols.records import Event, HoldFinished, MvcTrialScored, SessionWarning
+from isogrip.protocols.mvc_plan import MvcPlan, Scored
+from isogrip.protocols.records import (
+    Event,
+    HoldFinished,
+    MvcChosen,
+    MvcTrialScored,
+    SessionWarning,
+)
 from isogrip.protocols.settling import PendingEffort
 from isogrip.signal.metrics import hold_metrics
 from isogrip.signal.units import KGF_N
+from isogrip.types import Hand
 
 
 def trial_records(done: Scored, job: PendingEffort, full_scale_n: float | None) -> list[Event]:
@@ -54,3 +61,23 @@ def hold_record(job: PendingEffort, ramp_s: float) -> HoldFinished:
         rep=rep, hand=job.hand, t_go_s=job.t_start, t_end_s=job.t_end,
         target_n=band.target_n, band_low_n=band.low_n, band_high_n=band.high_n,
         mvc_n=job.mvc_n, completed=job.completed, metrics=m)
+
+
+def mvc_choices(plan: MvcPlan, t: float) -> tuple[list[MvcChosen], Hand | None]:
+    """The MVC chosen for each measured hand at the end of the measurement, at ``t``.
+
+    Returns:
+        The records of the hands chosen, right first, and the first hand for which no
+        trial gave a maximum (the session cannot go on), if any; the records stop
+        before that hand.
+    """
+    out: list[MvcChosen] = []
+    for hand in plan.measured_hands():
+        used, a = plan.assess(hand)
+        if a.best_n is None or a.best_index is None:
+            return out, hand
+        out.append(MvcChosen(
+            t=t, message=say.hand_maximum(hand, a.best_n / KGF_N), hand=hand,
+            mvc_n=a.best_n, best_trial=used[a.best_index].number,
+            flags=tuple(f.value for f in a.flags), advice=a.message))
+    return out, None
