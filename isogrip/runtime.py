@@ -130,7 +130,6 @@ class SessionRuntime:
         self._error: BaseException | None = None
         self._engine: Engine | None = None
         self._link: LinkSupervisor | None = None
-        self._stopping = False
         self._abort_requested = False
         self.session_id: int | None = None
 
@@ -373,7 +372,6 @@ class SessionRuntime:
     async def _shutdown_device(self) -> None:
         if self._link is not None:
             self._link.stop()
-        self._stopping = True
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.device.stop(), SHUTDOWN_TIMEOUT_S)
         with contextlib.suppress(Exception):
@@ -381,7 +379,7 @@ class SessionRuntime:
 
     # ------------------------------------------------------------------ callbacks
     def _on_disconnect(self, reason: str) -> None:
-        if self._link is not None and not self._stopping:
+        if self._link is not None:  # it ignores drops once the session is ending
             self._link.disconnected(reason)
 
     def _on_status(self, status: DeviceStatus) -> None:

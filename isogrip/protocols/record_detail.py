@@ -33,6 +33,16 @@ def _classes(kind: EventKind) -> tuple[type[Record], ...]:
 _NOT_STORED_AS_FIELDS = frozenset({"t", "message", "cue", "device_detail"})
 
 
+_TYPES: dict[type[Record], dict[str, Any]] = {}
+
+
+def _field_types(cls: type[Record]) -> dict[str, Any]:
+    """The resolved field types of a record class (resolved once: a report reads many)."""
+    if cls not in _TYPES:
+        _TYPES[cls] = typing.get_type_hints(cls)
+    return _TYPES[cls]
+
+
 def record_from_detail(kind: str, t: float, detail: Mapping[str, Any]) -> Event | None:
     """The record behind a stored events row (``None`` for a kind it does not know).
 
@@ -56,7 +66,7 @@ def record_from_detail(kind: str, t: float, detail: Mapping[str, Any]) -> Event 
     if cls is LinkStatus:
         own = LINK_FIGURES.get(str(detail.get("status")), frozenset())
         names = [f for f in names if f.name == "status" or f.name in own]
-    hints = typing.get_type_hints(cls)
+    hints = _field_types(cls)
     args: dict[str, Any] = {"t": t}
     if cls is Cue:
         args["cue"] = event_kind
