@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 import queue
 import threading
 import time
@@ -33,7 +32,7 @@ from isogrip.ble_device.base import DeviceStatus, ForceDevice
 from isogrip.ble_device.registry import DeviceContext, DeviceSpec, open_device
 from isogrip.clock import Clock, VirtualClock, make_clock
 from isogrip.device_host import DeviceHost
-from isogrip.errors import DeviceError, DeviceErrorReason, IsogripError
+from isogrip.errors import DeviceError, DeviceErrorReason
 from isogrip.link_supervisor import CONNECT_TIMEOUT_S, STEP_TIMEOUT_S, LinkSupervisor
 from isogrip.preview import Handover
 from isogrip.protocols.engine import Engine
@@ -45,7 +44,13 @@ from isogrip.protocols.records import (
     LinkStatus,
     SessionStarted,
 )
-from isogrip.session_config import SessionCancelled, SessionConfig, SessionResult
+from isogrip.session_config import (
+    SessionCancelled,
+    SessionConfig,
+    SessionResult,
+    check_options,
+    check_speed,
+)
 from isogrip.session_pipeline import SessionPipeline
 from isogrip.session_recording import bp_check_record, close_recording, open_lsl, open_recording
 from isogrip.signal.ringbuffer import RingBuffer
@@ -98,7 +103,7 @@ class SessionRuntime:
             else load_protocol(config.protocol)
         )
         self._spec = DeviceSpec.parse(config.device)
-        _check_speed(config, handover)
+        check_speed(config, handover.spec if handover is not None else None)
         self._handover = handover
         self._host = handover.host if handover is not None else host
         if handover is not None:
@@ -114,7 +119,7 @@ class SessionRuntime:
                               ble_backend=ble_backend,
                               ble_scanner_backend=ble_scanner_backend),
             )
-        _check_options(config, self._spec)  # once the device spec is known to be good
+        check_options(config, self._spec.driver)  # once the device spec is known good
         self._own_store = store is None
         self.store = store if store is not None else Store.open(config.data_dir)
         #: Sessions a crashed isogrip left "running", now marked interrupted (to tell).
@@ -392,35 +397,3 @@ class SessionRuntime:
             return
         self._pipeline.emit(self._engine.command(cmd, self.clock.now()))
 
-
-def _check_speed(config: SessionConfig, handover: Handover | None) -> None:
-    """Refuse a speed that cannot run, or a handover it does not fit.
-
-    Raises:
-        IsogripError: Why.
-    """
-    if config.speed is not None and not (config.speed > 0 and math.isfinite(config.speed)):
-        raise IsogripError(f"speed must be a positive number, got {config.speed}")
-    if handover is not None and (handover.spec != config.device or config.speed != 1.0):
-        raise IsogripError("a connected device can only be handed to a real-time "
-                           f"session of the same device ({handover.spec!r})")
-
-
-def _check_options(config: SessionConfig, spec: DeviceSpec) -> None:
-    """Refuse what cannot run, in the caller's thread, before the session starts.
-
-    Raises:
-        IsogripError: The device cannot run at that speed, or the participant ID or
-            the LSL option cannot be used.
-    """
-    if spec.driver not in ("sim", "replay") and config.speed != 1.0:
-        raise IsogripError("only the simulated device and replays can run faster than "
-                           "real time")
-    if config.participant:
-        from isogrip.settings import check_value
-
-        check_value("participant", config.participant)  # an ID, never a name
-    if config.lsl:
-        from isogrip.lsl_outlet import check_available
-
-        check_available()  # say so now, not after the session has started

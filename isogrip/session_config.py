@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,3 +78,44 @@ class SessionResult:
 
 class SessionCancelled(IsogripError):
     """The session was stopped before it started (nothing was recorded)."""
+
+
+def check_speed(config: SessionConfig, handover_spec: str | None = None) -> None:
+    """Refuse a speed that cannot run, or a handed-over device it does not fit.
+
+    Args:
+        config: The session asked for.
+        handover_spec: The device spec of a connected device handed to the session.
+
+    Raises:
+        IsogripError: Why.
+    """
+    if config.speed is not None and not (config.speed > 0 and math.isfinite(config.speed)):
+        raise IsogripError(f"speed must be a positive number, got {config.speed}")
+    if handover_spec is not None and (handover_spec != config.device or config.speed != 1.0):
+        raise IsogripError("a connected device can only be handed to a real-time "
+                           f"session of the same device ({handover_spec!r})")
+
+
+def check_options(config: SessionConfig, driver: str) -> None:
+    """Refuse what cannot run, in the caller's thread, before the session starts.
+
+    Args:
+        config: The session asked for.
+        driver: The name of the driver its device spec names.
+
+    Raises:
+        IsogripError: The device cannot run at that speed, or the participant ID or
+            the LSL option cannot be used.
+    """
+    if driver not in ("sim", "replay") and config.speed != 1.0:
+        raise IsogripError("only the simulated device and replays can run faster than "
+                           "real time")
+    if config.participant:
+        from isogrip.settings import check_value
+
+        check_value("participant", config.participant)  # an ID, never a name
+    if config.lsl:
+        from isogrip.lsl_outlet import check_available
+
+        check_available()  # say so now, not after the session has started

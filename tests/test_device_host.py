@@ -93,3 +93,41 @@ def test_a_handover_only_goes_to_a_real_time_session_of_the_same_device(
                            handover=handover)
         with pytest.raises(RuntimeError, match="no connected device"):
             preview.hand_over()
+
+
+def test_a_ble_preview_hands_its_link_to_the_session_over_a_real_gatt_stack(
+        tmp_path: Path) -> None:
+    # bumble's controllers belong to the loop they are built on: build the virtual
+    # Progressor on the device host's loop, where the preview and the session run.
+    from virtual_ble import ProgressorPeripheral, VirtualBleWorld
+
+    host = DeviceHost()
+    world = VirtualBleWorld()
+    peripheral = ProgressorPeripheral(force_kg=lambda t: 10.0)
+
+    async def build() -> None:
+        await world.__aenter__()
+        await world.add(peripheral)
+
+    host.submit(build()).result(SAFETY_S)
+    backends = {"ble_backend": world.client_backend,
+                "ble_scanner_backend": world.scanner_backend}
+    try:
+        preview = DevicePreview("progressor", host=host, **backends)
+        preview.connect().result(SAFETY_S)
+        _until(lambda: preview.latest_force() is not None, "the preview's first samples")
+        assert peripheral.connection_count == 1
+        handover = preview.hand_over()
+        preview.close()
+        rt = SessionRuntime(SessionConfig(device="progressor", speed=1.0, tare=False,
+                                          data_dir=tmp_path), handover=handover)
+        rt.start()
+        _until(lambda: rt.samples > 0, "the session's first samples")
+        rt.stop()
+        result = rt.wait(SAFETY_S)
+        rt.close()
+        assert result.samples > 0 and result.status == "aborted"
+        assert peripheral.connection_count == 1  # the preview's link, not a new one
+    finally:
+        host.submit(world.close()).result(SAFETY_S)
+        host.close()
