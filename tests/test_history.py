@@ -105,21 +105,47 @@ def test_version_1_database_is_migrated(tmp_path: Path) -> None:
     with Store.open(folder) as s:
         sid = session(s, NOW, mvc={"left": 300.0})
     with sqlite3.connect(database_path(folder)) as db:  # make it look like version 1
-        db.execute("DROP TABLE bp_readings")
+        for table in ("bp_readings", "programme_steps", "programmes"):
+            db.execute(f"DROP TABLE {table}")
         db.execute("PRAGMA user_version = 1")
     with Store.open(folder) as s:
         assert s.get_session(sid).mvc_left_n == 300.0  # old data kept
         s.add_bp_reading(sbp=130, dbp=85)
         assert len(s.list_bp_readings()) == 1
     with sqlite3.connect(database_path(folder)) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+
+
+def test_version_2_database_gains_programmes_and_cuff_columns(tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    Store.open(folder).close()
+    with sqlite3.connect(database_path(folder)) as db:  # the version 2 layout
+        db.execute("DROP TABLE programme_steps")
+        db.execute("DROP TABLE programmes")
+        db.execute("DROP TABLE bp_readings")
+        db.execute("CREATE TABLE bp_readings (id INTEGER PRIMARY KEY, participant TEXT,"
+                   " taken_at TEXT NOT NULL, sbp INTEGER NOT NULL, dbp INTEGER NOT NULL,"
+                   " pulse INTEGER, context TEXT, session_id INTEGER, source TEXT NOT NULL"
+                   " DEFAULT 'manual', note TEXT)")
+        db.execute("INSERT INTO bp_readings (participant, taken_at, sbp, dbp)"
+                   " VALUES ('P01', '2026-11-01T08:00:00.000+00:00', 131, 84)")
+        db.execute("PRAGMA user_version = 2")
+    with Store.open(folder) as s:
+        (kept,) = s.list_bp_readings()
+        assert (kept.participant, kept.sbp, kept.dbp) == ("P01", 131, 84)
+    with sqlite3.connect(database_path(folder)) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 3
+        columns = {r[1] for r in db.execute("PRAGMA table_info(bp_readings)")}
+        assert {"device", "cuff_user", "time_source"} <= columns
+        assert db.execute("SELECT time_source FROM bp_readings").fetchone()[0] == "entered"
+        assert db.execute("SELECT count(*) FROM programmes").fetchone()[0] == 0
 
 
 def test_newer_database_is_refused(tmp_path: Path) -> None:
     folder = tmp_path / "data"
     Store.open(folder).close()
     with sqlite3.connect(database_path(folder)) as db:
-        db.execute("PRAGMA user_version = 3")
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     with pytest.raises(StorageError, match="newer isogrip"):
         Store.open(folder)
 

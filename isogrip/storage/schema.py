@@ -17,7 +17,7 @@ from typing import Final
 from isogrip.errors import StorageError
 
 #: Version of the database layout, kept in ``PRAGMA user_version``.
-SCHEMA_VERSION: Final = 2
+SCHEMA_VERSION: Final = 3
 #: ``PRAGMA application_id`` of isogrip databases (ASCII "IGRP").
 APPLICATION_ID: Final = 0x49475250
 
@@ -151,6 +151,43 @@ _MIGRATIONS: Final[dict[int, tuple[str, ...]]] = {
         )
         """,
         "CREATE INDEX bp_participant ON bp_readings (participant, taken_at)",
+    ),
+    3: (
+        # A training programme: its plan (the numbers it was started with) and every
+        # step it took (start, intensity change, extension, ...) with its reason.
+        """
+        CREATE TABLE programmes (
+            id INTEGER PRIMARY KEY,
+            participant TEXT,
+            started_on TEXT NOT NULL,
+            protocol_name TEXT NOT NULL,
+            plan_json TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'ended')),
+            ended_at TEXT
+        )
+        """,
+        "CREATE INDEX programmes_participant ON programmes (participant, status)",
+        """
+        CREATE TABLE programme_steps (
+            programme_id INTEGER NOT NULL REFERENCES programmes (id) ON DELETE CASCADE,
+            seq INTEGER NOT NULL,
+            recorded_at TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            intensity_pct REAL,
+            session_id INTEGER REFERENCES sessions (id) ON DELETE SET NULL,
+            reason TEXT NOT NULL,
+            PRIMARY KEY (programme_id, seq)
+        )
+        """,
+        # Where a reading's time came from (typed, the cuff's clock, or the moment it
+        # was received from a cuff that sent none), which cuff and which of its users.
+        "ALTER TABLE bp_readings ADD COLUMN device TEXT",
+        "ALTER TABLE bp_readings ADD COLUMN cuff_user INTEGER",
+        "ALTER TABLE bp_readings ADD COLUMN time_source TEXT NOT NULL DEFAULT 'entered'"
+        " CHECK (time_source IN ('entered', 'cuff', 'received'))",
+        # A cuff resends its memory: the same reading from the same cuff is stored once.
+        "CREATE UNIQUE INDEX bp_cuff_reading ON bp_readings (device, IFNULL(cuff_user, -1),"
+        " taken_at, sbp, dbp, IFNULL(pulse, -1)) WHERE time_source = 'cuff'",
     ),
 }
 
