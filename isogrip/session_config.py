@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from isogrip.bp_check import BpCheck
@@ -36,6 +37,8 @@ class SessionConfig:
             user chooses to resume (repeat the effort) or stop.
         bp_check: The blood pressure entered before the session and the choice made
             on it (recorded as a ``bp_check`` event), or ``None``.
+        started_at: The wall-clock start recorded for the session (default: now).
+            The simulated programme replays weeks of sessions on their own days.
     """
 
     device: str = "sim"
@@ -49,6 +52,7 @@ class SessionConfig:
     resume_after_reconnect: bool = False
     lsl: bool = False
     bp_check: BpCheck | None = None
+    started_at: datetime | None = None
 
 
 @dataclass

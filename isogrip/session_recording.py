@@ -35,7 +35,7 @@ async def open_recording(store: Store, config: SessionConfig, protocol: Protocol
     """Create the session's row and its recorder; the id and the recorder."""
     session_id = await asyncio.to_thread(
         store.create_session,
-        started_at=datetime.now(UTC),
+        started_at=config.started_at or datetime.now(UTC),
         protocol_name=protocol.name,
         protocol=protocol_to_dict(protocol),
         device=config.device,

@@ -28,7 +28,7 @@ from pathlib import Path
 from types import ModuleType
 
 from isogrip import __version__
-from isogrip.cli import bp, gui, protocols, run, scan, sessions
+from isogrip.cli import bp, gui, programme, protocols, run, scan, sessions
 from isogrip.cli.common import (
     EXIT_INTERRUPTED,
     EXIT_USER_ERROR,
@@ -42,7 +42,8 @@ __all__ = ["COMMAND_MODULES", "EXIT_INTERRUPTED", "EXIT_USER_ERROR", "build_pars
 
 #: The modules whose ``register(subparsers)`` add the subcommands, in the order
 #: ``isogrip --help`` lists them.
-COMMAND_MODULES: tuple[ModuleType, ...] = (run, gui, sessions, bp, protocols, scan)
+COMMAND_MODULES: tuple[ModuleType, ...] = (run, gui, programme, sessions, bp, protocols,
+                                            scan)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -48,9 +48,9 @@ def add_run_options(p: argparse.ArgumentParser, device: str, default_speed: str)
 
     p.add_argument("--device", default=device,
                    help="device spec: sim, sim:fatigue?seed=3 ... (default: %(default)s)")
-    p.add_argument("--protocol", default=DEFAULT_PROTOCOL,
-                   help="built-in protocol name or path to a .toml file "
-                   "(default: %(default)s)")
+    p.add_argument("--protocol", default=None,
+                   help="built-in protocol name or path to a .toml file (default: your "
+                   f"programme's, at its intensity; without one, {DEFAULT_PROTOCOL})")
     p.add_argument("--participant", default=None, metavar="ID",
                    help="participant ID stored with the session (an ID, not a name)")
     p.add_argument("--speed", type=speed, default=speed(default_speed),
@@ -115,6 +115,7 @@ def run_session(args: argparse.Namespace, console: Console) -> int:
         The exit status (see :func:`~isogrip.cli.session_view.run_and_report`).
     """
     from isogrip.cli.bp import pre_session_check, settings_limits
+    from isogrip.cli.programme import session_protocol, tell_new_steps
     from isogrip.cli.session_view import print_banner, run_and_report
     from isogrip.runtime import SessionConfig, SessionRuntime  # heavy imports on demand
 
@@ -123,9 +124,10 @@ def run_session(args: argparse.Namespace, console: Console) -> int:
         args.bp, args.pulse, limits=settings_limits(), train_anyway=args.train_anyway,
         ask=_answer_or_empty(console) if interactive else None,
         say=lambda text: console.print(text, highlight=False))
+    protocol, programme = session_protocol(args, console)
     config = SessionConfig(
         device=args.device,
-        protocol=args.protocol,
+        protocol=protocol,
         participant=args.participant,
         speed=args.speed,
         data_dir=args.data_dir,
@@ -147,7 +149,9 @@ def run_session(args: argparse.Namespace, console: Console) -> int:
             sbp=r.sbp, dbp=r.dbp, pulse=r.pulse, participant=args.participant, context="pre")
     print_banner(console, runtime, args.device)
     with _signals_stop_session():
-        return run_and_report(args, console, runtime, pre_bp_id)
+        status = run_and_report(args, console, runtime, pre_bp_id)
+    tell_new_steps(args, console, programme)
+    return status
 
 
 def _answer_or_empty(console: Console) -> Callable[[str], str]:

@@ -139,3 +139,36 @@ def session_stopped(reason: str) -> str:
 def cannot(command: str, why: str) -> str:
     """A command that does not apply now (``command`` is its value)."""
     return f"Cannot {command.replace('_', ' ')}: {why}."
+
+
+# The training programme (isogrip.programme) ------------------------------------
+def programme_starts_lower(reason: str, target_pct: float, starter_pct: float) -> str:
+    """Why the programme starts below its target, after the first session."""
+    return (f"Your first session showed that 2 minutes at {target_pct:g} % is hard for "
+            f"now ({reason}), so your programme starts at {starter_pct:g} % and builds "
+            "up from there.")
+
+
+def programme_steps_up(n_sessions: int, from_pct: float, to_pct: float,
+                       target_pct: float) -> str:
+    """Why the intensity goes up one step."""
+    goal = " That is the full programme intensity." if to_pct >= target_pct else ""
+    return (f"Your last {n_sessions} sessions at {from_pct:g} % went well, so the next "
+            f"ones are at {to_pct:g} %.{goal}")
+
+
+def programme_steps_down(n_sessions: int, reason: str, to_pct: float) -> str:
+    """Why the intensity goes down one step."""
+    return (f"Your last {n_sessions} sessions were hard ({reason}), so the next ones "
+            f"are a little easier, at {to_pct:g} %.")
+
+
+def programme_week_missed(n_missed: int, training_ends: str) -> str:
+    """What a missed week does to the programme."""
+    weeks = "1 week" if n_missed == 1 else f"{n_missed} weeks"
+    return (f"{weeks} had no session, so your programme is {weeks} longer: training "
+            f"now ends on {training_ends}.")
+
+
+PROGRAMME_SESSION_STOPPED = "the session was stopped early"
+PROGRAMME_HOLD_STOPPED = "a hold was stopped early"

@@ -56,9 +56,15 @@ class HoldOutcome:
     drift_pct_mvc_per_min: float = math.nan
 
 
-def not_held_reason(hold: HoldOutcome) -> str:
-    """Why this hold counts as not held, in a few plain words; ``""`` if it was held."""
-    if not hold.target_pct >= MIN_TARGET_PCT:
+def not_held_reason(hold: HoldOutcome, min_target_pct: float = MIN_TARGET_PCT) -> str:
+    """Why this hold counts as not held, in a few plain words; ``""`` if it was held.
+
+    Args:
+        hold: The hold attempt.
+        min_target_pct: Holds with a lower target are not judged. A programme that
+            builds up from 20 % judges every hold it set (it passes 0).
+    """
+    if not hold.target_pct >= min_target_pct:
         return ""
     if (hold.time_in_band_pct < MIN_TIME_IN_BAND_PCT
             and hold.mean_pct_mvc < hold.band_low_pct):

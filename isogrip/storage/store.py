@@ -31,6 +31,7 @@ from isogrip.storage.bp_table import BP_CONTEXTS
 from isogrip.storage.connection import BUSY_TIMEOUT_S, Database, LayoutNotCurrent
 from isogrip.storage.jsonio import dumps, iso_time, to_jsonable
 from isogrip.storage.paths import database_path, default_data_dir, prepare_data_dir
+from isogrip.storage.programme_table import ProgrammeTable
 from isogrip.storage.recovery import UseLock, start_new_database
 from isogrip.storage.results_table import HOLD_METRIC_COLUMNS
 from isogrip.storage.rows import (
@@ -144,6 +145,11 @@ class Store:
             StorageError: The transaction could not begin or commit.
         """
         return self._database.transaction()
+
+    @property
+    def programmes(self) -> ProgrammeTable:
+        """The training programmes and their steps."""
+        return ProgrammeTable(self._database)
 
     def _checked(self, session_id: int) -> int:
         return sessions_table.checked_id(self._database, session_id)
