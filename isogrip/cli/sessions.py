@@ -29,14 +29,18 @@ def register(subparsers: Subparsers) -> None:
 
     export = subparsers.add_parser(
         "export", help="export a session (csv: samples.csv, events.csv, summary.json; "
-        "parquet; edf; json) or a participant's holds as one table")
+        "parquet; edf; json), a participant's holds as one table, or a participant's "
+        "blood pressure and grip strength as HL7 FHIR (--format fhir)")
     export.add_argument("session", nargs="?", default=None, help=_SESSION_HELP)
     export.add_argument("--participant", default=None, metavar="ID",
                         help="instead of one session: one row per hold across this "
-                        "participant's sessions (parquet or csv)")
-    export.add_argument("--format", default=None, choices=("csv", "parquet", "edf", "json"),
+                        "participant's sessions (parquet or csv); with --format fhir: "
+                        "their blood pressure and grip strength")
+    export.add_argument("--format", default=None,
+                        choices=("csv", "parquet", "edf", "json", "fhir"),
                         help="file format (default: csv for a session, parquet for a "
-                        "participant)")
+                        "participant; fhir: a participant's blood-pressure readings and "
+                        "grip MVCs as one FHIR R4 Bundle, participant-ID.fhir.json)")
     export.add_argument("--out", type=Path, required=True, help="output folder")
     export.set_defaults(handler=export_session)
 
@@ -92,9 +96,11 @@ def _one_of_session_or_participant(args: argparse.Namespace) -> None:
 
 
 def export_session(args: argparse.Namespace, console: Console) -> int:
-    """``isogrip export``: a session's files, or a participant's holds (read-only)."""
+    """``isogrip export``: a session's files, a participant's holds or FHIR (read-only)."""
     from isogrip.storage.export_formats import export, export_participant
 
+    if args.format == "fhir":
+        return _export_fhir(args, console)
     _one_of_session_or_participant(args)
     store = open_store(args, records=False)
     try:
@@ -108,6 +114,25 @@ def export_session(args: argparse.Namespace, console: Console) -> int:
         store.close()
     for p in paths:
         console.print(str(p), highlight=False)
+    return 0
+
+
+def _export_fhir(args: argparse.Namespace, console: Console) -> int:
+    """``isogrip export --participant ID --format fhir``: one FHIR Bundle (read-only)."""
+    from isogrip.storage.fhir_export import write_fhir
+
+    if args.participant is None or args.session is not None:
+        raise IsogripError("--format fhir exports one participant's data: give "
+                           "--participant ID and no session")
+    store = open_store(args, records=False)
+    try:
+        result = write_fhir(store, args.participant, args.out)
+    finally:
+        store.close()
+    console.print(str(result.path), highlight=False)
+    if result.skipped:
+        console.print(f"{result.skipped} stored row(s) with an unreadable time or value "
+                      "were left out (the database keeps them).", highlight=False)
     return 0
 
 
