@@ -32,6 +32,7 @@ from isogrip.files import (
     read_limited_text,
     write_atomic_text,
 )
+from isogrip.home_bp.categories import Guideline
 from isogrip.ids import ParticipantIdError, check_participant_id
 from isogrip.protocols.loader import DEFAULT_PROTOCOL, protocol_from_dict, protocol_to_dict
 from isogrip.protocols.model import Protocol
@@ -65,6 +66,8 @@ class Settings:
         high_contrast: Black background, bright colours, thicker lines.
         sbp_limit: Advise against training at or above this systolic pressure, mmHg.
         dbp_limit: Advise against training at or above this diastolic pressure, mmHg.
+        bp_guideline: Guideline whose categories home BP summaries use
+            (``esh-2023`` or ``acc-aha-2017``; docs/science.md says why ESH is the default).
         mvc_reuse_days: Offer to reuse an MVC measured within this many days.
         device: Device spec last connected to.
         lsl: Stream force and events live over Lab Streaming Layer (research).
@@ -85,6 +88,7 @@ class Settings:
     high_contrast: bool = False
     sbp_limit: int = 180
     dbp_limit: int = 110
+    bp_guideline: Guideline = Guideline.ESH_2023
     mvc_reuse_days: float = 7.0
     device: str = "sim"
     lsl: bool = False
@@ -179,6 +183,13 @@ def check_value(key: str, value: Any) -> Any:
     if key in ("sbp_limit", "dbp_limit"):
         low, high = (140, 220) if key == "sbp_limit" else (90, 130)
         return int(_number(key, value, low, high, "a pressure (mmHg)"))
+    if key == "bp_guideline":
+        try:
+            return Guideline(_text(key, value).lower())
+        except ValueError:
+            raise SettingsError(f"bp_guideline must be one of "
+                                f"{', '.join(g.value for g in Guideline)}, "
+                                f"got {_brief(value)}") from None
     if key == "mvc_reuse_days":
         return _number(key, value, 0, 30, "a number of days")
     if key == "participant":

@@ -4,7 +4,8 @@ The limits that advise against training come from the settings file, the same on
 the desktop app uses, so ``isogrip run``, ``isogrip bp add`` and the app agree. The
 format of a file for ``bp import`` is described in :mod:`isogrip.cli.bp_csv`.
 
-``bp list`` only reads: it opens the database read-only. The others record, so they
+``bp list`` and ``bp summary`` (:mod:`isogrip.cli.bp_summary`) only read: they open
+the database read-only. The others record, so they
 also mark sessions left "running" by a crash as interrupted.
 
 This module is imported to build the parser, so its functions import what they need.
@@ -18,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from isogrip.cli.bp_summary import add_summary_parser, run_summary
 from isogrip.cli.common import Subparsers, open_store
 from isogrip.errors import BpValueError, IsogripError
 from isogrip.ids import participant_or_none
@@ -59,6 +61,7 @@ def register(subparsers: Subparsers) -> None:
     read.add_argument("--context", choices=_CONTEXTS, default="rest")
     listing = actions.add_parser("list", help="list the readings")
     listing.add_argument("--participant", default=None, metavar="ID")
+    add_summary_parser(actions)  # read-only, in isogrip/cli/bp_summary.py
     csv = actions.add_parser("import", help="add readings from a CSV file with columns "
                              "taken_at,sbp,dbp[,pulse][,context]")
     csv.add_argument("file", type=Path)
@@ -72,6 +75,8 @@ def run_bp(args: argparse.Namespace, console: Console) -> int:
         ParticipantIdError: ``--participant`` is not an ID; checked before anything else
             (no file is read, no cuff is waited for).
     """
+    if args.bp_command == "summary":
+        return run_summary(args, console)
     if args.bp_command == "list":
         store = open_store(args, records=False)
         try:
