@@ -26,7 +26,7 @@ from isogrip.protocols.model import Protocol
 from isogrip.protocols.starter import not_held_reason
 from isogrip.storage.history import hold_outcomes
 from isogrip.storage.programme_table import ProgrammeRow, StoredStep
-from isogrip.storage.rows import HoldRow, SessionRow
+from isogrip.storage.rows import BpReading, HoldRow, SessionRow
 from isogrip.storage.store import Store
 from isogrip.timefmt import local_datetime
 
@@ -39,11 +39,13 @@ class ProgrammeView:
         row: The stored programme.
         status: Where it stands (pure rules).
         steps: What the person was told, as recorded, in order.
+        bp_readings: The participant's blood-pressure readings, oldest first.
     """
 
     row: ProgrammeRow
     status: ProgrammeStatus
     steps: tuple[StoredStep, ...]
+    bp_readings: tuple[BpReading, ...] = ()
 
 
 def session_result(row: SessionRow, holds: Sequence[HoldRow]) -> SessionResult:
@@ -76,11 +78,14 @@ def participant_sessions(store: Store, participant: str | None,
     return [session_result(r, store.load_holds(r.id)) for r in rows]
 
 
-def bp_readings_by_day(store: Store, participant: str | None) -> Counter[_dt.date]:
+def participant_readings(store: Store, participant: str | None) -> list[BpReading]:
+    """The participant's blood-pressure readings (``None``: those without an ID)."""
+    return [r for r in store.list_bp_readings(participant) if r.participant == participant]
+
+
+def bp_readings_by_day(readings: Sequence[BpReading]) -> Counter[_dt.date]:
     """How many blood-pressure readings each local day has."""
-    return Counter(local_datetime(r.taken_at).date()
-                   for r in store.list_bp_readings(participant)
-                   if r.participant == participant)
+    return Counter(local_datetime(r.taken_at).date() for r in readings)
 
 
 def load_view(store: Store, participant: str | None, today: _dt.date, *,
@@ -98,15 +103,16 @@ def load_view(store: Store, participant: str | None, today: _dt.date, *,
     row = store.programmes.active(participant)
     if row is None:
         return None
+    readings = participant_readings(store, participant)
     status = review(row.plan, row.started_on,
                     participant_sessions(store, participant, row.started_on), today,
-                    bp_readings_by_day(store, participant))
+                    bp_readings_by_day(readings))
     if record:
         steps = store.programmes.record_new_steps(row.id, status.steps,
                                                   now or _dt.datetime.now(_dt.UTC))
     else:
         steps = store.programmes.steps(row.id)
-    return ProgrammeView(row, status, tuple(steps))
+    return ProgrammeView(row, status, tuple(steps), tuple(readings))
 
 
 def programme_protocol(protocol: Protocol, plan: ProgrammePlan,

@@ -11,13 +11,16 @@ a day in each measurement week), and summarised by the guideline rule.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from isogrip.cli import main
 from isogrip.home_bp.change import change_from_baseline
 from isogrip.home_bp.period import summarise_period
+from isogrip.programme.outcome import outcomes
 from isogrip.programme.plan import ProgrammePlan
 from isogrip.programme.review import WeekKind, training_start
 from isogrip.programme_status import load_view, programme_protocol
@@ -70,7 +73,8 @@ def add_bp_week(store: Store, first_day: dt.date, effect: float,
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
-def test_a_ten_week_programme_runs_end_to_end(tmp_path: Path) -> None:
+def test_a_ten_week_programme_runs_end_to_end(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
     data = tmp_path / "data"
     rng = np.random.default_rng(7)
     train = training_start(PLAN, START)
@@ -122,3 +126,22 @@ def test_a_ten_week_programme_runs_end_to_end(tmp_path: Path) -> None:
         assert diff.low is not None and diff.high is not None
         assert diff.low <= effect <= diff.high
         assert diff.mean < 0
+    # The same figures, week by week, beside the training done by then.
+    weeks = outcomes(status, readings, TZ)
+    assert [o.week.number for o in weeks] == [1, 5, 9]
+    assert weeks[0].change is None and weeks[0].sessions_done == 0
+    assert [o.sessions_done for o in weeks[1:]] == [12, 24]
+    assert [o.training_weeks for o in weeks[1:]] == [4, 8]
+    assert weeks[2].change is not None and weeks[2].change.sbp.mean == change.sbp.mean
+    assert all(o.time_in_band_pct is not None and 50 < o.time_in_band_pct <= 100
+               for o in weeks[1:])
+    # And as the participant reads it (the real today is later: maintenance).
+    capsys.readouterr()
+    assert main(["--data-dir", str(data), "programme", "status"]) == 0
+    out = capsys.readouterr().out
+    assert "Home blood pressure by measurement week" in out
+    assert f"{change.sbp.mean:+.0f} / {change.dbp.mean:+.0f}" in out
+    assert "not a promise for you" in out
+    assert main(["--data-dir", str(data), "programme", "status", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)["outcome"]
+    assert shown[2]["change"]["sbp"]["mean"] == round(change.sbp.mean, 1)

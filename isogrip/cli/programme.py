@@ -23,6 +23,7 @@ from isogrip.errors import IsogripError
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from isogrip.programme.outcome import WeekOutcome
     from isogrip.programme_status import ProgrammeView
     from isogrip.protocols.model import Protocol
 
@@ -127,7 +128,50 @@ def programme_status(args: argparse.Namespace, console: Console) -> int:
         console.print("What changed, and why:", highlight=False)
         for step in view.steps:
             console.print(f"  {step.recorded_at[:10]}  {step.reason}", highlight=False)
+    _print_outcome(console, view)
     return 0
+
+
+def _outcome(view: ProgrammeView) -> list[WeekOutcome]:
+    from isogrip.cli.bp_summary import SystemLocalTime, settings_guideline
+    from isogrip.programme.outcome import outcomes
+
+    return outcomes(view.status, view.bp_readings, SystemLocalTime(), settings_guideline())
+
+
+def _print_outcome(console: Console, view: ProgrammeView) -> None:
+    """Home blood pressure per measurement week, beside the training done by then."""
+    from rich.table import Table
+
+    from isogrip.home_bp import EXPECTED_EFFECT, NOT_A_DIAGNOSIS, bp_advice
+
+    rows = _outcome(view)
+    if not rows:
+        return
+    table = Table(title="Home blood pressure by measurement week")
+    for col in ("Week", "Readings", "Average (mmHg)", "Change from baseline (95 % range)",
+                "Sessions done", "Time in band"):
+        table.add_column(col)
+    for r in rows:
+        s = r.summary
+        avg = (f"{s.sbp_mean:.0f}/{s.dbp_mean:.0f}" if s.enough and s.sbp_mean is not None
+               and s.dbp_mean is not None else "too few readings")
+        change = "baseline" if r.week.kind == "baseline" else "-"
+        if r.change is not None:
+            c = r.change
+            change = (f"{c.sbp.mean:+.0f} / {c.dbp.mean:+.0f}"
+                      + (f" ({c.sbp.low:+.0f} to {c.sbp.high:+.0f} / {c.dbp.low:+.0f} to "
+                         f"{c.dbp.high:+.0f})" if None not in (c.sbp.low, c.sbp.high,
+                                                               c.dbp.low, c.dbp.high)
+                         else ""))
+        tib = "-" if r.time_in_band_pct is None else f"{r.time_in_band_pct:.0f} %"
+        table.add_row(f"{r.week.number} ({r.week.start:%d %b})", str(s.n_readings), avg,
+                      change, str(r.sessions_done), tib)
+    console.print(table)
+    for advice in bp_advice(rows[-1].summary):
+        console.print(advice, style="bold", highlight=False)
+    console.print(EXPECTED_EFFECT, highlight=False)
+    console.print(NOT_A_DIAGNOSIS, highlight=False)
 
 
 def programme_calendar(args: argparse.Namespace, console: Console) -> int:
@@ -205,6 +249,7 @@ def status_json(view: ProgrammeView) -> dict[str, Any]:
         "steps": [{"recorded_at": st.recorded_at, "kind": st.kind,
                    "intensity_pct": st.intensity_pct, "session_id": st.session_id,
                    "reason": st.reason} for st in view.steps],
+        "outcome": [o.to_json() for o in _outcome(view)],
         "weeks": [{"number": wk.number, "start": day(wk.start), "kind": wk.kind.value,
                    "counted": wk.counted, "bp_week": wk.bp_week, "planned": wk.planned,
                    "done": wk.done, "missed": wk.missed}
