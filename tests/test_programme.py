@@ -302,3 +302,21 @@ def test_a_run_follows_the_programme_and_records_why_it_changed(
         kinds = [(s.kind, s.intensity_pct, s.session_id)
                  for s in store.programmes.steps(programme.id)]
         assert kinds == [("start", 30.0, None), ("intensity", 20.0, 1)]
+
+
+def test_the_participant_table_says_which_programme_week_each_session_was(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import pandas as pd
+
+    start = (dt.datetime.now().astimezone().date() - dt.timedelta(days=9)).isoformat()
+    assert cli(tmp_path, "programme", "start", "--start", start, "--participant", "P02") == 0
+    weak = "sim:good?seed=2&endurance_s=25&rate=20&jitter_ms=0"
+    assert cli(tmp_path, "run", "--device", weak, "--speed", "max", "--headless",
+               "--participant", "P02") == 0
+    assert cli(tmp_path, "export", "--participant", "P02", "--format", "csv", "--out",
+               str(tmp_path / "out")) == 0
+    table = pd.read_csv(tmp_path / "out" / "participant-P02.csv")
+    assert set(table["programme_id"]) == {1}
+    assert set(table["programme_week"]) == {2}  # 9 days after the first day
+    assert table["programme_step"].iloc[0].startswith("Your first session showed")
+    assert set(table["target_pct_mvc"]) == {30.0}

@@ -312,7 +312,9 @@ def export(store: Store, session_id: int, out_dir: Path | str, fmt: str = "csv")
 def participant_table(store: Store, participant: str) -> pd.DataFrame:
     """One row per hold attempt across a participant's sessions (tidy, for pandas).
 
-    Columns: session id/uuid/start/status/protocol/device, the session's MVC per hand
+    Columns: session id/uuid/start/status/protocol/device, the programme it belongs to
+    (``programme_id``, ``programme_week`` from 1, and ``programme_step``: the sentence of
+    the intensity change it led to, if any), the session's MVC per hand
     (``mvc_left_n``, ``mvc_right_n``, and whether each was reused), the hold's rep,
     attempt, hand, times relative to the session start, target and band, completion,
     and every hold metric.
@@ -327,6 +329,7 @@ def participant_table(store: Store, participant: str) -> pd.DataFrame:
         raise SessionNotFoundError(f"no sessions of participant {participant!r}; list "
                                    "them with `isogrip sessions`")
     rows: list[dict[str, Any]] = []
+    programme = store.programmes.session_columns(participant)
     for s in sessions:
         info = store.get_session_info(s.id)
         mvc = {m.hand: m for m in store.load_mvc(s.id)}
@@ -336,6 +339,7 @@ def participant_table(store: Store, participant: str) -> pd.DataFrame:
             "protocol": s.protocol_name, "device": s.device,
             "target_pct_mvc": info.protocol.get("target_pct"),
             "display_scale": info.protocol.get("display_scale", 1.0),
+            **programme(s.id, s.started_at),
         }
         for hand in ("left", "right"):
             m = mvc.get(hand)

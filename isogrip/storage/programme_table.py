@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from isogrip.ids import participant_or_none
@@ -21,6 +21,7 @@ from isogrip.programme.intensity import ProgrammeStep
 from isogrip.programme.plan import ProgrammeError, ProgrammePlan
 from isogrip.storage.connection import Database
 from isogrip.storage.jsonio import dumps, iso_time
+from isogrip.timefmt import local_datetime
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -169,3 +170,29 @@ class ProgrammeTable:
                    " intensity_pct, session_id, reason) VALUES (?, ?, ?, ?, ?, ?, ?)",
                    (int(programme_id), seq, iso_time(now.astimezone(_dt.UTC)), kind,
                     intensity_pct, session_id, reason))
+
+    def session_columns(self, participant: str | None
+                        ) -> Callable[[int, str], dict[str, Any]]:
+        """The programme columns of a session for the participant table.
+
+        Returns:
+            A function of a session's id and start giving ``programme_id``,
+            ``programme_week`` (calendar weeks from the programme's first day, from 1)
+            and ``programme_step`` (the sentence of the change it led to, if any).
+        """
+        programmes = self.all(participant)
+        steps = {st.session_id: st.reason for p in programmes
+                 for st in self.steps(p.id) if st.session_id is not None}
+
+        def columns(session_id: int, started_at: str) -> dict[str, Any]:
+            day = local_datetime(started_at).date()
+            # The latest programme begun on or before the session's day.
+            current = [p for p in programmes if p.started_on <= day and (
+                p.ended_at is None or local_datetime(p.ended_at).date() >= day)]
+            if not current:
+                return {"programme_id": None, "programme_week": None, "programme_step": None}
+            p = current[-1]
+            return {"programme_id": p.id, "programme_week": (day - p.started_on).days // 7 + 1,
+                    "programme_step": steps.get(session_id)}
+
+        return columns
