@@ -49,6 +49,8 @@ def register(subparsers: Subparsers) -> None:
     report.add_argument("session", nargs="?", default=None, help=_SESSION_HELP)
     report.add_argument("--participant", default=None, metavar="ID",
                         help="instead of one session: progress over weeks")
+    report.add_argument("--clinician", action="store_true",
+                        help="with --participant: one A4 summary page for a doctor")
     report.add_argument("--out", type=Path, required=True, help="FILE.pdf or FILE.png")
     report.set_defaults(handler=print_report)
 
@@ -140,10 +142,16 @@ def print_report(args: argparse.Namespace, console: Console) -> int:
     """``isogrip report``: a PDF or PNG of a session or of progress (read-only)."""
     from isogrip.ui.report import participant_report, session_report  # Qt, on demand
 
+    if args.clinician and args.participant is None:
+        raise IsogripError("--clinician needs --participant ID (it summarises a participant)")
     _one_of_session_or_participant(args)
     store = open_store(args, records=False)
     try:
-        if args.participant is not None:
+        if args.clinician:
+            from isogrip.ui.clinician_report import clinician_report
+
+            path = clinician_report(store, args.participant, args.out)
+        elif args.participant is not None:
             path = participant_report(store, args.participant, args.out)
         else:
             path = session_report(store, resolve_session(store, args.session), args.out)
