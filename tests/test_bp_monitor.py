@@ -18,7 +18,6 @@ from isogrip.ble_device.bp_monitor import (
     encode_sfloat,
 )
 from isogrip.ble_device.codec import DecodeError
-from isogrip.cli.bp import store_readings
 from isogrip.storage.store import Store
 from tests.virtual_ble import BpCuffPeripheral, VirtualBleWorld
 
@@ -135,9 +134,10 @@ async def test_driver_reads_stored_readings_and_skips_a_bad_one(tmp_path: Path) 
     assert mon.malformed == 1 and "at least 7 are needed" in mon.last_error
     assert cuff.sent == 3
     with Store.open(tmp_path) as store:
-        added = store_readings(store, got, participant="P4", context="pre")
+        done = store.add_cuff_readings(got, device=str(mon.address), participant="P4",
+                                       context="pre")
         rows = store.list_bp_readings("P4")
-    assert added == 2
+    assert (done.added, done.already) == (2, 0)
     assert [(r.sbp, r.dbp, r.pulse, r.source, r.context) for r in rows] == [
         (141, 92, 70, "ble", "pre"), (122, 80, 64, "ble", "pre")]
     assert rows[0].taken_at.startswith("2026-11-22")  # the cuff's own time stamp

@@ -205,6 +205,7 @@ class BpMonitor:
 
     Args:
         address: The cuff's address; ``None`` takes the first cuff advertising 0x1810.
+            Once connected, :attr:`address` is the address of the cuff found.
         backend: bleak client backend (tests pass a virtual one).
         scanner_backend: bleak scanner backend, likewise.
         scan_timeout_s: How long to look for the cuff.
@@ -219,6 +220,8 @@ class BpMonitor:
         self._client: Any = None
         self.malformed = 0
         self.last_error = ""
+        # Set when the cuff ends the link (most do once they have sent their memory).
+        self._gone = asyncio.Event()
 
     async def connect(self) -> None:
         """Find and connect to the cuff.
@@ -242,7 +245,10 @@ class BpMonitor:
                 raise DeviceError(f"{what}: not found. Switch the cuff on (most send their "
                                   "readings just after a measurement) and bring it close.",
                                   DeviceErrorReason.NOT_FOUND)
-            self._client = BleakClient(found, backend=self._backend)
+            self.address = found.address
+            self._gone.clear()
+            self._client = BleakClient(found, lambda _c: self._gone.set(),
+                                       backend=self._backend)
             await self._client.connect()
         except (BleakError, OSError) as exc:
             if isinstance(exc, DeviceError):
@@ -252,7 +258,11 @@ class BpMonitor:
     async def readings(self, timeout_s: float = 10.0) -> list[BpMeasurement]:
         """Collect readings until none has come for ``timeout_s`` (oldest first).
 
-        Malformed indications are counted in :attr:`malformed` and skipped.
+        Also stops as soon as the cuff disconnects (most do once they have sent their
+        memory). Malformed indications are counted in :attr:`malformed` and skipped.
+
+        Raises:
+            DeviceError: The cuff's readings could not be subscribed to.
         """
         got: list[BpMeasurement] = []
         arrived = asyncio.Event()
@@ -265,17 +275,26 @@ class BpMonitor:
                 self.last_error = str(exc)
             arrived.set()
 
-        await self._client.start_notify(BP_MEASUREMENT_UUID, on_value)
         try:
-            while True:
+            await self._client.start_notify(BP_MEASUREMENT_UUID, on_value)
+        except (BleakError, OSError) as exc:
+            raise device_error(exc, "Blood-pressure monitor") from exc
+        gone = asyncio.ensure_future(self._gone.wait())
+        try:
+            while not gone.done():
                 arrived.clear()
-                try:
-                    await asyncio.wait_for(arrived.wait(), timeout_s)
-                except TimeoutError:
-                    return got
+                came = asyncio.ensure_future(arrived.wait())
+                done, _ = await asyncio.wait((came, gone), timeout=timeout_s,
+                                             return_when=asyncio.FIRST_COMPLETED)
+                came.cancel()
+                if not done:
+                    break
+            return got
         finally:
-            with contextlib.suppress(Exception):
-                await self._client.stop_notify(BP_MEASUREMENT_UUID)
+            gone.cancel()
+            if not self._gone.is_set():
+                with contextlib.suppress(Exception):
+                    await self._client.stop_notify(BP_MEASUREMENT_UUID)
 
     async def disconnect(self) -> None:
         """Disconnect (safe to call twice)."""
@@ -294,3 +313,34 @@ async def read_monitor(address: str | None = None, timeout_s: float = 10.0,
         return await mon.readings(timeout_s)
     finally:
         await mon.disconnect()
+
+
+@dataclass(frozen=True)
+class CuffRead:
+    """What one read of a cuff brought.
+
+    Attributes:
+        address: The cuff's address (it tells cuffs apart in the log).
+        readings: The readings, in the order the cuff sent them.
+        malformed: Indications that could not be read (skipped).
+    """
+
+    address: str
+    readings: list[BpMeasurement]
+    malformed: int = 0
+
+
+async def read_cuff(address: str | None = None, *, timeout_s: float = 10.0,
+                    scan_timeout_s: float = 10.0, **backends: Any) -> CuffRead:
+    """Find a cuff, collect its readings, disconnect (see :class:`BpMonitor`).
+
+    Raises:
+        DeviceError: Not found, Bluetooth off, no adapter, permission denied.
+    """
+    mon = BpMonitor(address, scan_timeout_s=scan_timeout_s, **backends)
+    await mon.connect()
+    try:
+        got = await mon.readings(timeout_s)
+    finally:
+        await mon.disconnect()
+    return CuffRead(str(mon.address), got, mon.malformed)

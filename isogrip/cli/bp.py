@@ -14,7 +14,6 @@ This module is imported to build the parser, so its functions import what they n
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,7 +26,6 @@ from isogrip.ids import participant_or_none
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from isogrip.ble_device.bp_monitor import BpMeasurement
     from isogrip.bp_check import BpCheck, BpEntry, BpLimits
     from isogrip.storage.store import Store
 
@@ -111,18 +109,27 @@ def _add(args: argparse.Namespace, store: Store, console: Console) -> int:
 def _read(args: argparse.Namespace, store: Store, console: Console) -> int:
     import asyncio
 
-    from isogrip.ble_device.bp_monitor import read_monitor  # bleak, on demand
+    from isogrip.ble_device.bp_monitor import read_cuff  # bleak, on demand
 
     console.print("Waiting for the cuff: switch it on or take a measurement...")
-    readings = asyncio.run(read_monitor(args.address, timeout_s=args.timeout))
-    n = store_readings(store, readings, participant=args.participant, context=args.context)
-    for reading in readings:
+    got = asyncio.run(read_cuff(args.address, timeout_s=args.timeout))
+    done = store.add_cuff_readings(got.readings, device=got.address,
+                                   participant=args.participant, context=args.context)
+    for reading in got.readings:
         mm = reading.to_mmhg()
         console.print(f"{mm.systolic:.0f}/{mm.diastolic:.0f} mmHg"
                       + (f", pulse {mm.pulse_bpm:.0f}" if mm.pulse_bpm else ""),
                       highlight=False)
-    console.print(f"Added {n} readings from the cuff.", highlight=False)
-    return 0 if n else 1
+    for why in done.refused:
+        console.print(f"Not added: {why}", highlight=False)
+    console.print(cuff_summary(done.added, done.already), highlight=False)
+    return 0 if got.readings else 1
+
+
+def cuff_summary(added: int, already: int) -> str:
+    """What a read of the cuff added, e.g. "3 new readings, 5 already stored."."""
+    new = f"{added} new reading{'' if added == 1 else 's'}"
+    return f"{new}, {already} already stored." if already else f"{new}."
 
 
 def _import(args: argparse.Namespace, store: Store, console: Console) -> int:
@@ -216,25 +223,3 @@ def pre_session_check(text: str | None, pulse: int | None, *, limits: BpLimits,
                 f"not starting: {entry} is at or above {limits}. Rest and measure again "
                 "later (use --train-anyway only if your doctor has told you this is safe).")
     return BpCheck(entry, limits, trained_anyway=True)
-
-
-def store_readings(store: Store, readings: list[BpMeasurement], *,
-                   participant: str | None, context: str | None) -> int:
-    """Add readings from a cuff to the log (in mmHg, at the cuff's time stamps).
-
-    Readings without a time stamp are taken as now. A reading the log refuses (an
-    implausible value) stops the whole batch: nothing is added.
-
-    Returns:
-        The number added.
-    """
-    now = _dt.datetime.now(_dt.UTC)
-    with store.transaction():
-        for r in readings:
-            mm = r.to_mmhg()
-            when = r.timestamp.astimezone() if r.timestamp else now
-            store.add_bp_reading(
-                sbp=round(mm.systolic), dbp=round(mm.diastolic),
-                pulse=None if mm.pulse_bpm is None else round(mm.pulse_bpm),
-                taken_at=when, participant=participant, context=context, source="ble")
-    return len(readings)

@@ -8,6 +8,7 @@ slip such as 1200/80. Times are stored as UTC text, which sorts in time order.
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Sequence
 from typing import Any, Final
 
 from isogrip.bp_check import BpEntry
@@ -19,6 +20,10 @@ from isogrip.storage.rows import BpReading
 
 #: When a reading was taken: before or after a session, or at rest.
 BP_CONTEXTS: Final = ("pre", "post", "rest")
+
+#: The columns :func:`bp_row` reads, in its order.
+BP_COLUMNS: Final = ("id, participant, taken_at, sbp, dbp, pulse, context, session_id,"
+                     " source, note, device, cuff_user, time_source")
 
 
 def checked_context(context: str | None) -> str | None:
@@ -68,8 +73,7 @@ def set_bp_session(db: Database, reading_id: int, session_id: int) -> None:
 def list_bp_readings(db: Database, participant: str | None = None, *,
                      since: _dt.datetime | None = None) -> list[BpReading]:
     """Blood-pressure readings, oldest first (optionally one participant's, or recent)."""
-    sql = ("SELECT id, participant, taken_at, sbp, dbp, pulse, context, session_id,"
-           " source, note FROM bp_readings WHERE 1")
+    sql = f"SELECT {BP_COLUMNS} FROM bp_readings WHERE 1"
     params: list[Any] = []
     if participant is not None:
         sql += " AND participant = ?"
@@ -78,6 +82,12 @@ def list_bp_readings(db: Database, participant: str | None = None, *,
         sql += " AND taken_at >= ?"
         params.append(iso_time(since.astimezone(_dt.UTC)))
     rows = db.fetch_all("read blood-pressure readings", sql + " ORDER BY taken_at, id", params)
-    return [BpReading(int(r[0]), r[1], r[2], int(r[3]), int(r[4]),
-                      None if r[5] is None else int(r[5]), r[6],
-                      None if r[7] is None else int(r[7]), r[8], r[9]) for r in rows]
+    return [bp_row(r) for r in rows]
+
+
+def bp_row(r: Sequence[Any]) -> BpReading:
+    """A reading from a row of :data:`BP_COLUMNS`."""
+    return BpReading(int(r[0]), r[1], r[2], int(r[3]), int(r[4]),
+                     None if r[5] is None else int(r[5]), r[6],
+                     None if r[7] is None else int(r[7]), r[8], r[9], r[10],
+                     None if r[11] is None else int(r[11]), r[12])

@@ -234,6 +234,10 @@ class BpReading:
         session_id: The session it belongs to, if any.
         source: ``manual``, ``csv`` or a device kind.
         note: Free text.
+        device: The cuff it came from (its Bluetooth address), or ``None`` if typed.
+        cuff_user: The cuff's user number, or ``None``.
+        time_source: ``entered`` (typed or imported), ``cuff`` (the cuff's clock) or
+            ``received`` (the cuff sent no time: when isogrip received it).
     """
 
     id: int
@@ -246,6 +250,9 @@ class BpReading:
     session_id: int | None
     source: str
     note: str | None
+    device: str | None = None
+    cuff_user: int | None = None
+    time_source: str = "entered"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

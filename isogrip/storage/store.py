@@ -26,7 +26,14 @@ from typing import Any
 
 from numpy.typing import ArrayLike
 
-from isogrip.storage import bp_table, connection, results_table, samples_table, sessions_table
+from isogrip.storage import (
+    bp_cuff,
+    bp_table,
+    connection,
+    results_table,
+    samples_table,
+    sessions_table,
+)
 from isogrip.storage.bp_table import BP_CONTEXTS
 from isogrip.storage.connection import BUSY_TIMEOUT_S, Database, LayoutNotCurrent
 from isogrip.storage.jsonio import dumps, iso_time, to_jsonable
@@ -408,3 +415,12 @@ class Store:
             since: Only readings taken at or after this time.
         """
         return bp_table.list_bp_readings(self._database, participant, since=since)
+
+    def add_cuff_readings(self, measurements: Sequence[bp_cuff.CuffMeasurement], *,
+                          device: str, participant: str | None = None,
+                          context: str | None = None, now: _dt.datetime | None = None,
+                          just_taken: bp_cuff.JustTaken | None = None) -> bp_cuff.CuffImport:
+        """Store a cuff's readings, each once (:func:`.bp_cuff.add_cuff_readings`)."""
+        return bp_cuff.add_cuff_readings(self._database, measurements, device=device,
+                                         participant=participant, context=context, now=now,
+                                         just_taken=just_taken)

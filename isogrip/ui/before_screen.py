@@ -27,9 +27,11 @@ from PyQt6.QtWidgets import (
 from isogrip.bp_check import BpCheck, BpEntry, BpLimits, high_bp_advice
 from isogrip.errors import IsogripError
 from isogrip.signal.units import Unit
+from isogrip.storage.rows import BpReading
 from isogrip.timefmt import local_datetime
 from isogrip.types import Hand
 from isogrip.ui.common import button, fmt_force, label, panel, set_text
+from isogrip.ui.cuff_reader import CuffControl
 
 
 def parse_optional_int(text: str, what: str) -> int | None:
@@ -69,6 +71,10 @@ class BeforeScreen(QWidget):
         self._reusable: dict[Hand, tuple[float, _dt.datetime]] = {}
         # The reading the person chose to train anyway with; any edit clears it.
         self._override_for: BpEntry | None = None
+        # The reading the cuff filled in (stored already): the session links to it.
+        self._from_cuff: BpReading | None = None
+        self.cuff = CuffControl(self)
+        self.cuff.got.connect(self.fill_from_cuff)
 
         self.sbp = QLineEdit()
         self.dbp = QLineEdit()
@@ -86,7 +92,14 @@ class BeforeScreen(QWidget):
                          "muted", wrap=True)
         box = QWidget()
         box.setLayout(form)
-        self.bp_panel = panel(label("Blood pressure (optional)", "heading"), bp_intro, box)
+        cuff_row = QHBoxLayout()
+        cuff_row.setContentsMargins(0, 0, 0, 0)
+        cuff_row.addWidget(self.cuff.button)
+        cuff_row.addStretch(1)
+        cuff_box = QWidget()
+        cuff_box.setLayout(cuff_row)
+        self.bp_panel = panel(label("Blood pressure (optional)", "heading"), bp_intro, box,
+                              cuff_box, self.cuff.status)
 
         self.measure = QRadioButton("Measure my maximum now (about 3 minutes, recommended)")
         self.reuse = QRadioButton("")
@@ -103,7 +116,7 @@ class BeforeScreen(QWidget):
         self.message.hide()
         self.begin_btn = button("Begin  (Space)", "primary", slot=self.try_begin)
         self.begin_btn.setMinimumHeight(52)
-        self.back_btn = button("Back", slot=self.cancel.emit)
+        self.back_btn = button("Back", slot=self._back)
         buttons = QHBoxLayout()
         buttons.addWidget(self.back_btn)
         buttons.addStretch(1)
@@ -135,6 +148,8 @@ class BeforeScreen(QWidget):
         for w in (self.sbp, self.dbp, self.pulse):
             w.clear()
         self._reading_changed()
+        self._from_cuff = None
+        self.cuff.reset()
         usable = {h: v for h, v in reusable.items() if h in hands}
         self._reusable = usable if hands and set(usable) == hands else {}
         if self._reusable:
@@ -199,7 +214,26 @@ class BeforeScreen(QWidget):
                 return
         reuse = {h: v for h, (v, _) in self._reusable.items()} \
             if self._reusable and self.reuse.isChecked() else None
+        self.cuff.reset()  # the device thread is the session's now
         self.begin.emit(check, reuse)
+
+    def fill_from_cuff(self, reading: BpReading) -> None:
+        """Show the reading the cuff just took in the fields."""
+        self.sbp.setText(str(reading.sbp))
+        self.dbp.setText(str(reading.dbp))
+        self.pulse.setText("" if reading.pulse is None else str(reading.pulse))
+        self._from_cuff = reading
+
+    def cuff_reading_id(self, entry: BpEntry) -> int | None:
+        """The stored row of ``entry`` when it is the cuff's reading, unchanged."""
+        r = self._from_cuff
+        if r is None or (r.sbp, r.dbp, r.pulse) != (entry.sbp, entry.dbp, entry.pulse):
+            return None
+        return r.id
+
+    def _back(self) -> None:
+        self.cuff.reset()
+        self.cancel.emit()
 
     def _reading_changed(self) -> None:
         """A field changed: the advice and any "train anyway" were for another reading."""

@@ -42,6 +42,7 @@ from isogrip.ui.common import (
     set_text,
     table,
 )
+from isogrip.ui.cuff_reader import CuffControl, CuffOutcome
 from isogrip.ui.theme import NORMAL, Palette
 
 GOAL_PER_WEEK = 3
@@ -134,12 +135,22 @@ class HistoryScreen(Redraws, QWidget):
             w.setPlaceholderText(hint)
             w.setMaximumWidth(110)
         self.bp_btn = button("Add reading", "primary", slot=self.add_bp)
+        # The measurement weeks' readings, straight from the cuff's memory.
+        self.cuff = CuffControl(self)
+        self.cuff.finished.connect(self._cuff_read)
         bp_form = QHBoxLayout()
         for item in (self.sbp, label("/"), self.dbp, self.pulse, self.bp_btn):
             bp_form.addWidget(item)
         bp_form.addStretch(1)
         bp_box = QWidget()
         bp_box.setLayout(bp_form)
+        cuff_row = QHBoxLayout()
+        cuff_row.setContentsMargins(9, 0, 0, 0)
+        cuff_row.addWidget(self.cuff.button)
+        cuff_row.addWidget(self.cuff.status, 1)
+        cuff_box = QWidget()
+        cuff_box.setLayout(cuff_row)
+        self.bp_plot.setMinimumHeight(140)  # room for the cuff's row at 1280 x 800
 
         self.table = table(["When", "Status", "Holds", "Max left", "Max right"],
                            selectable=True)
@@ -152,7 +163,7 @@ class HistoryScreen(Redraws, QWidget):
         grid = QGridLayout()
         grid.addWidget(panel(self.adherence_plot, self.adherence_text), 0, 0)
         grid.addWidget(panel(self.mvc_plot), 0, 1)
-        grid.addWidget(panel(self.bp_plot, self.bp_text, bp_box), 1, 0)
+        grid.addWidget(panel(self.bp_plot, self.bp_text, bp_box, cuff_box), 1, 0)
         sessions = panel(label("Sessions", "heading"), self.table, self.open_btn)
         grid.addWidget(sessions, 1, 1)
         grid.setColumnStretch(0, 1)
@@ -276,6 +287,11 @@ class HistoryScreen(Redraws, QWidget):
             w.clear()
         self.bp_added.emit()
         self.load(self.store, self.participant)
+
+    def _cuff_read(self, outcome: CuffOutcome) -> None:
+        if outcome.imported is not None and outcome.imported.added and self.store is not None:
+            self.bp_added.emit()
+            self.load(self.store, self.participant)
 
     def _open_row(self, row: int) -> None:
         if 0 <= row < len(getattr(self, "_rows", [])):

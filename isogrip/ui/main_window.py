@@ -44,6 +44,7 @@ from isogrip.ui.audio import CuePlayer, default_sink
 from isogrip.ui.before_screen import BeforeScreen
 from isogrip.ui.calibrate_screen import CalibrateScreen
 from isogrip.ui.common import button, label, question_box, set_text
+from isogrip.ui.cuff_reader import attach_cuff
 from isogrip.ui.device_screen import DeviceScreen
 from isogrip.ui.history_screen import HistoryScreen
 from isogrip.ui.session_controller import SessionController
@@ -106,6 +107,8 @@ class MainWindow(QMainWindow):
         self.screen_log: list[str] = []  # every page shown, in order (tests, debugging)
 
         self._build_screens(runtime_kwargs)
+        attach_cuff(self, backend=runtime_kwargs.get("ble_backend"),
+                    scanner_backend=runtime_kwargs.get("ble_scanner_backend"))
         self._build_layout()
         self._connect_screens()
         self._bind_keys()

@@ -100,7 +100,9 @@ class SessionFlow:
         """
         w, s = self.window, self.window.settings
         self.pre_bp_id = None
-        if bp is not None:
+        if bp is not None:  # a reading the cuff filled in is stored already
+            self.pre_bp_id = w.before.cuff_reading_id(bp.reading)
+        if bp is not None and self.pre_bp_id is None:
             try:
                 self.pre_bp_id = w.store.add_bp_reading(
                     sbp=bp.reading.sbp, dbp=bp.reading.dbp, pulse=bp.reading.pulse,

@@ -46,6 +46,7 @@ from isogrip.ui.common import (
     set_text,
     table,
 )
+from isogrip.ui.cuff_reader import CuffControl
 from isogrip.ui.force_trace import ForceTrace
 
 # The session data and the wording live in summary_data; callers import them from here.
@@ -114,7 +115,7 @@ class SummaryScreen(Redraws, QWidget):
         self.plot_box = QWidget()
         self.plot_box.setLayout(self.plots)
         self.note = label("", "muted", wrap=True)
-        post_row = self._post_bp_row()
+        post_row = self._post_bp_row()  # the cuff's words go in the note, like Save's
         buttons = self._button_row()
 
         lay = QVBoxLayout(self)
@@ -141,13 +142,20 @@ class SummaryScreen(Redraws, QWidget):
             w.setPlaceholderText(hint)
             w.setMaximumWidth(90)
         self.post_btn = button("Save", slot=self.save_post_bp)
+        # A cuff reading taken just after the session is saved as its "post" reading.
+        self.cuff = CuffControl(self, self.note)
+        self.cuff.got.connect(self._clear_post)
         post_row = QHBoxLayout()
         post_row.addWidget(label("Blood pressure after training (optional):"))
         for item in (self.post_sbp, label("/"), self.post_dbp, self.post_pulse,
-                     self.post_btn):
+                     self.post_btn, self.cuff.button):
             post_row.addWidget(item)
         post_row.addStretch(1)
         return post_row
+
+    def _clear_post(self, _saved: object = None) -> None:
+        for w in (self.post_sbp, self.post_dbp, self.post_pulse):
+            w.clear()
 
     def _button_row(self) -> QHBoxLayout:
         """Export format and Export, Report, then History and Done."""
@@ -171,6 +179,7 @@ class SummaryScreen(Redraws, QWidget):
     def load(self, store: Store, session_id: int) -> None:
         """Show a session (read in the background)."""
         self.store, self.session_id, self.data = store, session_id, None
+        self.cuff.reset()
         self.loading = True
         set_text(self.title, "Loading the session\u2026")
         set_text(self.subtitle, "")

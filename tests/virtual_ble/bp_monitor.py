@@ -20,13 +20,17 @@ class BpCuffPeripheral(VirtualPeripheral):
     Blood Pressure Feature 0x2A49 (read, u16 LE). The 0x1810 UUID and the name are
     advertised. Each raw value in ``readings`` goes out as one indication, in order,
     ``gap_s`` apart, starting when the central enables indications (like a cuff
-    sending its memory after a measurement).
+    sending its memory after a measurement). Like a real cuff it sends its whole memory
+    again at every connection; ``repeats`` sends it that many times in one connection
+    (a cuff that starts over), and ``hang_up`` ends the link once all is sent (as many
+    cuffs do). ``readings`` is the memory: append to it to take a new measurement.
 
     Attributes (for assertions): ``sent``.
     """
 
     def __init__(self, readings: Sequence[bytes], name: str = "BP7000", *,
-                 gap_s: float = 0.02, features: int = 0x0001) -> None:
+                 gap_s: float = 0.02, features: int = 0x0001, repeats: int = 1,
+                 hang_up: bool = False) -> None:
         super().__init__(
             name,
             {BP_SERVICE_UUID: [
@@ -39,6 +43,8 @@ class BpCuffPeripheral(VirtualPeripheral):
         self.readings = list(readings)
         self.gap_s = gap_s
         self.features = features
+        self.repeats = repeats
+        self.hang_up = hang_up
         self.sent = 0
         self._task: asyncio.Task[None] | None = None
 
@@ -50,7 +56,9 @@ class BpCuffPeripheral(VirtualPeripheral):
             if not self.connected:
                 return
             await asyncio.sleep(0.01)
-        for value in self.readings:
+        for value in list(self.readings) * self.repeats:
             await self.notify(BP_MEASUREMENT_UUID, value)  # indicate: the only property
             self.sent += 1
             await asyncio.sleep(self.gap_s)
+        if self.hang_up:
+            await self.disconnect()
