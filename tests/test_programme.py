@@ -320,3 +320,19 @@ def test_the_participant_table_says_which_programme_week_each_session_was(
     assert set(table["programme_week"]) == {2}  # 9 days after the first day
     assert table["programme_step"].iloc[0].startswith("Your first session showed")
     assert set(table["target_pct_mvc"]) == {30.0}
+
+
+def test_status_says_when_the_baseline_week_has_too_few_readings(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    start = dt.datetime.now().astimezone().date() - dt.timedelta(days=10)
+    assert cli(tmp_path, "programme", "start", "--start", start.isoformat()) == 0
+    with Store.open(tmp_path / "data") as store:
+        for day in (0, 1, 2, 3):  # day 0 is left out: 3 days x 2 = 6 readings kept
+            for minute in (0, 1):
+                store.add_bp_reading(sbp=130, dbp=80, taken_at=dt.datetime.combine(
+                    start + dt.timedelta(days=day), dt.time(8, minute)).astimezone())
+    capsys.readouterr()
+    assert cli(tmp_path, "programme", "status") == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert ("Your baseline week has 6 blood-pressure readings after its first day (12 are "
+            "needed), so the change in your blood pressure cannot be worked out") in out

@@ -143,7 +143,8 @@ def _print_outcome(console: Console, view: ProgrammeView) -> None:
     """Home blood pressure per measurement week, beside the training done by then."""
     from rich.table import Table
 
-    from isogrip.home_bp import EXPECTED_EFFECT, NOT_A_DIAGNOSIS, bp_advice
+    from isogrip.home_bp import EXPECTED_EFFECT, MIN_READINGS, NOT_A_DIAGNOSIS, bp_advice
+    from isogrip.home_bp.sentences import baseline_too_few
 
     rows = _outcome(view)
     if not rows:
@@ -168,6 +169,9 @@ def _print_outcome(console: Console, view: ProgrammeView) -> None:
         table.add_row(f"{r.week.number} ({r.week.start:%d %b})", str(s.n_readings), avg,
                       change, str(r.sessions_done), tib)
     console.print(table)
+    baseline = rows[0].summary
+    if rows[0].week.kind == "baseline" and not baseline.enough:
+        console.print(baseline_too_few(baseline.n_readings, MIN_READINGS), highlight=False)
     for advice in bp_advice(rows[-1].summary):
         console.print(advice, style="bold", highlight=False)
     console.print(EXPECTED_EFFECT, highlight=False)

@@ -71,6 +71,14 @@ def crisis_readings(n: int, sbp: int, dbp: int, day: _dt.date) -> str:
             "speaking or seeing, call emergency services.")
 
 
+def baseline_too_few(n_kept: int, minimum: int) -> str:
+    """The baseline week has too few readings for a change to be worked out."""
+    return (f"Your baseline week has {n_kept} blood-pressure reading"
+            f"{'' if n_kept == 1 else 's'} after its first day ({minimum} are needed), so "
+            "the change in your blood pressure cannot be worked out against it. The "
+            "readings of your next measurement week are still averaged.")
+
+
 def change_sentence(change: BpChange) -> str:
     """A change from baseline in plain words, with its uncertainty."""
     parts = []
