@@ -35,6 +35,7 @@ from isogrip.ui.common import (
     table,
 )
 from isogrip.ui.device_words import SIM_PARTICIPANTS, friendly_error, signal_words
+from isogrip.ui.programme_card import ProgrammeCard
 
 #: The simulated device offered in every list.
 SIM = FoundDevice("Simulated device", "sim", "simulated (no hardware)", "sim", 0)
@@ -85,6 +86,9 @@ class DeviceScreen(QWidget):
         lay.setContentsMargins(24, 16, 24, 16)
         lay.addWidget(self.title)
         lay.addWidget(intro)
+        #: The programme's status or the offer to start one (the window loads it).
+        self.programme = ProgrammeCard()
+        lay.addWidget(self.programme)
         lay.addLayout(body, 1)
 
         self._timer = QTimer(self)

@@ -10,10 +10,12 @@ only a running session needs; what tests and tools read (``pending_spec``,
 
 from __future__ import annotations
 
+import datetime as _dt
 from typing import TYPE_CHECKING
 
 from isogrip.bp_check import BpCheck
 from isogrip.errors import IsogripError
+from isogrip.programme_status import load_view, programme_protocol
 from isogrip.protocols.events import Phase, Snapshot
 from isogrip.protocols.loader import load_protocol
 from isogrip.protocols.model import Protocol
@@ -69,8 +71,20 @@ class SessionFlow:
         self.link_message: str | None = None
 
     def session_protocol(self) -> Protocol:
-        """The protocol chosen in Settings with the user's band width."""
+        """The protocol, with the user's band width.
+
+        The programme's step if one runs (and no study has locked the protocol), else
+        the one chosen in Settings.
+        """
         s = self.window.settings
+        if not s.protocol_locked:
+            view = load_view(self.window.store, s.participant or None,
+                             _dt.datetime.now().astimezone().date())
+            if view is not None:
+                plan = view.status.plan
+                return apply_band(programme_protocol(load_protocol(plan.protocol_name),
+                                                     plan, view.status.intensity_pct),
+                                  s.band_pct)
         return apply_band(load_protocol(s.protocol), s.band_pct)
 
     def prepare(self, spec: str) -> None:
