@@ -83,6 +83,7 @@ def start_programme(args: argparse.Namespace, console: Console) -> int:
     """``isogrip programme start``: store a new programme and say what comes first."""
     from isogrip.programme.plan import ProgrammePlan
     from isogrip.programme_status import load_view, programme_protocol
+    from isogrip.protocols import sentences
     from isogrip.protocols.loader import DEFAULT_PROTOCOL, load_protocol
 
     protocol = load_protocol(args.protocol or DEFAULT_PROTOCOL)
@@ -99,8 +100,8 @@ def start_programme(args: argparse.Namespace, console: Console) -> int:
         store.programmes.start(
             plan, participant=args.participant, started_on=started_on,
             now=_dt.datetime.now(_dt.UTC),
-            reason=f"Programme started: {plan.training_weeks} weeks of "
-                   f"{plan.sessions_per_week} sessions a week with {protocol.name}.")
+            reason=sentences.programme_started(plan.training_weeks,
+                                               plan.sessions_per_week, protocol.name))
         view = load_view(store, args.participant, today)
     finally:
         store.close()

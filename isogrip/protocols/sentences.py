@@ -170,5 +170,11 @@ def programme_week_missed(n_missed: int, training_ends: str) -> str:
             f"now ends on {training_ends}.")
 
 
+def programme_started(training_weeks: int, sessions_per_week: int, protocol: str) -> str:
+    """The first step of every programme."""
+    return (f"Programme started: {training_weeks} weeks of {sessions_per_week} sessions a "
+            f"week with {protocol}.")
+
+
 PROGRAMME_SESSION_STOPPED = "the session was stopped early"
 PROGRAMME_HOLD_STOPPED = "a hold was stopped early"

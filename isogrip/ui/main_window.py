@@ -9,7 +9,6 @@ to navigate; that part of the flow, from Start to the summary, is
 
 from __future__ import annotations
 
-import datetime as _dt
 import functools
 import logging
 from collections.abc import Callable
@@ -273,33 +272,12 @@ class MainWindow(QMainWindow):
 
     def load_programme(self) -> None:
         """Show the participant's programme on the start page."""
-        try:
-            self.device.programme.load(self.store, self.settings.participant or None,
-                                       _dt.datetime.now().astimezone().date())
-        except IsogripError as exc:  # a damaged programme row: say so, keep going
-            set_text(self.device.programme.text, f"The programme cannot be read: {exc}")
+        self.device.programme.load(self.store, self.settings.participant or None)
 
     def start_programme(self) -> None:
         """The user chose to start a programme: confirm, store it, show it."""
-        from isogrip.programme.plan import ProgrammePlan
-
-        plan = ProgrammePlan()
-        if not self.confirm("Start your programme?",
-                            "This week: measure your blood pressure at home, morning and "
-                            "evening. Then 8 weeks of 3 sessions a week, then 1 a week. "
-                            "isogrip tells you what is due; you can end it at any time."):
-            return
-        try:
-            self.store.programmes.start(
-                plan, participant=self.settings.participant or None,
-                started_on=_dt.datetime.now().astimezone().date(),
-                now=_dt.datetime.now(_dt.UTC),
-                reason=f"Programme started: {plan.training_weeks} weeks of "
-                       f"{plan.sessions_per_week} sessions a week with {plan.protocol_name}.")
-        except IsogripError as exc:
-            set_text(self.device.programme.text, str(exc))
-            return
-        self.load_programme()
+        self.device.programme.start(self.store, self.settings.participant or None,
+                                    self.confirm)
 
     def _welcome_done(self) -> None:
         self.apply_settings(self.settings.replace(first_run_done=True))

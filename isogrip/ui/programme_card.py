@@ -10,12 +10,16 @@ as ``isogrip programme status``.
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Callable
 
 from PyQt6.QtCore import pyqtSignal
 from PyQt6.QtWidgets import QFrame, QHBoxLayout, QVBoxLayout, QWidget
 
+from isogrip.errors import IsogripError
+from isogrip.programme.plan import ProgrammePlan
 from isogrip.programme.words import status_lines
 from isogrip.programme_status import load_view
+from isogrip.protocols import sentences
 from isogrip.storage.store import Store
 from isogrip.ui.common import button, label, set_text
 
@@ -49,9 +53,21 @@ class ProgrammeCard(QFrame):
         lay.addWidget(self.text)
         lay.addLayout(row)
 
-    def load(self, store: Store, participant: str | None, today: _dt.date) -> None:
-        """Show the participant's programme as it stands today (recording new steps)."""
-        view = load_view(store, participant, today, record=True)
+    def load(self, store: Store, participant: str | None,
+             today: _dt.date | None = None) -> None:
+        """Show the participant's programme as it stands (recording new steps).
+
+        Args:
+            store: The database.
+            participant: Participant ID, or ``None``.
+            today: The local date to show it for (default: today).
+        """
+        today = today or _dt.datetime.now().astimezone().date()
+        try:
+            view = load_view(store, participant, today, record=True)
+        except IsogripError as exc:  # a damaged programme row: say so, keep going
+            set_text(self.text, f"The programme cannot be read: {exc}")
+            return
         self.start_btn.setVisible(view is None)
         if view is None:
             set_text(self.text, OFFER)
@@ -63,3 +79,25 @@ class ProgrammeCard(QFrame):
         if changes:
             lines.append(f"Last change: {changes[-1].reason}")
         set_text(self.text, " ".join(lines))
+
+    def start(self, store: Store, participant: str | None,
+              confirm: Callable[[str, str], bool]) -> None:
+        """Start the default programme today once the user confirms, then show it."""
+        plan = ProgrammePlan()
+        if not confirm("Start your programme?",
+                       "This week: measure your blood pressure at home, morning and "
+                       "evening. Then 8 weeks of 3 sessions a week, then 1 a week. "
+                       "isogrip tells you what is due; you can end it at any time."):
+            return
+        try:
+            store.programmes.start(
+                plan, participant=participant,
+                started_on=_dt.datetime.now().astimezone().date(),
+                now=_dt.datetime.now(_dt.UTC),
+                reason=sentences.programme_started(plan.training_weeks,
+                                                   plan.sessions_per_week,
+                                                   plan.protocol_name))
+        except IsogripError as exc:
+            set_text(self.text, str(exc))
+            return
+        self.load(store, participant)
