@@ -52,6 +52,21 @@ def parse_optional_int(text: str, what: str) -> int | None:
     return int(value)
 
 
+def typed_reading(sbp: str, dbp: str, pulse: str) -> BpEntry:
+    """The reading typed in a form's three fields (pulse may be empty).
+
+    Raises:
+        ValueError: A field is not a whole number, or a pressure is missing.
+        BpValueError: The numbers cannot be a real reading (the message says why).
+    """
+    sbp_i = parse_optional_int(sbp, "The upper number")
+    dbp_i = parse_optional_int(dbp, "The lower number")
+    pulse_i = parse_optional_int(pulse, "The pulse")
+    if sbp_i is None or dbp_i is None:
+        raise ValueError("Type both numbers of the reading, e.g. 128 / 82.")
+    return BpEntry.checked(sbp_i, dbp_i, pulse_i)
+
+
 class BeforeScreen(QWidget):
     """Blood pressure (optional) and MVC choice, then "Begin".
 

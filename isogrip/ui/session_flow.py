@@ -215,7 +215,10 @@ class SessionFlow:
             if self.pre_bp_id is not None:
                 w.store.set_bp_session(self.pre_bp_id, outcome.session_id)
                 self.pre_bp_id = None
-            w.summary.load(w.store, outcome.session_id)
+            # A study's locked protocol trains outside the programme (session_protocol),
+            # so the summary says nothing of it there.
+            w.summary.load(w.store, outcome.session_id,
+                           programme=not w.settings.protocol_locked)
             w.show_page("summary")
             return
         w.last_error = outcome if isinstance(outcome, BaseException) else None

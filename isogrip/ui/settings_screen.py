@@ -22,6 +22,7 @@ from PyQt6.QtWidgets import (
 )
 
 from isogrip.errors import IsogripError
+from isogrip.home_bp.categories import HOME_THRESHOLDS, Guideline
 from isogrip.protocols.display import participant_title
 from isogrip.protocols.loader import builtin_protocols, load_protocol
 from isogrip.settings import Settings, SettingsError, apply_band
@@ -30,12 +31,31 @@ from isogrip.types import Hand
 from isogrip.ui.common import button, label, panel, set_text
 
 UNIT_NAMES = {Unit.KGF: "kilograms (kg)", Unit.N: "newtons (N)", Unit.LBF: "pounds (lb)"}
+#: Where each guideline comes from, for people who do not know the acronyms.
+_GUIDELINE_ORIGIN = {Guideline.ESH_2023: "European", Guideline.ACC_AHA_2017: "American"}
+
+
+def guideline_name(g: Guideline) -> str:
+    """A guideline in plain words with its home threshold.
+
+    The threshold is read from :data:`~isogrip.home_bp.categories.HOME_THRESHOLDS`,
+    so the words cannot disagree with the categories the summaries use.
+
+    Example:
+        >>> guideline_name(Guideline.ESH_2023)
+        'European (ESH 2023): high at home at 135/85 or more'
+    """
+    t = HOME_THRESHOLDS[g]
+    return f"{_GUIDELINE_ORIGIN[g]} ({g.label}): high at home at {t.sbp}/{t.dbp} or more"
 
 
 def _form(*pairs: tuple[str, QWidget | QHBoxLayout]) -> QWidget:
     """A two-column form of labelled fields (a field may be a row of widgets)."""
     w = QWidget()
     form = QFormLayout(w)
+    # Large text on a small screen: a field too wide beside its label goes below it,
+    # so no row is cut off at the right (the form never scrolls sideways).
+    form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
     for text, field in pairs:
         form.addRow(text, field)
     return w
@@ -88,7 +108,7 @@ class SettingsScreen(QWidget):
         self.choose_dir = self._ask_dir
 
     def _training_panel(self) -> QWidget:
-        """The protocol, the green band, the dominant hand and the blood-pressure limits."""
+        """The protocol, the green band, the dominant hand and the blood-pressure rules."""
         self.protocol = QComboBox()
         self.protocol.setEditable(False)
         # Long protocol titles must not widen the whole window.
@@ -118,9 +138,22 @@ class SettingsScreen(QWidget):
         self.dbp = QSpinBox()
         self.dbp.setRange(90, 130)
         self.dbp.setSuffix(" mmHg")
+        self.guideline = QComboBox()
+        for g in (Guideline.ESH_2023, Guideline.ACC_AHA_2017):  # the default first
+            self.guideline.addItem(guideline_name(g), g)
+        # Wide enough for its longest choice (about 52 characters; Qt counts each as a
+        # wide one), so the threshold at the end is read whole: with large text on a
+        # small screen the row goes below its label rather than cut the words.
+        self.guideline.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.guideline.setMinimumContentsLength(42)
+        self.guideline.setToolTip(
+            "Which guideline names your home blood-pressure averages: an average is "
+            "high when the upper or the lower number reaches it")
         return panel(label("Training", "heading"), _form(
             ("Protocol", proto_row), ("Green band", band_row), ("Dominant hand", self.dominant),
             ("Do not train at or above", self._pair(self.sbp, self.dbp)),
+            ("Home blood pressure", self.guideline),
         ))
 
     def _display_panel(self) -> QWidget:
@@ -233,6 +266,7 @@ class SettingsScreen(QWidget):
         self.high_contrast.setChecked(s.high_contrast)
         self.sbp.setValue(s.sbp_limit)
         self.dbp.setValue(s.dbp_limit)
+        self.guideline.setCurrentIndex(self.guideline.findData(s.bp_guideline))
         set_text(self.message, "")
 
     def form_settings(self) -> Settings:
@@ -255,6 +289,7 @@ class SettingsScreen(QWidget):
             high_contrast=self.high_contrast.isChecked(),
             sbp_limit=self.sbp.value(),
             dbp_limit=self.dbp.value(),
+            bp_guideline=self.guideline.currentData(),
             lsl=self.lsl.isChecked(),
         )
         if self.settings.protocol_locked and (s.protocol, s.band_pct) != (

@@ -8,12 +8,16 @@ each line of the screen is worded here, so the printed report
 
 from __future__ import annotations
 
+import datetime as _dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
 
+from isogrip.errors import IsogripError
+from isogrip.programme.words import status_lines, where_you_are
+from isogrip.programme_status import load_view
 from isogrip.protocols.display import (
     participant_title,
     shown_hold_metrics,
@@ -39,6 +43,7 @@ __all__ = [
     "intensity_view",
     "load_session_data",
     "mvc_text",
+    "programme_line",
     "summary_note",
     "summary_subtitle",
     "summary_title",
@@ -58,14 +63,26 @@ class SessionData:
     traces: list[tuple[F64, F64]] = field(default_factory=list)
     #: A suggestion to try the starter protocol (a hold at 30 % was not held), or "".
     starter_advice: str = ""
+    #: What the participant's programme says after this session (see
+    #: :func:`programme_line`), or "" when there is nothing to say.
+    programme: str = ""
 
 
-def load_session_data(store: Store, session_id: int) -> SessionData:
+def load_session_data(store: Store, session_id: int,
+                      programme_on: _dt.date | None = None) -> SessionData:
     """Read a session's summary data (runs on a worker thread).
 
     Every hold attempt is kept, completed or not (see :func:`hold_outcome`): a hold
     stopped part-way is still recorded training, and hiding it would make the
     summary disagree with ``summary.json``.
+
+    Args:
+        store: The database.
+        session_id: The session.
+        programme_on: The local date the session just ended on: review the session's
+            participant's programme for it and record its new steps
+            (:func:`programme_line`). ``None`` (a past session, a study): leave the
+            programme alone.
     """
     info = store.get_session_info(session_id)
     holds = store.load_holds(session_id)
@@ -77,9 +94,49 @@ def load_session_data(store: Store, session_id: int) -> SessionData:
             continue
         i0, i1 = np.searchsorted(t, [h.t_go_s, h.t_end_s])
         traces.append((t[i0:i1].copy(), f[i0:i1].copy()))
+    programme = "" if programme_on is None else programme_line(
+        store, info.participant, session_id, programme_on)
     return SessionData(info, holds, store.load_mvc(session_id),
                        previous_mvc(store, session_id), traces,
-                       starter_advice(hold_outcomes(holds)))
+                       starter_advice(hold_outcomes(holds)), programme)
+
+
+def programme_line(store: Store, participant: str | None, session_id: int,
+                   today: _dt.date) -> str:
+    """What the participant's programme says after a session, in a sentence or two.
+
+    Records the steps the programme's rules now derive (as ``isogrip run`` does), so
+    the store keeps what the person was told. The steps this session led to (or that
+    this review recorded, such as a week extended) are said with their reasons; with
+    none, when the next session is due and at what intensity.
+
+    Args:
+        store: The database.
+        participant: The session's participant ID, or ``None``.
+        session_id: The session just finished.
+        today: The local date to review the programme for.
+
+    Returns:
+        The sentence, or ``""`` without an active programme.
+    """
+    try:
+        row = store.programmes.active(participant)
+        if row is None:
+            return ""
+        before = {(s.kind, s.session_id, s.reason) for s in store.programmes.steps(row.id)}
+        view = load_view(store, participant, today, record=True)
+    except IsogripError as exc:  # a damaged programme row must not hide the summary
+        return f"The programme cannot be read: {exc}"
+    if view is None:
+        return ""
+    # Matched on the session too: the start page may have recorded this session's
+    # step before the summary was read.
+    new = [s.reason for s in view.steps if s.kind != "start" and (
+        s.session_id == session_id or (s.kind, s.session_id, s.reason) not in before)]
+    if new:
+        return " ".join(new)
+    return next((line for line in status_lines(view.status)
+                 if line.startswith("Next session:")), where_you_are(view.status))
 
 
 def hold_label(h: HoldRow) -> str:

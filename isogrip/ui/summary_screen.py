@@ -8,6 +8,7 @@ millions of samples), then drawn once.
 from __future__ import annotations
 
 import dataclasses
+import datetime as _dt
 import math
 import sys
 from pathlib import Path
@@ -35,7 +36,7 @@ from isogrip.signal.units import Unit
 from isogrip.storage.export_formats import export
 from isogrip.storage.store import Store
 from isogrip.types import Hand
-from isogrip.ui.before_screen import parse_optional_int
+from isogrip.ui.before_screen import typed_reading
 from isogrip.ui.common import (
     Redraws,
     button,
@@ -108,6 +109,9 @@ class SummaryScreen(Redraws, QWidget):
 
         self.title = label("", "title")
         self.subtitle = label("", "muted", wrap=True)
+        # What the programme says after the session: near the top, it is what to do next.
+        self.programme_text = label("", wrap=True)
+        self.programme_text.setVisible(False)
         self.mvc_text = label("", wrap=True)
         self.mvc_text.setMinimumHeight(56)
         self.table = _hold_table()
@@ -122,6 +126,7 @@ class SummaryScreen(Redraws, QWidget):
         lay.setContentsMargins(24, 16, 24, 16)
         lay.addWidget(self.title)
         lay.addWidget(self.subtitle)
+        lay.addWidget(self.programme_text)
         lay.addWidget(panel(label("Your maximum (MVC)", "heading"), self.mvc_text))
         lay.addWidget(self.table)
         lay.addWidget(self.plot_box, 1)
@@ -176,15 +181,26 @@ class SummaryScreen(Redraws, QWidget):
         buttons.addWidget(self.done_btn)
         return buttons
 
-    def load(self, store: Store, session_id: int) -> None:
-        """Show a session (read in the background)."""
+    def load(self, store: Store, session_id: int, programme: bool = False) -> None:
+        """Show a session (read in the background).
+
+        Args:
+            store: The database.
+            session_id: The session.
+            programme: The session has just ended: review the participant's programme
+                (recording its new steps) and say what it means for the next session.
+                A past session opened from History leaves it alone.
+        """
         self.store, self.session_id, self.data = store, session_id, None
         self.cuff.reset()
         self.loading = True
         set_text(self.title, "Loading the session\u2026")
         set_text(self.subtitle, "")
         set_text(self.note, "")
-        run_task(self, lambda: load_session_data(store, session_id), self._loaded,
+        set_text(self.programme_text, "")
+        self.programme_text.setVisible(False)
+        today = _dt.datetime.now().astimezone().date() if programme else None
+        run_task(self, lambda: load_session_data(store, session_id, today), self._loaded,
                  self._failed)
 
     def _loaded(self, data: SessionData) -> None:
@@ -203,6 +219,8 @@ class SummaryScreen(Redraws, QWidget):
         set_text(self.title, summary_title(d.info.status))
         view = intensity_view(d.info)
         set_text(self.subtitle, summary_subtitle(d.info, view.sham))
+        set_text(self.programme_text, d.programme)
+        self.programme_text.setVisible(bool(d.programme))
         set_text(self.mvc_text, mvc_text(d, self.unit))
         fill_table(self.table, [hold_cells(h, t, f, d.holds, view)
                                 for h, (t, f) in zip(d.holds, d.traces, strict=True)])
@@ -248,20 +266,18 @@ class SummaryScreen(Redraws, QWidget):
         if self.store is None or self.session_id is None:
             return
         try:
-            sbp = parse_optional_int(self.post_sbp.text(), "The upper number")
-            dbp = parse_optional_int(self.post_dbp.text(), "The lower number")
-            pulse = parse_optional_int(self.post_pulse.text(), "The pulse")
-            if sbp is None or dbp is None:
-                raise ValueError("Type both numbers of the reading, e.g. 128 / 82.")
+            entry = typed_reading(self.post_sbp.text(), self.post_dbp.text(),
+                                  self.post_pulse.text())
             participant = self.data.info.participant if self.data is not None else None
-            self.store.add_bp_reading(sbp=sbp, dbp=dbp, pulse=pulse, context="post",
+            self.store.add_bp_reading(sbp=entry.sbp, dbp=entry.dbp, pulse=entry.pulse,
+                                      context="post",
                                       participant=participant, session_id=self.session_id)
         except (ValueError, IsogripError) as exc:
             set_text(self.note, f"Not saved: {exc}")
             return
         for w in (self.post_sbp, self.post_dbp, self.post_pulse):
             w.clear()
-        set_text(self.note, f"Saved {sbp}/{dbp} mmHg after training.")
+        set_text(self.note, f"Saved {entry} after training.")
 
     # ------------------------------------------------------------------ export
     def _ask_folder(self) -> Path | None:
