@@ -235,8 +235,8 @@ def attach_cuff(window: MainWindow, **backends: Any) -> None:
 
     Before a session the newest reading is the ``pre`` one (linked to the session when
     it starts with it); on the Summary of a session that ended within
-    :data:`POST_WINDOW` it is the session's ``post`` reading; in History every reading
-    is one at rest.
+    :data:`POST_WINDOW` it is the session's ``post`` reading; in History and in the
+    programme card's guide every reading is one at rest.
     """
     host = window.host
 
@@ -262,3 +262,4 @@ def attach_cuff(window: MainWindow, **backends: Any) -> None:
     window.before.cuff.attach(host, before, **backends)
     window.summary.cuff.attach(host, after, **backends)
     window.history.cuff.attach(host, at_rest, **backends)
+    window.device.programme.attach_cuff(host, **backends)  # its guide's readings
