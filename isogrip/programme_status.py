@@ -18,7 +18,9 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from isogrip.home_bp import Guideline
 from isogrip.programme.intensity import SessionResult
+from isogrip.programme.outcome import WeekOutcome, outcomes
 from isogrip.programme.plan import ProgrammeError, ProgrammePlan
 from isogrip.programme.review import ProgrammeStatus, review
 from isogrip.protocols import sentences
@@ -28,7 +30,7 @@ from isogrip.storage.history import hold_outcomes
 from isogrip.storage.programme_table import ProgrammeRow, StoredStep
 from isogrip.storage.rows import BpReading, HoldRow, SessionRow
 from isogrip.storage.store import Store
-from isogrip.timefmt import local_datetime
+from isogrip.timefmt import SystemLocalTime, local_datetime
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,11 @@ def load_view(store: Store, participant: str | None, today: _dt.date, *,
     else:
         steps = store.programmes.steps(row.id)
     return ProgrammeView(row, status, tuple(steps), tuple(readings))
+
+
+def view_outcome(view: ProgrammeView, guideline: Guideline) -> list[WeekOutcome]:
+    """Home blood pressure per measurement week so far, on this computer's local days."""
+    return outcomes(view.status, view.bp_readings, SystemLocalTime(), guideline)
 
 
 def programme_protocol(protocol: Protocol, plan: ProgrammePlan,

@@ -390,15 +390,15 @@ def test_history_lists_sessions_and_opens_a_summary(
     assert hist.table.item(0, 2).text() == "4"
     assert hist.table.item(0, 3).text() == "30.0 kg"
     assert hist.adherence_text.text().startswith("This week: 1 of 3 sessions")
-    hist.sbp.setText("131")
-    hist.dbp.setText("84")
-    qtbot.mouseClick(hist.bp_btn, Qt.MouseButton.LeftButton)
+    hist.bp.sbp.setText("131")
+    hist.bp.dbp.setText("84")
+    qtbot.mouseClick(hist.bp.add_btn, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not hist.loading and hist.data is not None
                     and len(hist.data.bp) == 1, timeout=10_000)
     assert "Latest: 131/84 mmHg" in hist.bp_text.text()
-    hist.sbp.setText("84")
-    hist.dbp.setText("131")
-    qtbot.mouseClick(hist.bp_btn, Qt.MouseButton.LeftButton)
+    hist.bp.sbp.setText("84")
+    hist.bp.dbp.setText("131")
+    qtbot.mouseClick(hist.bp.add_btn, Qt.MouseButton.LeftButton)
     assert hist.bp_text.text().startswith("Not saved:")
     hist.table.selectRow(0)
     qtbot.mouseClick(hist.open_btn, Qt.MouseButton.LeftButton)

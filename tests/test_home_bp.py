@@ -16,7 +16,7 @@ from scipy import stats
 
 from isogrip.bp_check import BpLimits
 from isogrip.cli import main
-from isogrip.cli.bp_summary import SystemLocalTime, period
+from isogrip.cli.bp_summary import period
 from isogrip.errors import BpValueError
 from isogrip.home_bp import (
     EXPECTED_EFFECT,
@@ -33,6 +33,7 @@ from isogrip.home_bp import (
 from isogrip.settings import Settings, SettingsError, check_value, save_settings
 from isogrip.storage.rows import BpReading
 from isogrip.storage.store import Store
+from isogrip.timefmt import SystemLocalTime
 
 UTC = dt.UTC
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -10,11 +10,12 @@ as a scan would report them.
 from __future__ import annotations
 
 import os
+import random
 import sqlite3
 import sys
 import tempfile
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -23,6 +24,7 @@ from PyQt6.QtCore import QEventLoop, QTimer
 from PyQt6.QtWidgets import QApplication
 
 from isogrip.ble_device.scanner import FoundDevice
+from isogrip.programme.plan import ProgrammePlan
 from isogrip.protocols.events import Phase, Snapshot
 from isogrip.runtime import SessionConfig, SessionRuntime
 from isogrip.settings import Settings, save_settings
@@ -79,11 +81,26 @@ def seed_history(data_dir: Path) -> None:
                        (when.isoformat(), (when + timedelta(minutes=15)).isoformat(),
                         result.session_id))
         store = Store.open(data_dir)
-    for k, ago in enumerate(range(28, 0, -3)):
-        store.add_bp_reading(sbp=146 - k, dbp=92 - k // 2, pulse=70 - k // 3,
-                             taken_at=now - timedelta(days=ago, hours=3), context="rest",
-                             participant=PARTICIPANT)
+    seed_programme(store, now)
     store.close()
+
+
+def seed_programme(store: Store, now: datetime) -> None:
+    """A programme begun 5 weeks ago: its baseline week and training week 4 measured."""
+    rng = random.Random(7)
+    today = now.astimezone().date()
+    started = today - timedelta(days=35)
+    store.programmes.start(ProgrammePlan(), participant=PARTICIPANT, started_on=started,
+                           now=now - timedelta(days=35), reason="Programme started.")
+    for first, sbp, dbp in ((started, 146, 92), (today - timedelta(days=7), 140, 89)):
+        for day in range(7):
+            for hour, minute in ((7, 0), (7, 1), (20, 0), (20, 1)):
+                local = datetime.combine(first + timedelta(days=day),
+                                         time(hour, minute)).astimezone()
+                store.add_bp_reading(sbp=sbp + rng.randint(-6, 6),
+                                     dbp=dbp + rng.randint(-4, 4),
+                                     pulse=68 + rng.randint(-4, 4), taken_at=local,
+                                     context="rest", participant=PARTICIPANT)
 
 
 def main(out_dir: str = "docs/screenshots") -> int:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from isogrip.cli.common import Subparsers
 from isogrip.errors import IsogripError
 from isogrip.home_bp.categories import Guideline
+from isogrip.timefmt import SystemLocalTime
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -39,35 +40,6 @@ _DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 class BpSummaryError(IsogripError, ValueError):
     """The period or participant asked for cannot be summarised (the message says why)."""
-
-
-class SystemLocalTime(_dt.tzinfo):
-    """This computer's local time zone, with its daylight-saving changes.
-
-    ``datetime.now().astimezone().tzinfo`` is a fixed offset: a week across a
-    daylight-saving change would put the readings after it on the wrong day. This
-    asks the system (``datetime.astimezone``) for the offset at each moment instead.
-    """
-
-    def fromutc(self, dt: _dt.datetime) -> _dt.datetime:
-        """The local wall time of a UTC time (``dt`` carries this zone)."""
-        local = dt.replace(tzinfo=_dt.UTC).astimezone()
-        return local.replace(tzinfo=self)
-
-    def utcoffset(self, dt: _dt.datetime | None) -> _dt.timedelta | None:
-        """The system's offset from UTC at the local wall time ``dt``."""
-        if dt is None:
-            return None
-        return dt.replace(tzinfo=None).astimezone().utcoffset()
-
-    def dst(self, dt: _dt.datetime | None) -> _dt.timedelta | None:
-        """Not known separately (the offset includes it)."""
-        return None
-
-    def tzname(self, dt: _dt.datetime | None) -> str | None:
-        """The system's name for the zone at ``dt``."""
-        when = _dt.datetime.now() if dt is None else dt.replace(tzinfo=None)
-        return when.astimezone().tzname()
 
 
 def add_summary_parser(actions: Subparsers) -> None:

@@ -134,10 +134,10 @@ def programme_status(args: argparse.Namespace, console: Console) -> int:
 
 
 def _outcome(view: ProgrammeView) -> list[WeekOutcome]:
-    from isogrip.cli.bp_summary import SystemLocalTime, settings_guideline
-    from isogrip.programme.outcome import outcomes
+    from isogrip.cli.bp_summary import settings_guideline
+    from isogrip.programme_status import view_outcome
 
-    return outcomes(view.status, view.bp_readings, SystemLocalTime(), settings_guideline())
+    return view_outcome(view, settings_guideline())
 
 
 def _print_outcome(console: Console, view: ProgrammeView) -> None:
@@ -155,20 +155,9 @@ def _print_outcome(console: Console, view: ProgrammeView) -> None:
                 "Sessions done", "Time in band"):
         table.add_column(col)
     for r in rows:
-        s = r.summary
-        avg = (f"{s.sbp_mean:.0f}/{s.dbp_mean:.0f}" if s.enough and s.sbp_mean is not None
-               and s.dbp_mean is not None else "too few readings")
-        change = "baseline" if r.week.kind == "baseline" else "-"
-        if r.change is not None:
-            c = r.change
-            change = (f"{c.sbp.mean:+.0f} / {c.dbp.mean:+.0f}"
-                      + (f" ({c.sbp.low:+.0f} to {c.sbp.high:+.0f} / {c.dbp.low:+.0f} to "
-                         f"{c.dbp.high:+.0f})" if None not in (c.sbp.low, c.sbp.high,
-                                                               c.dbp.low, c.dbp.high)
-                         else ""))
         tib = "-" if r.time_in_band_pct is None else f"{r.time_in_band_pct:.0f} %"
-        table.add_row(f"{r.week.number} ({r.week.start:%d %b})", str(s.n_readings), avg,
-                      change, str(r.sessions_done), tib)
+        table.add_row(f"{r.week.number} ({r.week.start:%d %b})", str(r.summary.n_readings),
+                      r.summary.average_text(), r.change_text(), str(r.sessions_done), tib)
     console.print(table)
     baseline = rows[0].summary
     if rows[0].week.kind == "baseline" and not baseline.enough:

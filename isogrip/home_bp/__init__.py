@@ -35,12 +35,18 @@ from isogrip.home_bp.period import (
     summarise_period,
     summary_of,
 )
-from isogrip.home_bp.sentences import EXPECTED_EFFECT, NOT_A_DIAGNOSIS, change_sentence
+from isogrip.home_bp.sentences import (
+    EXPECTED_EFFECT,
+    EXPECTED_EFFECT_SHORT,
+    NOT_A_DIAGNOSIS,
+    change_sentence,
+)
 
 __all__ = [
     "CRISIS_DBP",
     "CRISIS_SBP",
     "EXPECTED_EFFECT",
+    "EXPECTED_EFFECT_SHORT",
     "HOME_THRESHOLDS",
     "MIN_READINGS",
     "NOT_A_DIAGNOSIS",

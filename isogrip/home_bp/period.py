@@ -127,6 +127,12 @@ class PeriodSummary:
         """Whether the average can be acted on (at least :data:`MIN_READINGS`)."""
         return self.n_readings >= MIN_READINGS
 
+    def average_text(self) -> str:
+        """``132/84`` (mmHg, rounded) for a table cell, or ``too few readings``."""
+        if self.enough and self.sbp_mean is not None and self.dbp_mean is not None:
+            return f"{self.sbp_mean:.0f}/{self.dbp_mean:.0f}"
+        return "too few readings"
+
     @property
     def first_day_discarded(self) -> bool:
         """Whether the first day's readings were left out."""

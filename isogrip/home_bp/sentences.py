@@ -29,6 +29,10 @@ EXPECTED_EFFECT: Final = (
     "measured at the clinic by about 5 to 8 mmHg (upper number) and 3 to 4 mmHg (lower "
     "number) on average. That is an average over many people, not a promise for you, "
     "and home readings vary more than that from day to day.")
+#: The same context in one line, where a screen has little room.
+EXPECTED_EFFECT_SHORT: Final = (
+    "For context: in studies, training lowered clinic blood pressure by about 5 to 8 "
+    "(upper) and 3 to 4 mmHg (lower) on average. Not a promise for you.")
 #: Under every category shown.
 NOT_A_DIAGNOSIS: Final = ("These numbers are not a diagnosis: only your doctor can say "
                           "what they mean for you.")
@@ -90,3 +94,18 @@ def change_sentence(change: BpChange) -> str:
             text += f" (likely between {d.low:+.1f} and {d.high:+.1f} mmHg)"
         parts.append(text)
     return f"Compared with your baseline, your home average is {parts[0]}, and {parts[1]}."
+
+
+def change_brief(change: BpChange, when: str) -> str:
+    """A change from baseline in one short sentence (a plot beside it shows the range).
+
+    Args:
+        change: The change.
+        when: The measurement week it is for, e.g. ``Training week 4``.
+    """
+    parts = []
+    for d in (change.sbp, change.dbp):
+        way = "lower" if d.mean < 0 else "higher"
+        parts.append(f"{abs(d.mean):.1f} mmHg {way}" if round(d.mean, 1) else "about the same")
+    return (f"{when}: upper number {parts[0]}, lower number {parts[1]}, compared with your "
+            "baseline week (the bars show the likely range).")

@@ -48,6 +48,27 @@ class WeekOutcome:
     training_weeks: int
     time_in_band_pct: float | None
 
+    @property
+    def label(self) -> str:
+        """``Baseline``, or ``Training week 4``: where the week falls in the programme."""
+        if self.week.kind == WeekKind.BASELINE:
+            return "Baseline"
+        return f"Training week {self.training_weeks}"
+
+    def change_text(self) -> str:
+        """``-6/-3 (-9 to -3 / -5 to -1)``: the change and its 95 % interval, mmHg.
+
+        ``baseline`` for the baseline week, ``-`` when either week has too few readings.
+        """
+        if self.change is None:
+            return "baseline" if self.week.kind == WeekKind.BASELINE else "-"
+        sbp, dbp = self.change.sbp, self.change.dbp
+        text = f"{sbp.mean:+.0f}/{dbp.mean:+.0f}"
+        if sbp.low is not None and sbp.high is not None and dbp.low is not None \
+                and dbp.high is not None:
+            text += f" ({sbp.low:+.0f} to {sbp.high:+.0f} / {dbp.low:+.0f} to {dbp.high:+.0f})"
+        return text
+
     def to_json(self) -> dict[str, object]:
         """As JSON values."""
         return {"programme_week": self.week.number, "kind": self.week.kind.value,

@@ -8,8 +8,12 @@ rather than "5 of 3".
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Sequence
 
+from isogrip.home_bp import MIN_READINGS, change_sentence
+from isogrip.home_bp.sentences import baseline_too_few
 from isogrip.programme.intensity import StepKind
+from isogrip.programme.outcome import WeekOutcome
 from isogrip.programme.review import ProgrammeStatus, WeekKind, training_start
 
 
@@ -50,13 +54,18 @@ def where_you_are(status: ProgrammeStatus) -> str:
             f"{sessions_word(status.plan.maintenance_sessions_per_week)} a week.")
 
 
-def status_lines(status: ProgrammeStatus) -> list[str]:
-    """The status as a few short sentences, most important first."""
-    lines = [where_you_are(status)]
+def _week_lines(status: ProgrammeStatus) -> list[str]:
+    """Sessions done this week and so far (none in a baseline week)."""
     w = status.current
-    if w is not None and w.kind != WeekKind.BASELINE:
-        lines.append(f"This week: {done_of_planned(w.done, w.planned)}.")
-        lines.append(f"So far: {done_of_planned(status.done_overall, status.planned_overall)}.")
+    if w is None or w.kind == WeekKind.BASELINE:
+        return []
+    return [f"This week: {done_of_planned(w.done, w.planned)}.",
+            f"So far: {done_of_planned(status.done_overall, status.planned_overall)}."]
+
+
+def _due_lines(status: ProgrammeStatus) -> list[str]:
+    """When the next session and the next blood-pressure readings are due."""
+    lines = []
     if status.next_session is not None:
         lines.append(f"Next session: {say_day(status.next_session, status.today)}, at "
                      f"{status.intensity_pct:g} % of your maximum.")
@@ -64,7 +73,46 @@ def status_lines(status: ProgrammeStatus) -> list[str]:
         lines.append("Next blood-pressure readings: "
                      f"{say_day(status.next_bp, status.today)} (2 in the morning and 2 in "
                      "the evening).")
-    extended = [s for s in status.steps if s.kind == StepKind.EXTENDED]
-    if extended:
-        lines.append(extended[-1].reason)
     return lines
+
+
+def _extended_lines(status: ProgrammeStatus) -> list[str]:
+    """The latest extension of the training weeks, with its reason."""
+    extended = [s for s in status.steps if s.kind == StepKind.EXTENDED]
+    return [extended[-1].reason] if extended else []
+
+
+def status_lines(status: ProgrammeStatus) -> list[str]:
+    """The status as a few short sentences, most important first."""
+    return [where_you_are(status), *_week_lines(status), *_due_lines(status),
+            *_extended_lines(status)]
+
+
+def adherence_lines(status: ProgrammeStatus) -> list[str]:
+    """Where the programme is and what has been done (History, reports): no dates due."""
+    return [where_you_are(status), *_week_lines(status), *_extended_lines(status)]
+
+
+def outcome_lines(rows: Sequence[WeekOutcome], today: _dt.date) -> list[str]:
+    """The latest measurement week's change from baseline, beside the training done.
+
+    Empty before the baseline week has begun. Context (what studies found) and the
+    not-a-diagnosis note are left to the caller, which shows them once.
+    """
+    if not rows:
+        return []
+    latest = next((r for r in reversed(rows) if r.change is not None), None)
+    baseline = rows[0].summary
+    if latest is None or latest.change is None:
+        if rows[0].week.kind == WeekKind.BASELINE and rows[-1] is not rows[0] \
+                and not baseline.enough:
+            return [baseline_too_few(baseline.n_readings, MIN_READINGS)]
+        return ["The change in your blood pressure is shown here after your next "
+                "measurement week."]
+    tib = ("" if latest.time_in_band_pct is None
+           else f", {latest.time_in_band_pct:.0f} % of the time in the band")
+    weeks = latest.training_weeks
+    return [f"{latest.label} (from {say_day(latest.week.start, today)}): "
+            f"{change_sentence(latest.change)}",
+            f"By then: {sessions_word(latest.sessions_done)} done in {weeks} training "
+            f"week{'' if weeks == 1 else 's'}{tib}."]

@@ -63,18 +63,11 @@ class ClinicianContent:
         return out + self.intensity + self.mvc + self.events + self.notes + [FOOTER]
 
 
-def _average(s: PeriodSummary) -> str:
-    """``132/84`` or why there is no average."""
-    if s.enough and s.sbp_mean is not None and s.dbp_mean is not None:
-        return f"{s.sbp_mean:.0f}/{s.dbp_mean:.0f}"
-    return "too few readings"
-
-
 def _bp_row(label: str, start: _dt.date, end: _dt.date, s: PeriodSummary, change: str,
             done: str, tib: str) -> tuple[str, ...]:
     """One row of the blood-pressure table."""
     category = s.category.label if s.category is not None else "-"
-    return (label, f"{start:%d %b}\u2013{end:%d %b %Y}", str(s.n_readings), _average(s),
+    return (label, f"{start:%d %b}\u2013{end:%d %b %Y}", str(s.n_readings), s.average_text(),
             category, change, done, tib)
 
 
@@ -97,26 +90,14 @@ def _programme_part(c: ClinicianContent, view: Any, tz: _dt.tzinfo, guideline: A
         f"(aim {plan.target_pct:g} %)."]
     rows = outcomes(st, view.bp_readings, tz, guideline)
     for r in rows:
-        change = "baseline" if r.week.kind == "baseline" else "-"
-        if r.change is not None:
-            change = _change_text(r.change)
         tib = "-" if r.time_in_band_pct is None else f"{r.time_in_band_pct:.0f} %"
         c.bp_rows.append(_bp_row(str(r.week.number), r.week.start, r.week.end, r.summary,
-                                 change, str(r.sessions_done), tib))
+                                 r.change_text(), str(r.sessions_done), tib))
         _add_weekly(c, f"wk {r.week.number}", r.summary)
     for step in view.steps[-_MAX_STEPS:]:
         pct = "" if step.intensity_pct is None else f"{step.intensity_pct:g} % MVC: "
         c.intensity.append(f"{local_time(step.recorded_at, DATE)}  {pct}{step.reason}")
     return rows[-1].summary if rows else None
-
-
-def _change_text(ch: Any) -> str:
-    """``-6/-3 (-9 to -3 / -5 to -1)``: the change with its 95 % interval, mmHg."""
-    text = f"{ch.sbp.mean:+.0f}/{ch.dbp.mean:+.0f}"
-    if None not in (ch.sbp.low, ch.sbp.high, ch.dbp.low, ch.dbp.high):
-        text += (f" ({ch.sbp.low:+.0f} to {ch.sbp.high:+.0f} / "
-                 f"{ch.dbp.low:+.0f} to {ch.dbp.high:+.0f})")
-    return text
 
 
 def _add_weekly(c: ClinicianContent, label: str, s: PeriodSummary) -> None:
@@ -191,8 +172,9 @@ def clinician_content(store: Store, participant: str,
     Raises:
         ReportError: The participant has neither sessions nor blood-pressure readings.
     """
-    from isogrip.cli.bp_summary import SystemLocalTime, settings_guideline
+    from isogrip.cli.bp_summary import settings_guideline
     from isogrip.programme_status import load_view, participant_readings
+    from isogrip.timefmt import SystemLocalTime
 
     today = today or _dt.date.today()
     sessions = [s for s in store.list_sessions(participant) if s.participant == participant]

@@ -17,6 +17,7 @@ from PyQt6.QtWidgets import (
     QLabel,
     QMessageBox,
     QPushButton,
+    QScrollArea,
     QTableWidget,
     QVBoxLayout,
     QWidget,
@@ -183,6 +184,20 @@ def panel(*widgets: QWidget) -> QFrame:
     for w in widgets:
         lay.addWidget(w)
     return f
+
+
+def vertical_scroll(body: QWidget) -> QScrollArea:
+    """``body`` in an area that scrolls vertically, never sideways.
+
+    A page taller than the window (large text, a small screen) scrolls instead of
+    pushing the window past the screen's edge or squeezing its text until it clips.
+    """
+    scroll = QScrollArea()
+    scroll.setWidget(body)
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    return scroll
 
 
 def fmt_clock(seconds: float | None) -> str:

@@ -13,23 +13,25 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import pyqtSignal
+from PyQt6.QtGui import QResizeEvent
 from PyQt6.QtWidgets import (
     QGridLayout,
-    QHBoxLayout,
     QHeaderView,
-    QLineEdit,
     QVBoxLayout,
     QWidget,
 )
 
-from isogrip.errors import IsogripError
+from isogrip.home_bp import Guideline
+from isogrip.programme.outcome import WeekOutcome
+from isogrip.programme.words import adherence_lines
+from isogrip.programme_status import ProgrammeView, load_view, view_outcome
 from isogrip.signal.units import Unit
 from isogrip.storage.history import WeekCount, mvc_trend, weekly_adherence
 from isogrip.storage.rows import BpReading, SessionRow
 from isogrip.storage.store import Store
-from isogrip.timefmt import LONG, SHORT, local_time
+from isogrip.timefmt import SHORT, local_time
 from isogrip.types import Hand
-from isogrip.ui.before_screen import parse_optional_int
+from isogrip.ui.bp_panel import BpPanel
 from isogrip.ui.common import (
     Redraws,
     button,
@@ -41,8 +43,16 @@ from isogrip.ui.common import (
     selected_row,
     set_text,
     table,
+    vertical_scroll,
 )
-from isogrip.ui.cuff_reader import CuffControl, CuffOutcome
+from isogrip.ui.plots import (
+    draw_week_bars,
+    legend_headroom,
+    plot_widget,
+    set_date_range,
+    stamp,
+    week_bars,
+)
 from isogrip.ui.theme import NORMAL, Palette
 
 GOAL_PER_WEEK = 3
@@ -59,45 +69,29 @@ class HistoryData:
     weeks: list[WeekCount]
     mvc: dict[Hand, list[tuple[_dt.datetime, float]]]
     bp: list[BpReading] = field(default_factory=list)
+    programme: ProgrammeView | None = None
+    outcome: list[WeekOutcome] = field(default_factory=list)
+    today: _dt.date = field(default_factory=_dt.date.today)
 
 
-def load_history(store: Store, participant: str | None) -> HistoryData:
-    """Read the history (runs on a worker thread)."""
+def load_history(store: Store, participant: str | None,
+                 guideline: Guideline = Guideline.ESH_2023,
+                 today: _dt.date | None = None) -> HistoryData:
+    """Read the history (runs on a worker thread).
+
+    Args:
+        store: The database.
+        participant: Participant ID, or ``None``.
+        guideline: Whose rules the home averages follow (the setting).
+        today: The local day the programme is reviewed for (default: today).
+    """
+    today = today or _dt.datetime.now().astimezone().date()
     sessions = store.list_sessions(participant)
+    view = load_view(store, participant, today)
     return HistoryData(sessions, weekly_adherence(sessions, weeks=WEEKS_SHOWN,
                                                   goal=GOAL_PER_WEEK),
-                       mvc_trend(store, participant), store.list_bp_readings(participant))
-
-
-def _stamp(when: _dt.datetime | str) -> float:
-    if isinstance(when, str):
-        when = _dt.datetime.fromisoformat(when)
-    return when.timestamp()
-
-
-def set_date_range(item: pg.PlotItem, stamps: list[float]) -> None:
-    """Fix a date axis to the data plus a day either side (a week at least)."""
-    if not stamps:
-        return
-    day = 86400.0
-    lo, hi = min(stamps) - day, max(stamps) + day
-    if hi - lo < 7 * day:
-        lo = hi - 7 * day
-    item.setXRange(lo, hi, padding=0)
-
-
-def _plot(title: str, left: str, dates: bool = True) -> pg.PlotWidget:
-    axis = {"bottom": pg.DateAxisItem()} if dates else {}
-    w = pg.PlotWidget(background=None, axisItems=axis)
-    item = w.getPlotItem()
-    item.setTitle(title)
-    item.setLabel("left", left)
-    item.setMenuEnabled(False)
-    item.hideButtons()
-    w.setMouseEnabled(x=False, y=False)
-    item.showGrid(x=False, y=True, alpha=0.25)
-    w.setMinimumHeight(200)
-    return w
+                       mvc_trend(store, participant), store.list_bp_readings(participant),
+                       view, view_outcome(view, guideline) if view else [], today)
 
 
 class HistoryScreen(Redraws, QWidget):
@@ -118,39 +112,19 @@ class HistoryScreen(Redraws, QWidget):
         self.store: Store | None = None
         self.participant: str | None = None
         self.data: HistoryData | None = None
+        self.guideline = Guideline.ESH_2023
         self.loading = False
 
-        self.adherence_plot = _plot("Sessions per week (goal: 3)", "sessions", dates=False)
+        self.adherence_plot = plot_widget("Sessions per week (outline: planned)",
+                                          "sessions", dates=False)
         self.adherence_text = label("", "heading", wrap=True)
-        self.mvc_plot = _plot("Your maximum (MVC)", "kg")
-        self.mvc_plot.getPlotItem().addLegend(offset=(10, 10))
-        self.bp_plot = _plot("Blood pressure", "mmHg")
-        self.bp_plot.getPlotItem().addLegend(offset=(10, 10))
-        self.bp_text = label("", wrap=True)
-
-        self.sbp = QLineEdit()
-        self.dbp = QLineEdit()
-        self.pulse = QLineEdit()
-        for w, hint in ((self.sbp, "upper"), (self.dbp, "lower"), (self.pulse, "pulse")):
-            w.setPlaceholderText(hint)
-            w.setMaximumWidth(110)
-        self.bp_btn = button("Add reading", "primary", slot=self.add_bp)
-        # The measurement weeks' readings, straight from the cuff's memory.
-        self.cuff = CuffControl(self)
-        self.cuff.finished.connect(self._cuff_read)
-        bp_form = QHBoxLayout()
-        for item in (self.sbp, label("/"), self.dbp, self.pulse, self.bp_btn):
-            bp_form.addWidget(item)
-        bp_form.addStretch(1)
-        bp_box = QWidget()
-        bp_box.setLayout(bp_form)
-        cuff_row = QHBoxLayout()
-        cuff_row.setContentsMargins(9, 0, 0, 0)
-        cuff_row.addWidget(self.cuff.button)
-        cuff_row.addWidget(self.cuff.status, 1)
-        cuff_box = QWidget()
-        cuff_box.setLayout(cuff_row)
-        self.bp_plot.setMinimumHeight(140)  # room for the cuff's row at 1280 x 800
+        self.programme_text = label("", wrap=True)
+        self.mvc_plot = plot_widget("Your maximum (MVC)", "kg")
+        self.mvc_plot.getPlotItem().addLegend(offset=(10, 5), colCount=2)
+        self.bp = BpPanel()
+        self.bp.saved.connect(self._bp_saved)
+        # The names the tests and the cuff wiring reach (CuffControl.attach).
+        self.cuff, self.bp_text = self.bp.cuff, self.bp.text
 
         self.table = table(["When", "Status", "Holds", "Max left", "Max right"],
                            selectable=True)
@@ -160,27 +134,51 @@ class HistoryScreen(Redraws, QWidget):
         self.table.cellDoubleClicked.connect(lambda row, _col: self._open_row(row))
         self.open_btn = button("Open the selected session", slot=self.open_selected)
 
-        grid = QGridLayout()
-        grid.addWidget(panel(self.adherence_plot, self.adherence_text), 0, 0)
-        grid.addWidget(panel(self.mvc_plot), 0, 1)
-        grid.addWidget(panel(self.bp_plot, self.bp_text, bp_box, cuff_box), 1, 0)
         sessions = panel(label("Sessions", "heading"), self.table, self.open_btn)
-        grid.addWidget(sessions, 1, 1)
-        grid.setColumnStretch(0, 1)
-        grid.setColumnStretch(1, 1)
+        # Adherence and blood pressure first: in one column they are read first.
+        self.panels = (panel(self.adherence_plot, self.adherence_text, self.programme_text),
+                       panel(self.mvc_plot), self.bp, sessions)
+        self.grid = QGridLayout()
+        self.columns = 0
+        self._arrange(2)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(24, 16, 24, 16)
         lay.addWidget(label("Your progress", "title"))
-        lay.addLayout(grid, 1)
+        body = QWidget()
+        body.setLayout(self.grid)
+        lay.addWidget(vertical_scroll(body), 1)
+
+    def _arrange(self, columns: int) -> None:
+        """The panels in a 2 x 2 grid, or one column when two would not fit."""
+        if columns == self.columns:
+            return
+        self.columns = columns
+        order = (0, 1, 2, 3) if columns == 2 else (0, 2, 1, 3)
+        for slot, index in enumerate(order):
+            self.grid.addWidget(self.panels[index], slot // columns, slot % columns)
+        for col in range(2):
+            self.grid.setColumnStretch(col, 1 if col < columns else 0)
+
+    def _fit_columns(self) -> None:
+        """Two columns while each panel's contents fit in half the width."""
+        widest = max(p.minimumSizeHint().width() for p in self.panels)
+        self._arrange(2 if self.width() >= 2 * widest + 96 else 1)
+
+    def resizeEvent(self, event: QResizeEvent | None) -> None:
+        """Re-arrange the panels for the new width."""
+        self._fit_columns()
+        super().resizeEvent(event)
 
     def _unit_changed(self) -> None:
         self.mvc_plot.getPlotItem().setLabel("left", self.unit.value)
 
-    def load(self, store: Store, participant: str | None) -> None:
+    def load(self, store: Store, participant: str | None,
+             guideline: Guideline = Guideline.ESH_2023) -> None:
         """Read and show the history (in the background)."""
-        self.store, self.participant = store, participant
+        self.store, self.participant, self.guideline = store, participant, guideline
         self.loading = True
-        run_task(self, lambda: load_history(store, participant), self._loaded, self._failed)
+        run_task(self, lambda: load_history(store, participant, guideline), self._loaded,
+                 self._failed)
 
     def shutdown(self) -> None:
         """Nothing to stop: tasks are daemon threads that only read."""
@@ -196,33 +194,31 @@ class HistoryScreen(Redraws, QWidget):
 
     # ------------------------------------------------------------------ drawing
     def _show(self, d: HistoryData) -> None:
-        self._show_adherence(d.weeks)
+        self._show_adherence(d)
         self._show_mvc(d.mvc)
-        self._show_bp(d.bp)
+        self.bp.store, self.bp.participant = self.store, self.participant
+        self.bp.show_data(d.bp, d.outcome, d.today, self.pal)
         self._show_sessions(d.sessions)
+        self._fit_columns()  # the switch and the words may have made a panel wider
 
-    def _show_adherence(self, weeks: list[WeekCount]) -> None:
-        item = self.adherence_plot.getPlotItem()
-        item.clear()
+    def _show_adherence(self, d: HistoryData) -> None:
+        """Sessions done against planned, per programme week (or calendar week)."""
+        bars = week_bars(d.weeks, d.programme, WEEKS_SHOWN)
         pal = self.pal
-        x = np.arange(len(weeks), dtype=float)
-        counts = np.array([w.sessions for w in weeks], dtype=float)
-        brushes = [pal.green if c >= GOAL_PER_WEEK else pal.amber for c in counts]
-        item.addItem(pg.BarGraphItem(x=x, height=counts, width=0.7, brushes=brushes,
-                                     pens=[pg.mkPen(pal.border)] * len(weeks)))
-        goal_pen = pg.mkPen(pal.green, width=2, style=pg.QtCore.Qt.PenStyle.DashLine)
-        item.addItem(pg.InfiniteLine(pos=GOAL_PER_WEEK, angle=0, pen=goal_pen))
-        labels = [(float(i), w.week_start.strftime("%d %b")) for i, w in enumerate(weeks)]
-        item.getAxis("bottom").setTicks([labels])
-        item.setYRange(0, max(GOAL_PER_WEEK + 1, float(counts.max()) + 1 if len(counts) else 4),
-                       padding=0)
-        item.setXRange(-0.6, len(weeks) - 0.4, padding=0)
-        if weeks:
-            now = weeks[-1].sessions
-            hit = sum(1 for w in weeks if w.sessions >= GOAL_PER_WEEK)
+        draw_week_bars(self.adherence_plot.getPlotItem(), bars, met=pal.green, short=pal.amber,
+                       planned=pal.green, border=pal.border)
+        self.programme_text.setVisible(d.programme is not None)
+        if d.programme is not None:
+            # The week's count is the heading; where the programme is and the rest below.
+            lines = adherence_lines(d.programme.status)
+            week = next((i for i, line in enumerate(lines) if line.startswith("This week")), 0)
+            set_text(self.adherence_text, lines.pop(week))
+            set_text(self.programme_text, " ".join(lines))
+        elif d.weeks:
+            hit = sum(1 for w in d.weeks if w.sessions >= GOAL_PER_WEEK)
             set_text(self.adherence_text,
-                     f"This week: {now} of {GOAL_PER_WEEK} sessions. Goal reached in {hit} "
-                     f"of the last {len(weeks)} weeks.")
+                     f"This week: {d.weeks[-1].sessions} of {GOAL_PER_WEEK} sessions. Goal "
+                     f"reached in {hit} of the last {len(d.weeks)} weeks.")
 
     def _show_mvc(self, trend: dict[Hand, list[tuple[_dt.datetime, float]]]) -> None:
         item = self.mvc_plot.getPlotItem()
@@ -232,31 +228,14 @@ class HistoryScreen(Redraws, QWidget):
             pts = trend.get(hand, [])
             if not pts:
                 continue
-            x = np.array([_stamp(w) for w, _ in pts])
+            x = np.array([stamp(w) for w, _ in pts])
             y = np.array([v for _, v in pts]) / self.unit.newtons
             item.plot(x, y, pen=pg.mkPen(colour, width=2), symbol=symbol, symbolSize=9,
                       symbolBrush=colour, name=f"{hand.label} hand")
-        set_date_range(item, [_stamp(w) for pts in trend.values() for w, _ in pts])
-
-    def _show_bp(self, readings: list[BpReading]) -> None:
-        item = self.bp_plot.getPlotItem()
-        item.clear()
-        if readings:
-            x = np.array([_stamp(r.taken_at) for r in readings])
-            item.plot(x, np.array([r.sbp for r in readings], float), pen=pg.mkPen(
-                self.pal.out, width=2), symbol="t", symbolBrush=self.pal.out,
-                name="upper (systolic)")
-            item.plot(x, np.array([r.dbp for r in readings], float), pen=pg.mkPen(
-                self.pal.accent, width=2), symbol="t1", symbolBrush=self.pal.accent,
-                name="lower (diastolic)")
-            set_date_range(item, [float(v) for v in x])
-            last = readings[-1]
-            pulse = f", pulse {last.pulse}" if last.pulse else ""
-            set_text(self.bp_text, f"Latest: {last.sbp}/{last.dbp} mmHg{pulse} "
-                     f"({local_time(last.taken_at, LONG)}).")
-        else:
-            set_text(self.bp_text, "No readings yet. Add one below after sitting quietly "
-                     "for 5 minutes.")
+        set_date_range(item, [stamp(w) for pts in trend.values() for w, _ in pts])
+        values = [v / self.unit.newtons for pts in trend.values() for _, v in pts]
+        if values:
+            legend_headroom(item, min(values), max(values), min_span=2.0)
 
     def _show_sessions(self, rows: list[SessionRow]) -> None:
         rows = sorted(rows, key=lambda r: r.started_at, reverse=True)
@@ -268,30 +247,10 @@ class HistoryScreen(Redraws, QWidget):
             for r in rows])
 
     # ------------------------------------------------------------------ actions
-    def add_bp(self) -> None:
-        """Save the reading typed in the form."""
-        if self.store is None:
-            return
-        try:
-            sbp = parse_optional_int(self.sbp.text(), "The upper number")
-            dbp = parse_optional_int(self.dbp.text(), "The lower number")
-            pulse = parse_optional_int(self.pulse.text(), "The pulse")
-            if sbp is None or dbp is None:
-                raise ValueError("Type both numbers of the reading, e.g. 128 / 82.")
-            self.store.add_bp_reading(sbp=sbp, dbp=dbp, pulse=pulse,
-                                      participant=self.participant, context="rest")
-        except (ValueError, IsogripError) as exc:
-            set_text(self.bp_text, f"Not saved: {exc}")
-            return
-        for w in (self.sbp, self.dbp, self.pulse):
-            w.clear()
+    def _bp_saved(self) -> None:
         self.bp_added.emit()
-        self.load(self.store, self.participant)
-
-    def _cuff_read(self, outcome: CuffOutcome) -> None:
-        if outcome.imported is not None and outcome.imported.added and self.store is not None:
-            self.bp_added.emit()
-            self.load(self.store, self.participant)
+        if self.store is not None:
+            self.load(self.store, self.participant, self.guideline)
 
     def _open_row(self, row: int) -> None:
         if 0 <= row < len(getattr(self, "_rows", [])):

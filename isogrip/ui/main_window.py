@@ -258,7 +258,8 @@ class MainWindow(QMainWindow):
         if self.controller.running and name not in ("calibrate", "train"):
             return
         if name == "history":
-            self.history.load(self.store, self.settings.participant or None)
+            self.history.load(self.store, self.settings.participant or None,
+                              self.settings.bp_guideline)
         if name == "device":
             self.load_programme()
         if name == "settings":

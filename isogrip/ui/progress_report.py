@@ -6,34 +6,57 @@ One A4 page of four plots over the weeks, drawn like the session report (see
 
 from __future__ import annotations
 
+import datetime as _dt
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from isogrip.programme.outcome import WeekOutcome
+from isogrip.programme.words import adherence_lines, outcome_lines
+from isogrip.programme_status import ProgrammeView
 from isogrip.signal.units import KGF_N
 from isogrip.storage.rows import SessionRow
 from isogrip.storage.store import Store
 from isogrip.timefmt import DATE, LOCAL_TIME, local_time
 from isogrip.ui.report_page import FOOTER, INK, ReportError, checked_output, new_page, render
 
-__all__ = ["participant_report"]
+__all__ = ["participant_report", "progress_page"]
 
 
 def participant_report(store: Store, participant: str, out: Path | str,
-                       weeks: int = 12) -> Path:
+                       weeks: int = 12, today: _dt.date | None = None) -> Path:
     """Write a participant's progress page: adherence, MVC, time in band, blood pressure.
+
+    With a programme, adherence is per programme week against what it planned, and the
+    page adds the change of the home average from baseline per measurement week.
 
     Raises:
         ReportError: Unknown output type, or the participant has no sessions.
     """
+    out = checked_output(out)
+    return render(progress_page(store, participant, weeks, today), out)
+
+
+def progress_page(store: Store, participant: str, weeks: int = 12,
+                  today: _dt.date | None = None) -> Any:
+    """The progress page as a widget, laid out for A4 (see :func:`participant_report`).
+
+    Raises:
+        ReportError: The participant has no sessions.
+    """
+    from PyQt6.QtWidgets import QHBoxLayout
+
+    from isogrip.cli.bp_summary import settings_guideline
+    from isogrip.programme_status import load_view, view_outcome
     from isogrip.ui.common import label
 
-    out = checked_output(out)
     sessions = store.list_sessions(participant)
     if not sessions:
         raise ReportError(f"participant {participant!r} has no sessions to report")
+    today = today or _dt.datetime.now().astimezone().date()
+    view = load_view(store, participant, today)
     page, lay = new_page(f"isogrip progress {participant}")
     lay.addWidget(label(f"Progress report \u00b7 participant {participant}", "title"))
     done = [s for s in sessions if s.status == "complete"]
@@ -41,43 +64,60 @@ def participant_report(store: Store, participant: str, out: Path | str,
                         f"{local_time(sessions[0].started_at, DATE)} to "
                         f"{local_time(sessions[-1].started_at, DATE)} ({LOCAL_TIME})",
                         "muted"))
-    p1 = _adherence_plot(lay, sessions, weeks)
-    p2 = _mvc_plot(store, participant)
-    lay.addWidget(p2)
-    p3 = _time_in_band_plot(store, sessions)
-    lay.addWidget(p3)
-    p4 = _bp_plot(lay, store, participant)
-    for p in (p1, p2, p3, p4):
+    plots = [_adherence_plot(lay, sessions, weeks, view)]
+    side_by_side = QHBoxLayout()
+    plots += [_mvc_plot(store, participant), _time_in_band_plot(store, sessions)]
+    for p in plots[1:]:
+        side_by_side.addWidget(p)
+    lay.addLayout(side_by_side)
+    plots.append(_bp_plot(lay, store, participant))
+    rows = view_outcome(view, settings_guideline()) if view is not None else []
+    if rows:
+        plots.append(_outcome_part(lay, rows, today))
+    for p in plots:
         _print_style(p)
     lay.addStretch(1)
     lay.addWidget(label(FOOTER, "muted"))
-    return render(page, out)
+    return page
 
 
-def _adherence_plot(lay: Any, sessions: Sequence[SessionRow], weeks: int) -> Any:
-    """Add the sessions-per-week bars and the sentence on the weekly goal; the plot."""
-    import pyqtgraph as pg
-
+def _adherence_plot(lay: Any, sessions: Sequence[SessionRow], weeks: int,
+                    view: ProgrammeView | None) -> Any:
+    """Add the sessions-per-week bars and their sentences; the plot."""
     from isogrip.storage.history import weekly_adherence
     from isogrip.ui.common import label
-    from isogrip.ui.history_screen import _plot
+    from isogrip.ui.plots import draw_week_bars, plot_widget, week_bars
 
-    weeks_data = weekly_adherence(sessions, weeks=weeks)
-    p1 = _plot("Sessions per week (goal: 3)", "sessions", dates=False)
-    x = np.arange(len(weeks_data), dtype=float)
-    counts = np.array([w.sessions for w in weeks_data], float)
-    p1.getPlotItem().addItem(pg.BarGraphItem(
-        x=x, height=counts, width=0.7,
-        brushes=["#1e7d32" if c >= 3 else "#bbbbbb" for c in counts]))
-    p1.getPlotItem().addItem(pg.InfiniteLine(pos=3, angle=0, pen=pg.mkPen(INK, width=1,
-                                             style=pg.QtCore.Qt.PenStyle.DashLine)))
-    p1.getPlotItem().getAxis("bottom").setTicks(
-        [[(float(i), w.week_start.strftime("%d %b")) for i, w in enumerate(weeks_data)]])
-    met = sum(1 for w in weeks_data if w.met)
+    bars = week_bars(weekly_adherence(sessions, weeks=weeks), view, weeks)
+    p1 = plot_widget("Sessions per week (outline: planned)", "sessions", dates=False)
+    draw_week_bars(p1.getPlotItem(), bars, met="#1e7d32", short="#bbbbbb", planned=INK,
+                   border=INK)
     lay.addWidget(p1)
-    lay.addWidget(label(f"Goal of 3 sessions reached in {met} of the last {weeks} weeks.",
-                        wrap=True))
+    if view is not None:
+        text = " ".join(adherence_lines(view.status))
+    else:
+        met = sum(1 for b in bars if b.met)
+        text = f"Goal of 3 sessions reached in {met} of the last {weeks} weeks."
+    lay.addWidget(label(text, wrap=True))
     return p1
+
+
+def _outcome_part(lay: Any, rows: Sequence[WeekOutcome], today: _dt.date) -> Any:
+    """Add the change from baseline per measurement week and its words; the plot."""
+    from isogrip.home_bp import EXPECTED_EFFECT, NOT_A_DIAGNOSIS
+    from isogrip.ui.common import label
+    from isogrip.ui.outcome_plot import TITLE, OutcomeStyle, draw_outcome
+    from isogrip.ui.plots import plot_widget
+
+    p5 = plot_widget(f"{TITLE}, per measurement week, 95 % range", "mmHg", dates=False)
+    p5.getPlotItem().addLegend(offset=(10, 5), labelTextColor=INK, colCount=2)
+    draw_outcome(p5.getPlotItem(), rows,
+                 OutcomeStyle(sbp=INK, dbp=INK, zero="#555555", dbp_fill="w"))
+    lay.addWidget(p5)
+    for text in outcome_lines(rows, today):
+        lay.addWidget(label(text, wrap=True))
+    lay.addWidget(label(f"{EXPECTED_EFFECT} {NOT_A_DIAGNOSIS}", "muted", wrap=True))
+    return p5
 
 
 def _mvc_plot(store: Store, participant: str) -> Any:
@@ -86,19 +126,22 @@ def _mvc_plot(store: Store, participant: str) -> Any:
 
     from isogrip.storage.history import mvc_trend
     from isogrip.types import Hand
-    from isogrip.ui.history_screen import _plot, _stamp, set_date_range
+    from isogrip.ui.plots import legend_headroom, plot_widget, set_date_range, stamp
 
-    p2 = _plot("MVC (kg)", "kg")
+    p2 = plot_widget("MVC (kg)", "kg")
     item = p2.getPlotItem()
-    item.addLegend(offset=(10, 10))
+    item.addLegend(offset=(10, 5), labelTextColor=INK, colCount=2)
     trend = mvc_trend(store, participant)
     for hand, symbol in ((Hand.LEFT, "o"), (Hand.RIGHT, "s")):
         pts = trend.get(hand, [])
         if pts:
-            item.plot([_stamp(w) for w, _ in pts], [v / KGF_N for _, v in pts],
+            item.plot([stamp(w) for w, _ in pts], [v / KGF_N for _, v in pts],
                       pen=pg.mkPen(INK, width=1), symbol=symbol, symbolBrush=INK,
                       name=f"{hand.label} hand")
-    set_date_range(item, [_stamp(w) for pts in trend.values() for w, _ in pts])
+    set_date_range(item, [stamp(w) for pts in trend.values() for w, _ in pts])
+    values = [v / KGF_N for pts in trend.values() for _, v in pts]
+    if values:
+        legend_headroom(item, min(values), max(values), min_span=2.0)
     return p2
 
 
@@ -106,15 +149,15 @@ def _time_in_band_plot(store: Store, sessions: Sequence[SessionRow]) -> Any:
     """Each session's mean time in band over its completed holds, %."""
     import pyqtgraph as pg
 
-    from isogrip.ui.history_screen import _plot, _stamp, set_date_range
+    from isogrip.ui.plots import plot_widget, set_date_range, stamp
 
-    p3 = _plot("Time in band per session (mean of completed holds, %)", "%")
+    p3 = plot_widget("Time in band per session (%)", "%")
     tib_x, tib_y = [], []
     for s in sessions:
         vals = [h.time_in_band_pct for h in store.load_holds(s.id)
                 if h.completed and h.time_in_band_pct is not None]
         if vals:
-            tib_x.append(_stamp(s.started_at))
+            tib_x.append(stamp(s.started_at))
             tib_y.append(float(np.mean(vals)))
     p3.getPlotItem().plot(tib_x, tib_y, pen=pg.mkPen(INK, width=1), symbol="o",
                           symbolBrush=INK)
@@ -128,18 +171,20 @@ def _bp_plot(lay: Any, store: Store, participant: str) -> Any:
     import pyqtgraph as pg
 
     from isogrip.ui.common import label
-    from isogrip.ui.history_screen import _plot, _stamp, set_date_range
+    from isogrip.ui.plots import legend_headroom, plot_widget, set_date_range, stamp
 
     readings = store.list_bp_readings(participant)
-    p4 = _plot("Blood pressure (mmHg)", "mmHg")
+    p4 = plot_widget("Blood pressure (mmHg)", "mmHg")
     if readings:
-        bx = [_stamp(r.taken_at) for r in readings]
-        p4.getPlotItem().addLegend(offset=(10, 10))
+        bx = [stamp(r.taken_at) for r in readings]
+        p4.getPlotItem().addLegend(offset=(10, 5), labelTextColor=INK, colCount=2)
         p4.getPlotItem().plot(bx, [r.sbp for r in readings], pen=pg.mkPen(INK, width=1),
                               symbol="t", symbolBrush=INK, name="systolic")
         p4.getPlotItem().plot(bx, [r.dbp for r in readings], pen=pg.mkPen("#555555", width=1),
                               symbol="t1", symbolBrush="#555555", name="diastolic")
         set_date_range(p4.getPlotItem(), bx)
+        legend_headroom(p4.getPlotItem(), min(r.dbp for r in readings),
+                        max(r.sbp for r in readings))
         first, last = readings[0], readings[-1]
         bp_text = (f"{len(readings)} readings; first {first.sbp}/{first.dbp}, latest "
                    f"{last.sbp}/{last.dbp} mmHg.")
@@ -154,7 +199,7 @@ def _print_style(p: Any) -> None:
     """A plot for paper: fixed height, title and axes in ink."""
     import pyqtgraph as pg
 
-    p.setFixedHeight(190)
+    p.setFixedHeight(165)
     p.getPlotItem().titleLabel.setText(p.getPlotItem().titleLabel.text, color=INK)
     for ax in ("left", "bottom"):
         p.getPlotItem().getAxis(ax).setTextPen(pg.mkPen(INK))
