@@ -21,7 +21,7 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PyQt6.QtCore import QEventLoop, QTimer
-from PyQt6.QtWidgets import QApplication
+from PyQt6.QtWidgets import QApplication, QWidget
 
 from isogrip.ble_device.scanner import FoundDevice
 from isogrip.programme.plan import ProgrammePlan
@@ -31,6 +31,7 @@ from isogrip.settings import Settings, save_settings
 from isogrip.signal.units import KGF_N
 from isogrip.storage.store import Store, database_path
 from isogrip.types import Hand
+from isogrip.ui.bp_guide import open_bp_guide
 from isogrip.ui.main_window import MainWindow
 
 SIZE = (1280, 800)
@@ -115,10 +116,13 @@ def main(out_dir: str = "docs/screenshots") -> int:
     settings_file = scratch / "settings.json"
     save_settings(Settings(participant=PARTICIPANT), settings_file)
 
-    def shot(w: MainWindow, name: str) -> None:
+    def shot_widget(w: QWidget, name: str) -> None:
         settle(app)
         w.grab().save(str(out / f"{name}.png"))
         print(f"wrote {out / name}.png")
+
+    def shot(w: MainWindow, name: str) -> None:
+        shot_widget(w, name)
 
     w = MainWindow(settings_file=settings_file, data_dir=data, speed=8.0)
     w.resize(*SIZE)
@@ -180,7 +184,16 @@ def main(out_dir: str = "docs/screenshots") -> int:
     w2.show()
     w2.show_page("history")
     wait_until(app, lambda: w2.history.data is not None and not w2.history.loading)
+    shot(w2, "15-history-change-since-baseline")
+    w2.history.bp.show_view(0)
     shot(w2, "09-history")
+    clock = [1000.0]
+    guide = open_bp_guide(w2.history.bp, w2.store, PARTICIPANT, now=lambda: clock[0])
+    guide.action_btn.click()  # start the 5 minutes
+    clock[0] += 61
+    guide.tick()
+    shot_widget(guide, "16-bp-guide-countdown")
+    guide.close()
     store = Store.open(data)
     complete = [r.id for r in store.list_sessions() if r.status == "complete"]
     store.close()
