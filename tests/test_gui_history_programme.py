@@ -167,3 +167,26 @@ def test_the_progress_report_shows_programme_adherence_and_the_outcome(
     assert len(plots) == 1
     assert points(plots[0].getPlotItem()) == [[-8.0], [-4.0]]
     assert np.isfinite([float(b.opts["top"][0]) for b in error_bars(plots[0].getPlotItem())]).all()
+
+
+def test_a_high_home_average_and_a_crisis_reading_say_talk_to_your_doctor(
+        window: MainWindow, qtbot: QtBot) -> None:
+    add_week(window.store, TODAY - dt.timedelta(days=6), 150, 95)
+    hist = loaded_history(window, qtbot)
+    advice = hist.bp.advice
+    assert advice.isVisibleTo(hist)
+    assert advice.text().startswith("Your home average is 150.0/95.5 mmHg, at or above "
+                                    "135/85"), advice.text()
+    assert "please talk to your doctor" in advice.text()
+    hist.bp.sbp.setText("192")
+    hist.bp.dbp.setText("101")
+    qtbot.mouseClick(hist.bp.add_btn, Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]
+    qtbot.waitUntil(lambda: "very high (above 180/120)" in advice.text(), timeout=10_000)
+    assert "192/101 mmHg" in advice.text()
+    assert hist.bp.readings_plot.isVisibleTo(hist)  # the data stays in view
+
+
+def test_no_advice_for_ordinary_readings(window: MainWindow, qtbot: QtBot) -> None:
+    add_week(window.store, TODAY - dt.timedelta(days=6), 124, 78)
+    hist = loaded_history(window, qtbot)
+    assert not hist.bp.advice.isVisibleTo(hist)

@@ -84,6 +84,9 @@ class BpPanel(QFrame):
         self.switch_box = _row(self.readings_btn, self.change_btn)
         self.switch_box.hide()
         self.text = label("", wrap=True)
+        # "Talk to your doctor": above both views, never in the way of the data.
+        self.advice = label("", "error", wrap=True)
+        self.advice.hide()
         self.context = label(EXPECTED_EFFECT_SHORT, "muted", wrap=True)
         self._words = ("", "")
 
@@ -100,7 +103,7 @@ class BpPanel(QFrame):
         # A measurement week's pair, walked through: 5 minutes seated, 1 minute apart.
         self.guide_btn = button("Guide me through a measurement", slot=self.open_guide)
         self.guide: BpGuide | None = None
-        self.frame = panel(self.switch_box, self.views, self.text, self.context,
+        self.frame = panel(self.advice, self.switch_box, self.views, self.text, self.context,
                            self.form, self.cuff_box, _row(self.guide_btn))
         lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -108,8 +111,18 @@ class BpPanel(QFrame):
         self.show_view(READINGS)
 
     def show_data(self, readings: Sequence[BpReading], outcome: Sequence[WeekOutcome],
-                  today: _dt.date, pal: Palette = NORMAL) -> None:
-        """Draw the readings and the programme's outcome (empty without a programme)."""
+                  today: _dt.date, pal: Palette = NORMAL, advice: Sequence[str] = ()) -> None:
+        """Draw the readings and the programme's outcome (empty without a programme).
+
+        Args:
+            readings: The blood-pressure log, oldest first.
+            outcome: The programme's measurement weeks so far (none without one).
+            today: The local day.
+            pal: Colours.
+            advice: "Talk to your doctor" sentences (:func:`isogrip.home_bp.bp_advice`).
+        """
+        set_text(self.advice, " ".join(advice))
+        self.advice.setVisible(bool(advice))
         self._draw_readings(readings, pal)
         style = OutcomeStyle(sbp=pal.out, dbp=pal.accent, zero=pal.muted)
         for plot in (self.readings_plot, self.outcome_plot):

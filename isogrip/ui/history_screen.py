@@ -21,7 +21,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from isogrip.home_bp import Guideline
+from isogrip.home_bp import Guideline, bp_advice, summarise_period
 from isogrip.programme.outcome import WeekOutcome
 from isogrip.programme.words import adherence_lines
 from isogrip.programme_status import ProgrammeView, load_view, view_outcome
@@ -29,7 +29,7 @@ from isogrip.signal.units import Unit
 from isogrip.storage.history import WeekCount, mvc_trend, weekly_adherence
 from isogrip.storage.rows import BpReading, SessionRow
 from isogrip.storage.store import Store
-from isogrip.timefmt import SHORT, local_time
+from isogrip.timefmt import SHORT, SystemLocalTime, local_time
 from isogrip.types import Hand
 from isogrip.ui.bp_panel import BpPanel
 from isogrip.ui.common import (
@@ -72,6 +72,7 @@ class HistoryData:
     programme: ProgrammeView | None = None
     outcome: list[WeekOutcome] = field(default_factory=list)
     today: _dt.date = field(default_factory=_dt.date.today)
+    advice: list[str] = field(default_factory=list)
 
 
 def load_history(store: Store, participant: str | None,
@@ -88,10 +89,15 @@ def load_history(store: Store, participant: str | None,
     today = today or _dt.datetime.now().astimezone().date()
     sessions = store.list_sessions(participant)
     view = load_view(store, participant, today)
+    readings = store.list_bp_readings(participant)
+    # "Talk to your doctor" for the last 7 days, as `isogrip bp summary` says it.
+    week = summarise_period(readings, SystemLocalTime(), start=today - _dt.timedelta(days=6),
+                            end=today, guideline=guideline)
     return HistoryData(sessions, weekly_adherence(sessions, weeks=WEEKS_SHOWN,
                                                   goal=GOAL_PER_WEEK),
-                       mvc_trend(store, participant), store.list_bp_readings(participant),
-                       view, view_outcome(view, guideline) if view else [], today)
+                       mvc_trend(store, participant), readings,
+                       view, view_outcome(view, guideline) if view else [], today,
+                       bp_advice(week))
 
 
 class HistoryScreen(Redraws, QWidget):
@@ -197,7 +203,7 @@ class HistoryScreen(Redraws, QWidget):
         self._show_adherence(d)
         self._show_mvc(d.mvc)
         self.bp.store, self.bp.participant = self.store, self.participant
-        self.bp.show_data(d.bp, d.outcome, d.today, self.pal)
+        self.bp.show_data(d.bp, d.outcome, d.today, self.pal, d.advice)
         self._show_sessions(d.sessions)
         self._fit_columns()  # the switch and the words may have made a panel wider
 
