@@ -28,6 +28,7 @@ from isogrip.ui.main_window import MainWindow
 from isogrip.ui.outcome_plot import TITLE
 from isogrip.ui.plots import week_bars
 from isogrip.ui.progress_report import progress_page
+from isogrip.ui.theme import HIGH_CONTRAST
 
 TODAY = dt.datetime.now().astimezone().date()
 CHANGE_TEXT = ("Training week 1: upper number 8.0 mmHg lower, lower number 4.0 mmHg lower, "
@@ -190,3 +191,18 @@ def test_no_advice_for_ordinary_readings(window: MainWindow, qtbot: QtBot) -> No
     add_week(window.store, TODAY - dt.timedelta(days=6), 124, 78)
     hist = loaded_history(window, qtbot)
     assert not hist.bp.advice.isVisibleTo(hist)
+
+
+def test_the_plots_words_are_in_the_themes_text_colour(window: MainWindow,
+                                                       qtbot: QtBot) -> None:
+    add_week(window.store, TODAY - dt.timedelta(days=6), 124, 78)
+    window.apply_settings(window.settings.replace(high_contrast=True))
+    hist = loaded_history(window, qtbot)
+    ink = HIGH_CONTRAST.text
+    for plot in (hist.adherence_plot, hist.mvc_plot, hist.bp.readings_plot,
+                 hist.bp.outcome_plot):
+        item = plot.getPlotItem()
+        assert item.getAxis("left").textPen().color().name() == ink
+        assert item.getAxis("bottom").textPen().color().name() == ink
+    legend = hist.bp.readings_plot.getPlotItem().legend
+    assert [pg.mkColor(entry.opts["color"]).name() for _s, entry in legend.items] == [ink] * 2

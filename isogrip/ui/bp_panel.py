@@ -31,7 +31,7 @@ from isogrip.ui.bp_guide import BpGuide, open_bp_guide
 from isogrip.ui.common import button, label, panel, set_text
 from isogrip.ui.cuff_reader import CuffControl, CuffOutcome
 from isogrip.ui.outcome_plot import TITLE, OutcomeStyle, draw_outcome
-from isogrip.ui.plots import legend_headroom, plot_widget, set_date_range, stamp
+from isogrip.ui.plots import ink_plot, legend_headroom, plot_widget, set_date_range, stamp
 from isogrip.ui.theme import NORMAL, Palette
 
 READINGS, CHANGE = 0, 1
@@ -126,7 +126,7 @@ class BpPanel(QFrame):
         self._draw_readings(readings, pal)
         style = OutcomeStyle(sbp=pal.out, dbp=pal.accent, zero=pal.muted)
         for plot in (self.readings_plot, self.outcome_plot):
-            plot.getPlotItem().legend.setLabelTextColor(pal.text)
+            ink_plot(plot, pal.text)
         shown = draw_outcome(self.outcome_plot.getPlotItem(), outcome, style)
         change = ""
         latest = next((r for r in reversed(outcome) if r.change is not None), None)

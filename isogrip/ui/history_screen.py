@@ -47,6 +47,7 @@ from isogrip.ui.common import (
 )
 from isogrip.ui.plots import (
     draw_week_bars,
+    ink_plot,
     legend_headroom,
     plot_widget,
     set_date_range,
@@ -200,6 +201,8 @@ class HistoryScreen(Redraws, QWidget):
 
     # ------------------------------------------------------------------ drawing
     def _show(self, d: HistoryData) -> None:
+        for plot in (self.adherence_plot, self.mvc_plot):
+            ink_plot(plot, self.pal.text)
         self._show_adherence(d)
         self._show_mvc(d.mvc)
         self.bp.store, self.bp.participant = self.store, self.participant

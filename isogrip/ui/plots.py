@@ -133,3 +133,23 @@ def legend_headroom(item: pg.PlotItem, low: float, high: float,
     """
     span = max(high - low, min_span)
     item.setYRange(low - 0.05 * span, high + 0.5 * span, padding=0)
+
+
+def ink_plot(widget: pg.PlotWidget, ink: str) -> None:
+    """Title, axes, their numbers and the legend's words in ``ink``.
+
+    Set on every plot for the palette it is shown in, rather than left to pyqtgraph's
+    one global foreground: black text would vanish on the high-contrast theme's dark
+    panels, and pyqtgraph's default grey is too faint on white (under 3:1).
+    """
+    item = widget.getPlotItem()
+    item.titleLabel.setText(item.titleLabel.text, color=ink)
+    for name in ("left", "bottom"):
+        axis = item.getAxis(name)
+        axis.setPen(pg.mkPen(ink))
+        axis.setTextPen(pg.mkPen(ink))
+        axis.label.setDefaultTextColor(pg.mkColor(ink))
+    if item.legend is not None:
+        item.legend.setLabelTextColor(ink)  # for entries added from now on
+        for _sample, entry in item.legend.items:  # pyqtgraph keeps old ones' colour
+            entry.setText(entry.text, color=ink)

@@ -196,11 +196,8 @@ def _bp_plot(lay: Any, store: Store, participant: str) -> Any:
 
 
 def _print_style(p: Any) -> None:
-    """A plot for paper: fixed height, title and axes in ink."""
-    import pyqtgraph as pg
+    """A plot for paper: fixed height, title, axes and legend in ink."""
+    from isogrip.ui.plots import ink_plot
 
     p.setFixedHeight(165)
-    p.getPlotItem().titleLabel.setText(p.getPlotItem().titleLabel.text, color=INK)
-    for ax in ("left", "bottom"):
-        p.getPlotItem().getAxis(ax).setTextPen(pg.mkPen(INK))
-        p.getPlotItem().getAxis(ax).setPen(pg.mkPen(INK))
+    ink_plot(p, INK)
