@@ -237,16 +237,16 @@ def test_session_import_refuses_a_name(tmp_path: Path,
 
 
 def test_the_app_refuses_a_name(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from isogrip.ui.history_screen import HistoryScreen
+    from isogrip.ui.bp_panel import BpPanel
 
-    screen = HistoryScreen()
-    qtbot.addWidget(screen)
+    panel = BpPanel()
+    qtbot.addWidget(panel)
     with Store.open(tmp_path / "data") as store:
-        screen.store, screen.participant = store, NAME
-        screen.sbp.setText("128")
-        screen.dbp.setText("82")
-        screen.add_bp()
-        assert screen.bp_text.text().startswith("Not saved: participant ID")
+        panel.store, panel.participant = store, NAME
+        panel.sbp.setText("128")
+        panel.dbp.setText("82")
+        panel.add_typed()
+        assert panel.text.text().startswith("Not saved: participant ID")
         assert store.list_bp_readings() == []
 
 

@@ -207,3 +207,106 @@ def test_bp_read_says_how_many_were_new(tmp_path: Path, capsys: pytest.CaptureFi
     assert "3 new readings, 5 already stored." in capsys.readouterr().out
     with Store.open(tmp_path / "data") as store:
         assert len(store.list_bp_readings()) == 8
+
+
+# A reading typed in, then read from the cuff: one measurement, one row.
+CUFF = "F0:00:00:00:00:01"
+TYPED_AT = (DAY + dt.timedelta(minutes=2)).astimezone(dt.UTC)  # typed just after the cuff
+
+
+def test_a_typed_reading_read_again_from_the_cuff_is_one_row(tmp_path: Path) -> None:
+    memory = [reading(132, 84, 70, minutes=0), reading(128, 80, 62, minutes=-600)]
+    with Store.open(tmp_path) as store:
+        typed = store.add_bp_reading(sbp=132, dbp=84, pulse=70, taken_at=TYPED_AT,
+                                     participant="P4", context="rest")
+        done = store.add_cuff_readings(memory, device=CUFF, participant="P4",
+                                       context="pre", now=NOW)
+        rows = store.list_bp_readings("P4")
+        again = store.add_cuff_readings(memory, device=CUFF, participant="P4", now=NOW)
+        assert store.list_bp_readings("P4") == rows  # a second read changes nothing
+    assert len(rows) == 2  # not 3
+    same = next(r for r in rows if r.id == typed)
+    assert (same.device, same.cuff_user, same.time_source, same.taken_at) == (
+        CUFF, 1, "cuff", utc(DAY))
+    assert (same.sbp, same.dbp, same.pulse, same.context, same.source) == (
+        132, 84, 70, "rest", "manual")  # the typed context kept, not the read's
+    assert (done.added, done.already, done.matched) == (1, 1, 1)
+    assert (again.added, again.already, again.matched) == (0, 2, 0)
+
+
+def test_a_typed_reading_without_a_pulse_takes_the_cuffs(tmp_path: Path) -> None:
+    with Store.open(tmp_path) as store:
+        typed = store.add_bp_reading(sbp=132, dbp=84, taken_at=TYPED_AT)
+        done = store.add_cuff_readings([reading(132, 84, 70)], device=CUFF, now=NOW)
+        again = store.add_cuff_readings([reading(132, 84, 70)], device=CUFF, now=NOW)
+        rows = store.list_bp_readings()
+    assert [(r.id, r.pulse, r.time_source) for r in rows] == [(typed, 70, "cuff")]
+    assert (done.matched, again.added) == (1, 0)
+
+
+@pytest.mark.parametrize(("typed", "minutes", "participant"), [
+    ((132, 84, 71), 2, "P4"),  # another pulse
+    ((134, 84, 70), 2, "P4"),  # another systolic
+    ((132, 84, 70), 40, "P4"),  # typed 40 minutes after the cuff's time
+    ((132, 84, 70), -40, "P4"),  # ... or before it
+    ((132, 84, 70), 2, "P5"),  # someone else's
+])
+def test_a_typed_reading_that_differs_is_not_the_cuffs(
+        tmp_path: Path, typed: tuple[int, int, int], minutes: int, participant: str) -> None:
+    when = (DAY + dt.timedelta(minutes=minutes)).astimezone(dt.UTC)
+    with Store.open(tmp_path) as store:
+        store.add_bp_reading(sbp=typed[0], dbp=typed[1], pulse=typed[2], taken_at=when,
+                             participant=participant)
+        done = store.add_cuff_readings([reading(132, 84, 70)], device=CUFF,
+                                       participant="P4", now=NOW)
+        rows = store.list_bp_readings()
+    assert (done.added, done.matched) == (1, 0)
+    assert sorted(r.time_source for r in rows) == ["cuff", "entered"]
+
+
+def test_a_reading_without_a_cuff_time_is_not_matched(tmp_path: Path) -> None:
+    with Store.open(tmp_path) as store:
+        store.add_bp_reading(sbp=132, dbp=84, pulse=70, taken_at=NOW - dt.timedelta(minutes=1))
+        done = store.add_cuff_readings([reading(132, 84, 70, minutes=None)], device=CUFF,
+                                       now=NOW)
+        assert (done.added, done.matched) == (1, 0)
+        assert len(store.list_bp_readings()) == 2
+
+
+def test_each_typed_reading_is_one_cuff_reading(tmp_path: Path) -> None:
+    cuff = [reading(132, 84, 70, minutes=0), reading(132, 84, 70, minutes=1),
+            reading(132, 84, 70, minutes=3)]
+    with Store.open(tmp_path) as store:
+        typed = [store.add_bp_reading(sbp=132, dbp=84, pulse=70,
+                                      taken_at=TYPED_AT + dt.timedelta(minutes=m))
+                 for m in (0, 1)]
+        done = store.add_cuff_readings(cuff, device=CUFF, now=NOW)
+        rows = store.list_bp_readings()
+    assert [(r.taken_at, r.time_source) for r in rows] == [
+        (utc(DAY + dt.timedelta(minutes=m)), "cuff") for m in (0, 1, 3)]
+    assert [r.id for r in rows][:2] == typed  # the closest typed row for each
+    assert (done.added, done.already, done.matched) == (1, 2, 2)
+
+
+def test_bp_read_counts_a_typed_reading_as_already_stored(tmp_path: Path) -> None:
+    from isogrip.cli.bp import cuff_summary
+    from isogrip.ui.cuff_reader import CuffJob, outcome_text
+
+    with Store.open(tmp_path) as store:
+        store.add_bp_reading(sbp=132, dbp=84, pulse=70, taken_at=TYPED_AT)
+        done = store.add_cuff_readings([reading(132, 84, 70), reading(125, 80, minutes=-60)],
+                                       device=CUFF, now=NOW)
+    assert cuff_summary(done.added, done.already) == "1 new reading, 1 already stored."
+    assert outcome_text(done, CuffJob(None), 2).startswith("Found 1 new reading (1 already saved)")
+
+
+def test_a_typed_reading_just_taken_is_the_one_marked(tmp_path: Path) -> None:
+    with Store.open(tmp_path) as store:
+        typed = store.add_bp_reading(sbp=132, dbp=84, pulse=70, taken_at=TYPED_AT)
+        done = store.add_cuff_readings([reading(132, 84, 70)], device=CUFF, context="rest",
+                                       now=TYPED_AT + dt.timedelta(minutes=1),
+                                       just_taken=JustTaken("pre"))
+        assert len(store.list_bp_readings()) == 1
+        assert done.just_taken is not None
+        assert (done.just_taken.id, done.just_taken.context) == (typed, "pre")
+        assert done.matched == 1

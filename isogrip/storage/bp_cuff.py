@@ -17,6 +17,19 @@ again and again. What is stored once, and what cannot be:
   all: a cuff without a clock that resends its memory at every connection adds it to
   the log again each time.
 
+A time-stamped reading may have been typed in already (the person typed the numbers,
+then pressed "Read from cuff"). A row without a device (``time_source = 'entered'``:
+typed, or imported from a file) of the same participant, with the same systolic and
+diastolic pressure and the same pulse (or none), taken within :data:`TYPED_WINDOW` of
+the cuff's time stamp, is that measurement: it is not stored again (the home averages
+would count it twice) but the typed row takes the cuff's address, user, time, pulse and
+``time_source = 'cuff'``, keeping its id, context, session and note. Updating rather
+than skipping loses nothing already recorded, and a later read of the same memory then
+finds the cuff's copy by the unique index and adds nothing. The closest typed row in
+time is taken, and each typed row stands for one cuff reading only (once matched it
+has a device). Readings without a time stamp are never matched: they carry no time
+of their own to match by.
+
 A reading the log refuses (not plausible, or a clock far in the future) is skipped
 and reported; the others are stored.
 """
@@ -38,6 +51,10 @@ from isogrip.storage.rows import BpReading
 
 #: A cuff reading this close to the time of the read is the one just taken.
 FRESH: Final = _dt.timedelta(minutes=10)
+#: A typed reading this close to a cuff's time stamp (either side) can be that reading:
+#: typing follows the cuff by a minute or two, and the cuff's clock may be a few minutes
+#: off; a protocol's readings a minute apart are matched one to one.
+TYPED_WINDOW: Final = _dt.timedelta(minutes=15)
 #: ``source`` of readings from a Bluetooth cuff.
 SOURCE: Final = "ble"
 #: The user id a cuff sends for "unknown user" (Bluetooth SIG); stored as ``NULL``.
@@ -90,7 +107,8 @@ class CuffImport:
 
     Attributes:
         added: Readings stored now.
-        already: Readings that were stored already (by an earlier read).
+        already: Readings that were in the log already: stored by an earlier read, or
+            typed in (``matched`` of them).
         resent: Copies within this read that were dropped (the cuff sent them twice).
         refused: Why each reading the log refused was skipped.
         newest: The newest reading of this read, as stored (``None``: none stored).
@@ -103,6 +121,7 @@ class CuffImport:
     refused: tuple[str, ...] = ()
     newest: BpReading | None = None
     just_taken: BpReading | None = None
+    matched: int = 0
 
 
 class _Row(NamedTuple):
@@ -151,12 +170,18 @@ def add_cuff_readings(db: Database, measurements: Sequence[CuffMeasurement], *,
     kept = _without_resends(rows)
     if not kept:
         return CuffImport(refused=refused)
-    added, ids = 0, []
+    added, ids, matched = 0, list[int](), set[int]()
     with db.transaction():
-        for row in kept:
-            new_id = _insert(db, row, device, participant, context)
-            added += new_id is not None
-            ids.append(new_id if new_id is not None else _stored_id(db, row, device))
+        for row in kept:  # the write lock is held: what is looked up stays so
+            found = _stored_id(db, row, device)
+            if found is None and row.time_source == "cuff":
+                found = _match_typed(db, row, device, participant, context)
+                if found is not None:
+                    matched.add(found)
+            if found is None:
+                found = _insert(db, row, device, participant, context)
+                added += 1
+            ids.append(found)
         last = max(range(len(kept)), key=lambda i: (kept[i].taken_at, i))
         newest = _fetch(db, ids[last])
         taken = None
@@ -166,7 +191,8 @@ def add_cuff_readings(db: Database, measurements: Sequence[CuffMeasurement], *,
                        "UPDATE bp_readings SET context = ?, session_id = ? WHERE id = ?",
                        (just_taken.context, just_taken.session_id, newest.id))
             newest = taken = _fetch(db, newest.id)
-    return CuffImport(added, len(kept) - added, len(rows) - len(kept), refused, newest, taken)
+    return CuffImport(added, len(kept) - added, len(rows) - len(kept), refused, newest, taken,
+                      len(matched))
 
 
 def _rows(measurements: Sequence[CuffMeasurement],
@@ -216,20 +242,21 @@ def _without_resends(rows: list[_Row]) -> list[_Row]:
 
 
 def _insert(db: Database, row: _Row, device: str, participant: str | None,
-            context: str | None) -> int | None:
-    """Store a row unless the cuff's copy of it is stored; its new id, else ``None``."""
+            context: str | None) -> int:
+    """Store a row (not stored yet: see :func:`_stored_id`); its new id."""
     cur = db.execute(
         "save a reading from the cuff",
         "INSERT INTO bp_readings (participant, taken_at, sbp, dbp, pulse, context, source,"
-        " device, cuff_user, time_source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        " ON CONFLICT DO NOTHING",
+        " device, cuff_user, time_source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (participant, row.taken_at, row.sbp, row.dbp, row.pulse, context, SOURCE, device,
          row.user, row.time_source))
-    return int(cur.lastrowid or 0) if cur.rowcount == 1 else None
+    return int(cur.lastrowid or 0)
 
 
-def _stored_id(db: Database, row: _Row, device: str) -> int:
-    """The id of the stored copy of a time-stamped cuff reading."""
+def _stored_id(db: Database, row: _Row, device: str) -> int | None:
+    """The id of the stored copy of a time-stamped cuff reading, if it is stored."""
+    if row.time_source != "cuff":
+        return None  # no key to find it by
     found = db.fetch_one(
         "find a stored cuff reading",
         "SELECT id FROM bp_readings WHERE time_source = 'cuff' AND device = ?"
@@ -237,6 +264,30 @@ def _stored_id(db: Database, row: _Row, device: str) -> int:
         " AND IFNULL(pulse, -1) = ?",
         (device, -1 if row.user is None else row.user, row.taken_at, row.sbp, row.dbp,
          -1 if row.pulse is None else row.pulse))
+    return None if found is None else int(found[0])
+
+
+def _match_typed(db: Database, row: _Row, device: str, participant: str | None,
+                 context: str | None) -> int | None:
+    """Make the typed row that is this cuff reading its stored copy; its id, else ``None``.
+
+    See the module's notes: no device, same participant, values and pulse (or none),
+    within :data:`TYPED_WINDOW` of the cuff's time; the closest in time (then the first).
+    """
+    window = TYPED_WINDOW / _dt.timedelta(days=1)
+    found = db.fetch_one(
+        "find a typed copy of a cuff reading",
+        "SELECT id FROM bp_readings WHERE device IS NULL AND time_source = 'entered'"
+        " AND participant IS ? AND sbp = ? AND dbp = ? AND (pulse IS NULL OR pulse = ?)"
+        " AND ABS(julianday(taken_at) - julianday(?)) <= ?"
+        " ORDER BY ABS(julianday(taken_at) - julianday(?)), id LIMIT 1",
+        (participant, row.sbp, row.dbp, row.pulse, row.taken_at, window, row.taken_at))
+    if found is None:
+        return None
+    db.execute("recognise a typed reading as the cuff's",
+               "UPDATE bp_readings SET device = ?, cuff_user = ?, taken_at = ?, pulse = ?,"
+               " time_source = 'cuff', context = IFNULL(context, ?) WHERE id = ?",
+               (device, row.user, row.taken_at, row.pulse, context, int(found[0])))
     return int(found[0])
 
 
