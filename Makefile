@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lint install screenshots clean
+.PHONY: demo test bench lint install screenshots clean system-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,8 +20,12 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/isogrip demo
 
+## system-deps: the Debian packages the tests use (X server, validators, session bus)
+system-deps:
+	tools/system-deps
+
 ## test: the whole test suite
-test: $(STAMP)
+test: $(STAMP) system-deps
 	$(BIN)/python -m pytest -q
 
 ## bench: benchmarks that print their figures
