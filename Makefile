@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lint install screenshots clean system-deps
+.PHONY: demo test bench lint install screenshots clean system-deps wheel-check
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ bench: $(STAMP)
 ## screenshots: render every screen of the desktop app to docs/screenshots (off-screen)
 screenshots: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python tools/screenshots.py docs/screenshots
+
+## wheel-check: build the sdist and wheel, install it with its dependencies in a new venv, run it
+wheel-check: $(STAMP)
+	tools/wheel-check
 
 ## lint: ruff and mypy
 lint: $(STAMP)
