@@ -40,6 +40,29 @@ screenshots: $(STAMP)
 wheel-check: $(STAMP)
 	tools/wheel-check
 
+## desktop-install: a menu entry for isogrip (the .desktop file, icons, AppStream metainfo)
+## in $XDG_DATA_HOME (default ~/.local/share); ISOGRIP_EXEC=/path/to/isogrip if the menu
+## does not find `isogrip` on its PATH
+.PHONY: desktop-install
+APP_ID := io.github.isogrip.isogrip
+DATA_HOME = $(or $(XDG_DATA_HOME),$(HOME)/.local/share)
+ISOGRIP_EXEC ?= isogrip
+desktop-install:
+	install -d "$(DATA_HOME)/applications" "$(DATA_HOME)/metainfo"
+	sed 's|^Exec=isogrip$$|Exec=$(ISOGRIP_EXEC)|' packaging/linux/$(APP_ID).desktop \
+		> "$(DATA_HOME)/applications/$(APP_ID).desktop"
+	chmod 644 "$(DATA_HOME)/applications/$(APP_ID).desktop"
+	install -m 644 packaging/linux/$(APP_ID).metainfo.xml "$(DATA_HOME)/metainfo/"
+	for size in 16 32 48 64 128 256; do \
+		install -D -m 644 isogrip/resources/icons/isogrip-$$size.png \
+			"$(DATA_HOME)/icons/hicolor/$${size}x$$size/apps/$(APP_ID).png" || exit 1; \
+	done
+	install -D -m 644 isogrip/resources/icons/isogrip.svg \
+		"$(DATA_HOME)/icons/hicolor/scalable/apps/$(APP_ID).svg"
+	-command -v update-desktop-database >/dev/null && \
+		update-desktop-database -q "$(DATA_HOME)/applications"
+	@echo "isogrip's menu entry: $(DATA_HOME)/applications/$(APP_ID).desktop"
+
 ## lint: ruff and mypy
 lint: $(STAMP)
 	$(BIN)/ruff check isogrip tests bench tools

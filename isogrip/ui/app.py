@@ -5,7 +5,19 @@ from __future__ import annotations
 import gc
 import os
 import sys
+from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from PyQt6.QtGui import QIcon
+    from PyQt6.QtWidgets import QApplication
+
+#: The app's reverse-DNS id: the name of its freedesktop ``.desktop`` file, AppStream
+#: metainfo and icon (packaging/linux/), and Qt's desktop file name (the Wayland app id).
+APP_ID = "io.github.isogrip.isogrip"
+#: Pixel sizes of the icon's PNG renders in ``isogrip/resources/icons``.
+ICON_SIZES = (16, 32, 48, 64, 128, 256)
 
 
 def display_available() -> bool:
@@ -18,6 +30,31 @@ def display_available() -> bool:
     if sys.platform.startswith("linux") or "bsd" in sys.platform:
         return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
     return True
+
+
+def app_icon() -> QIcon:
+    """The application icon, from its PNG renders shipped as package data."""
+    from PyQt6.QtGui import QIcon, QPixmap
+
+    icon = QIcon()
+    folder = resources.files("isogrip") / "resources" / "icons"
+    for size in ICON_SIZES:
+        pixmap = QPixmap()
+        if pixmap.loadFromData((folder / f"isogrip-{size}.png").read_bytes(), "PNG"):
+            icon.addPixmap(pixmap)
+    return icon
+
+
+def setup_application() -> QApplication:
+    """The QApplication (created if there is none), named and given its icon."""
+    from PyQt6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("isogrip")  # also the X11 WM_CLASS (StartupWMClass)
+    app.setDesktopFileName(APP_ID)
+    app.setWindowIcon(app_icon())
+    return app
 
 
 def run_app(*, data_dir: Path | None = None, device: str | None = None,
@@ -35,15 +72,12 @@ def run_app(*, data_dir: Path | None = None, device: str | None = None,
     """
     # Imported here so the command line works on machines without Qt libraries.
     import pyqtgraph as pg
-    from PyQt6.QtWidgets import QApplication
     from pyqtgraph.util.garbage_collector import GarbageCollector
 
     from isogrip.ui.main_window import MainWindow
 
     pg.setConfigOptions(antialias=False, background=None, foreground="k")
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    assert isinstance(app, QApplication)
-    app.setApplicationName("isogrip")
+    app = setup_application()
     # Garbage is collected on the GUI thread only, on a timer: a collection that the
     # session's threads trigger could otherwise destroy Qt objects mid-paint and crash.
     collector = GarbageCollector(interval=1.0)
