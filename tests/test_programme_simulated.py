@@ -140,7 +140,7 @@ def test_a_ten_week_programme_runs_end_to_end(tmp_path: Path,
     assert main(["--data-dir", str(data), "programme", "status"]) == 0
     out = capsys.readouterr().out
     assert "Home blood pressure by measurement week" in out
-    assert f"{change.sbp.mean:+.0f} / {change.dbp.mean:+.0f}" in out
+    assert f"{change.sbp.mean:+.0f}/{change.dbp.mean:+.0f}" in out
     assert "not a promise for you" in out
     assert main(["--data-dir", str(data), "programme", "status", "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)["outcome"]
