@@ -319,6 +319,9 @@ def main() -> None:
     from bench.sham import bench_sham
 
     bench_sham(RESULTS)
+    from bench.cold_start import bench_cold_start  # new processes: --version, the app
+
+    bench_cold_start(RESULTS)
     from bench.gui import bench_gui  # Qt is loaded last: it must not slow the others
 
     bench_gui(RESULTS)

@@ -23,13 +23,9 @@ loaded on first use, so ``import isogrip`` stays cheap (no numpy, Qt or bleak)::
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-try:
-    __version__ = version("isogrip")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0+unknown"
+from isogrip._version import __version__
 
 if TYPE_CHECKING:
     from isogrip.ble_device.registry import open_device

@@ -98,3 +98,22 @@ class DatabaseDamagedError(StorageError):
 
 class InputFileError(IsogripError, OSError):
     """A file given to isogrip cannot be read: not a regular file, too large or unreadable."""
+
+
+class MissingExtraError(IsogripError, ImportError):
+    """A feature needs an optional library that is not installed.
+
+    The message is one line naming the extra that installs it (see
+    :func:`isogrip.extras.import_extra`), e.g. ``Parquet export needs the research
+    extra: pipx install 'isogrip[research]' (or pip install 'isogrip[research]').``
+
+    Attributes:
+        feature: What was asked for, as the message names it (``"Parquet export"``).
+        extra: The extra of ``pyproject.toml`` that installs the library.
+    """
+
+    def __init__(self, feature: str, extra: str) -> None:
+        self.feature = feature
+        self.extra = extra
+        super().__init__(f"{feature} needs the {extra} extra: pipx install "
+                         f"'isogrip[{extra}]' (or pip install 'isogrip[{extra}]').")

@@ -12,7 +12,8 @@ the session's uuid:
 * ``isogrip-markers`` (type ``Markers``): one string per event, a JSON object with the
   event's kind, message and details, stamped with the event's time.
 
-pylsl is an optional dependency (``pip install isogrip[lsl]``).
+pylsl is an optional dependency (``pip install 'isogrip[lsl]'``, also in the ``research``
+extra).
 """
 
 from __future__ import annotations
@@ -37,7 +38,11 @@ def check_available() -> None:
     """Raise :class:`LslUnavailableError` now if an outlet could not be opened later."""
     try:
         import pylsl  # noqa: F401
-    except Exception as exc:
+    except ImportError as exc:  # not installed: the one line of isogrip.extras
+        raise LslUnavailableError(
+            "Lab Streaming Layer needs the lsl extra (also part of research): pipx "
+            "install 'isogrip[lsl]' (or pip install 'isogrip[lsl]').") from exc
+    except Exception as exc:  # installed, but its liblsl library does not load
         raise LslUnavailableError(
             "the Lab Streaming Layer library is not available; install it with "
             f"\"pip install 'isogrip[lsl]'\" ({exc})") from exc

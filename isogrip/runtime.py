@@ -33,6 +33,7 @@ from isogrip.ble_device.registry import DeviceContext, DeviceSpec, open_device
 from isogrip.clock import Clock, VirtualClock, make_clock
 from isogrip.device_host import DeviceHost
 from isogrip.errors import DeviceError, DeviceErrorReason
+from isogrip.keep_awake import keep_awake
 from isogrip.link_supervisor import CONNECT_TIMEOUT_S, STEP_TIMEOUT_S, LinkSupervisor
 from isogrip.preview import Handover
 from isogrip.protocols.engine import Engine
@@ -248,7 +249,8 @@ class SessionRuntime:
         if isinstance(self.clock, VirtualClock):
             clock_task = asyncio.get_running_loop().create_task(self.clock.run())
         try:
-            return await self._session(wall0)
+            async with keep_awake(self._pipeline.emit, self.clock.now):  # screen on
+                return await self._session(wall0)
         finally:
             if clock_task is not None:
                 clock_task.cancel()

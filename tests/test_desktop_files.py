@@ -27,6 +27,7 @@ from types import ModuleType
 import numpy as np
 import pytest
 
+from isogrip._version import __version__
 from isogrip.ui.app import APP_ID, ICON_SIZES, app_icon, setup_application
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -113,7 +114,7 @@ def test_the_app_id_icon_name_and_desktop_file_name_agree() -> None:
         semicolon_list(entry["Categories"])
     assert root.findtext("project_license") == PYPROJECT["project"]["license"]
     versions = [r.get("version") for r in root.iterfind("releases/release")]
-    assert versions[0] == PYPROJECT["project"]["version"]
+    assert versions[0] == __version__  # pyproject.toml reads it from isogrip/_version.py
     assert entry["Type"] == "Application" and entry["Terminal"] == "false"
 
 

@@ -23,12 +23,14 @@ from isogrip.ble_device.base import DeviceInfo, SampleBatch
 from isogrip.ble_device.driver import DriverBase
 from isogrip.clock import Clock
 from isogrip.errors import DeviceSpecError, InputFileError
+from isogrip.extras import RESEARCH, import_extra
 from isogrip.files import (
     SAMPLES_FILE_LIMIT,
     SMALL_FILE_LIMIT,
     read_limited_bytes,
     read_limited_text,
 )
+from isogrip.storage.csv_numbers import LOOSE_WIDTH, loose_numbers, split_lines
 
 #: Seconds of samples per replayed notification.
 BATCH_S = 0.0125
@@ -57,22 +59,13 @@ def read_export_samples(path: Path) -> tuple[NDArray[np.float64], NDArray[np.flo
     except InputFileError as exc:  # names the file and says why, in one line
         raise DeviceSpecError(f"replay: {exc}") from None
     try:
-        import pyarrow as pa
-        import pyarrow.csv as pacsv
-        import pyarrow.parquet as pq
-
-        cols = ["t_s", "t_device_s", "force_n"]
-        source = pa.BufferReader(data)
         if path.suffix == ".parquet":
-            table = pq.read_table(source, columns=cols)
+            t, td, f = _parquet_columns(data)
         else:
-            table = pacsv.read_csv(source, convert_options=pacsv.ConvertOptions(
-                include_columns=cols, column_types=dict.fromkeys(cols, pa.float64())))
+            t, td, f = _csv_columns(data)
     except (OSError, ValueError, KeyError) as exc:
         raise DeviceSpecError(f"replay: {path} is not a readable session export ({exc})") \
             from exc
-    t, td, f = (np.asarray(table.column(c).to_numpy(zero_copy_only=False), np.float64)
-                for c in ("t_s", "t_device_s", "force_n"))
     ok = np.isfinite(t) & np.isfinite(f)
     if not ok.any():
         raise DeviceSpecError(f"replay: {path} holds no samples")
@@ -81,6 +74,49 @@ def read_export_samples(path: Path) -> tuple[NDArray[np.float64], NDArray[np.flo
         raise DeviceSpecError(f"replay: {path}: the times go backwards after sample "
                               f"{int(back[0]) + 1}; not an isogrip export")
     return t[ok], td[ok], f[ok], rate
+
+
+_COLUMNS = ("t_s", "t_device_s", "force_n")
+F64 = NDArray[np.float64]
+
+
+def _parquet_columns(data: bytes) -> tuple[F64, F64, F64]:
+    """The three columns of a ``samples.parquet`` (pyarrow: the ``research`` extra).
+
+    Raises:
+        MissingExtraError: pyarrow is not installed.
+    """
+    pa = import_extra("pyarrow", "Replaying a Parquet export", RESEARCH)
+    pq = import_extra("pyarrow.parquet", "Replaying a Parquet export", RESEARCH)
+    table = pq.read_table(pa.BufferReader(data), columns=list(_COLUMNS))
+    t, td, f = (np.asarray(table.column(c).to_numpy(zero_copy_only=False), np.float64)
+                for c in _COLUMNS)
+    return t, td, f
+
+
+def _csv_columns(data: bytes) -> tuple[F64, F64, F64]:
+    """The three columns of a ``samples.csv``, found by the names in its header.
+
+    Raises:
+        ValueError: A column is missing, a line has fewer or more fields than the
+            header, or a field is not a number.
+    """
+    end = data.find(b"\n")
+    header = (data if end < 0 else data[:end]).rstrip(b"\r").decode("utf-8", "replace")
+    names = header.split(",")
+    missing = [c for c in _COLUMNS if c not in names]
+    if missing:
+        raise ValueError(f"no column {missing[0]!r}")
+    lines = split_lines(data)
+    counts = lines.field_counts()
+    bad = np.flatnonzero((counts != len(names)) & (counts != 0))
+    if bad.size:
+        raise ValueError(f"line {int(bad[0]) + 2} has {int(counts[bad[0]])} fields, the "
+                         f"header {len(names)}")
+    index = [names.index(c) for c in _COLUMNS]
+    spans = lines.leading_fields(max(index) + 1, LOOSE_WIDTH)
+    t, td, f = (loose_numbers(lines, spans[i]) for i in index)
+    return t, td, f
 
 
 #: The rate assumed when the summary does not give a usable one, Hz.

@@ -83,6 +83,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.new_database:
             _start_new_database(args)
+        if handler is gui.run_gui:  # the desktop app: no console, so no rich to import
+            return gui.run_gui(args, None)
         return handler(args, make_console())
     except IsogripError as exc:
         print(f"isogrip: error: {exc}", file=sys.stderr)

@@ -22,13 +22,13 @@ from typing import TYPE_CHECKING
 
 from isogrip.cli.common import Subparsers
 from isogrip.errors import IsogripError
-from isogrip.home_bp.categories import Guideline
 from isogrip.timefmt import SystemLocalTime
 
 if TYPE_CHECKING:
     from rich.console import Console
 
     from isogrip.home_bp import PeriodSummary
+    from isogrip.home_bp.categories import Guideline
     from isogrip.storage.rows import BpReading
 
 #: The default period: this many local days, ending today.
@@ -43,10 +43,16 @@ class BpSummaryError(IsogripError, ValueError):
 
 
 def add_summary_parser(actions: Subparsers) -> None:
-    """Add ``summary`` to the ``bp`` actions."""
-    p = actions.add_parser(
+    """Add ``summary`` to the ``bp`` actions (its options when it is used)."""
+    actions.add_parser(
         "summary", help="your home average for a period, as the guidelines ask "
-        "(the first day left out; at least 12 readings)")
+        "(the first day left out; at least 12 readings)", add_options=_add_summary_options)
+
+
+def _add_summary_options(p: argparse.ArgumentParser) -> None:
+    """The options of ``bp summary``: ``--guideline`` lists :mod:`isogrip.home_bp`'s."""
+    from isogrip.home_bp.categories import Guideline
+
     p.add_argument("--from", dest="start", default=None, metavar="DATE",
                    help=f"first day, YYYY-MM-DD (default: {DEFAULT_DAYS - 1} days before "
                    "--to)")
@@ -93,6 +99,7 @@ def period(start: str | None, end: str | None, today: _dt.date) -> tuple[_dt.dat
 
 def settings_guideline() -> Guideline:
     """The guideline in the settings file (its default when the file is missing)."""
+    from isogrip.home_bp.categories import Guideline
     from isogrip.settings import load_settings
 
     settings, _ = load_settings()
@@ -119,6 +126,7 @@ def run_summary(args: argparse.Namespace, console: Console) -> int:
     """Run ``isogrip bp summary`` (read-only)."""
     from isogrip.cli.common import open_store
     from isogrip.home_bp import bp_advice, summarise_period
+    from isogrip.home_bp.categories import Guideline
     from isogrip.ids import participant_or_none
 
     participant = participant_or_none(args.participant)  # an ID, never a name

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from isogrip.storage.store import Store
 
 EXIT_USER_ERROR = 2
+#: The desktop app cannot open although a display exists (system libraries missing).
+EXIT_NO_DESKTOP = 3
 EXIT_INTERRUPTED = 130
 
 #: A subcommand's handler: given the parsed arguments and the console, it returns

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from isogrip.cli.common import Subparsers, speed, tell_interrupted
-from isogrip.cli.gui import display_available, open_app
+from isogrip.cli.gui import desktop_problem, display_available, open_app
 from isogrip.types import Hand
 
 if TYPE_CHECKING:
@@ -102,9 +102,16 @@ def _unit(text: str) -> Unit:
 
 
 def run_demo(args: argparse.Namespace, console: Console) -> int:
-    """``isogrip demo``: the desktop app where a display exists, else a terminal session."""
+    """``isogrip demo``: the desktop app where a display exists, else a terminal session.
+
+    Also the terminal session where the desktop app cannot start (Qt's X11 libraries
+    missing): after one line saying what to install.
+    """
     if not args.terminal and not args.headless and display_available():
-        return open_app(args)
+        problem = desktop_problem()
+        if problem is None:
+            return open_app(args)
+        print(f"isogrip: {problem} The demo runs in the terminal instead.", file=sys.stderr)
     return run_session(args, console)
 
 

@@ -19,12 +19,13 @@ filter, which has no delay at all. Figures and the design's reasoning: docs/sign
 
 from __future__ import annotations
 
+import importlib
 import math
 from collections.abc import Callable
+from types import ModuleType
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import signal as sps
 
 __all__ = [
     "DEFAULT_ANALYSIS_CUTOFF_HZ",
@@ -54,6 +55,15 @@ MAX_CUTOFF_FRACTION = 0.45
 _F64 = np.float64
 
 
+def _sps() -> ModuleType:
+    """``scipy.signal``, imported when a filter is first designed or run.
+
+    Importing it takes most of a second, and the desktop app needs no filter before a
+    session starts; so the app's window shows without waiting for it.
+    """
+    return importlib.import_module("scipy.signal")
+
+
 def clamp_cutoff(fs_hz: float, cutoff_hz: float) -> float:
     """Validate a sample rate and cut-off and clamp the cut-off below Nyquist.
 
@@ -79,7 +89,7 @@ def clamp_cutoff(fs_hz: float, cutoff_hz: float) -> float:
 def _butter_sos(order: int, cutoff_hz: float, fs_hz: float) -> NDArray[np.float64]:
     if int(order) != order or order < 1:
         raise ValueError(f"filter order must be a positive integer, got {order!r}")
-    sos = sps.butter(int(order), cutoff_hz, btype="lowpass", fs=fs_hz, output="sos")
+    sos = _sps().butter(int(order), cutoff_hz, btype="lowpass", fs=fs_hz, output="sos")
     return np.ascontiguousarray(sos, dtype=_F64)
 
 
@@ -110,7 +120,8 @@ class LiveFilter:
         ValueError: ``sos`` has the wrong shape, or ``fs_hz`` is not positive.
     """
 
-    __slots__ = ("_a", "_b", "_delay_s", "_fs", "_last", "_name", "_sos", "_zi", "_zi_unit")
+    __slots__ = ("_a", "_b", "_delay_s", "_fs", "_last", "_lfilter", "_name", "_sos", "_zi",
+                 "_zi_unit")
 
     def __init__(self, sos: ArrayLike, fs_hz: float, name: str = "custom") -> None:
         sections = np.ascontiguousarray(sos, dtype=_F64)
@@ -126,6 +137,8 @@ class LiveFilter:
         # costs ~25 us per call in validation, lfilter ~5 us per section.
         self._b = [np.ascontiguousarray(sec[:3]) for sec in sections]
         self._a = [np.ascontiguousarray(sec[3:]) for sec in sections]
+        sps = _sps()
+        self._lfilter = sps.lfilter
         # State that yields a constant output for a constant input of 1.0.
         self._zi_unit: NDArray[np.float64] = sps.sosfilt_zi(sections).astype(_F64)
         self._zi: NDArray[np.float64] | None = None
@@ -193,7 +206,7 @@ class LiveFilter:
         y = xa
         zi = self._zi
         for k in range(len(self._b)):
-            y, zi[k] = sps.lfilter(self._b[k], self._a[k], y, zi=zi[k])
+            y, zi[k] = self._lfilter(self._b[k], self._a[k], y, zi=zi[k])
         self._last = float(xa[-1])
         return np.asarray(y, dtype=_F64)
 
@@ -303,6 +316,7 @@ def low_lag_sos(fs_hz: float) -> NDArray[np.float64]:
     za = np.array([_prewarp(z, fs) if z.imag else z for z in zeros])
     pa = np.array([_prewarp(p, fs) if p.imag else p for p in poles])
     k = float(np.real(np.prod(-pa) / np.prod(-za)))  # unity gain at DC
+    sps = _sps()
     zd, pd, kd = sps.bilinear_zpk(za, pa, k, fs)
     return np.ascontiguousarray(sps.zpk2sos(zd, pd, kd), dtype=_F64)
 
@@ -401,7 +415,7 @@ def zero_phase(
     # scipy's default padlen for sosfiltfilt; it must be shorter than the input.
     n_zero = min(int((sos[:, 2] == 0).sum()), int((sos[:, 5] == 0).sum()))
     padlen = min(3 * (2 * len(sos) + 1 - n_zero), n - 1)
-    y: NDArray[np.float64] = np.asarray(sps.sosfiltfilt(sos, xa, padlen=padlen), dtype=_F64)
+    y: NDArray[np.float64] = np.asarray(_sps().sosfiltfilt(sos, xa, padlen=padlen), dtype=_F64)
     if n_finite < n:
         y[~finite] = np.nan
     return y

@@ -22,14 +22,14 @@ import datetime as _dt
 import json
 import math
 from pathlib import Path
-from typing import IO, Any, Final
+from typing import IO, TYPE_CHECKING, Any, Final
 
 import numpy as np
-import pandas as pd
 from numpy.typing import NDArray
 
 from isogrip.ble_device.limits import limits_for
 from isogrip.errors import IsogripError
+from isogrip.extras import RESEARCH, import_extra
 from isogrip.files import write_atomic
 from isogrip.signal.metrics import gap_threshold
 from isogrip.signal.units import KGF_N
@@ -42,6 +42,9 @@ from isogrip.storage.export import (
 from isogrip.storage.jsonio import to_jsonable
 from isogrip.storage.samples_csv import phase_index
 from isogrip.storage.store import Store
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: What ``isogrip export --format`` accepts.
 EXPORT_FORMATS: Final = ("csv", "parquet", "edf", "json")
@@ -124,10 +127,13 @@ def _dictionary(pa: Any, col: tuple[NDArray[np.intp], list[str | None]]) -> Any:
 
 
 def write_parquet(store: Store, session_id: int, out_dir: Path | str) -> list[Path]:
-    """Write ``samples.parquet`` (typed columns + summary and events in its metadata)."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    """Write ``samples.parquet`` (typed columns + summary and events in its metadata).
 
+    Raises:
+        MissingExtraError: pyarrow is not installed (the ``research`` extra).
+    """
+    pa = import_extra("pyarrow", "Parquet export", RESEARCH)
+    pq = import_extra("pyarrow.parquet", "Parquet export", RESEARCH)
     folder = output_folder(out_dir)  # first: a bad folder costs nothing
     cols = sample_columns(store, session_id)
     rep = cols["rep"]
@@ -321,8 +327,12 @@ def participant_table(store: Store, participant: str) -> pd.DataFrame:
 
     Raises:
         SessionNotFoundError: The participant has no sessions.
+        MissingExtraError: pandas is not installed (the ``research`` extra).
     """
     from isogrip.errors import SessionNotFoundError
+
+    import_extra("pandas", "The participant table", RESEARCH)  # the one-line error
+    import pandas as pd
 
     sessions = store.list_sessions(participant)
     if not sessions:
@@ -370,10 +380,17 @@ def participant_table(store: Store, participant: str) -> pd.DataFrame:
 
 def export_participant(store: Store, participant: str, out_dir: Path | str,
                        fmt: str = "parquet") -> list[Path]:
-    """Write ``participant-<ID>.parquet`` (or ``.csv``) with :func:`participant_table`."""
+    """Write ``participant-<ID>.parquet`` (or ``.csv``) with :func:`participant_table`.
+
+    Raises:
+        MissingExtraError: pandas (or, for Parquet, pyarrow) is not installed: the
+            ``research`` extra.
+    """
     if fmt not in ("parquet", "csv"):
         raise ExportFormatError("a participant table is written as parquet or csv, "
                                 f"not {fmt!r}")
+    if fmt == "parquet":  # before any work: pandas writes Parquet with pyarrow
+        import_extra("pyarrow.parquet", "Parquet export", RESEARCH)
     df = participant_table(store, participant)
     folder = output_folder(out_dir)
     path = folder / f"participant-{participant}.{fmt}"

@@ -28,7 +28,9 @@ R4 (4.0.1), so the file is valid R4. Codes and their sources are
 in ``docs/science.md`` ("FHIR codes"); the file format is in ``docs/data-formats.md``.
 
 ``fhir.resources`` (with pydantic) is imported inside the functions that use it, so
-importing this module, and ``isogrip --version``, stay quick.
+importing this module, and ``isogrip --version``, stay quick. It is the ``clinic``
+extra (``pip install 'isogrip[clinic]'``); without it the export says so in one line
+(:class:`~isogrip.errors.MissingExtraError`).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Final
 
 from isogrip.errors import IsogripError
+from isogrip.extras import CLINIC, import_extra
 from isogrip.files import write_atomic
 from isogrip.ids import participant_or_none
 from isogrip.signal.units import Unit, from_newtons
@@ -221,7 +224,11 @@ def build_bundle(participant: str, readings: Sequence[BpReading],
     Returns:
         The Bundle, and how many rows were left out as unwritable (see
         :class:`FhirExport`; reused MVCs are not counted).
+
+    Raises:
+        MissingExtraError: fhir.resources is not installed (the ``clinic`` extra).
     """
+    import_extra("fhir.resources.R4B.bundle", "FHIR export", CLINIC)  # the one-line error
     from fhir.resources.R4B.bundle import Bundle
 
     patient_url = _full_url(participant, "patient", "")
@@ -262,7 +269,9 @@ def write_fhir(store: Store, participant: str, out_dir: Path | str, *,
         ParticipantIdError: ``participant`` is not an ID.
         NothingToExportError: The participant has no reading and no measured MVC.
         StorageError: The folder or file cannot be written.
+        MissingExtraError: fhir.resources is not installed (the ``clinic`` extra).
     """
+    import_extra("fhir.resources.R4B.bundle", "FHIR export", CLINIC)  # before any work
     who = participant_or_none(participant)
     if who is None:
         raise NothingToExportError("give a participant ID (such as P017) to export")

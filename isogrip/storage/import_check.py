@@ -25,13 +25,14 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final, NoReturn
+from typing import Final, NoReturn
 
 import numpy as np
 from numpy.typing import NDArray
 
 from isogrip.files import SAMPLES_FILE_LIMIT, TABLE_FILE_LIMIT
 from isogrip.protocols.events import EventKind, Phase, Stage
+from isogrip.storage.csv_numbers import CsvLines, Decimals, leading_decimals, split_lines
 from isogrip.storage.export import (
     EVENT_COLUMNS,
     EVENTS_CSV,
@@ -85,7 +86,9 @@ _PHASE_FORCES: Final = ("target_n", "band_low_n", "band_high_n", "mvc_n")
 #: A number as the CSV files write it: optional minus, digits, optional decimals.
 _DECIMAL: Final = r"-?[0-9]{1,12}(\.[0-9]{1,12})?"
 _DECIMAL_RE: Final = re.compile(_DECIMAL)
-_SAMPLE_NUMBERS: Final = ("t_s", "t_device_s", "force_n")
+#: The digits :data:`_DECIMAL` allows before and after the point.
+_DECIMAL_DIGITS: Final = (12, 12)
+assert SAMPLE_COLUMNS[:3] == ("t_s", "t_device_s", "force_n")  # the columns read
 
 
 # ---------------------------------------------------------------------------- values
@@ -222,11 +225,12 @@ def read_samples(path: Path) -> tuple[F64, F64, F64]:
     end = data.find(b"\n")
     if (data if end < 0 else data[:end]).rstrip(b"\r") != ",".join(SAMPLE_COLUMNS).encode():
         w.at(1).fail(None, "the header must be " + ",".join(SAMPLE_COLUMNS))
-    table = _arrow_table(w, data)
-    del data  # the columns are copies: up to 1 GiB less held meanwhile
-    t = _sample_column(w, table, "t_s", MIN_TIME_S, MAX_TIME_S, required=True)
-    t_dev = _sample_column(w, table, "t_device_s", -MAX_DEVICE_CLOCK_S, MAX_DEVICE_CLOCK_S)
-    force = _sample_column(w, table, "force_n", -MAX_FORCE_N, MAX_FORCE_N)
+    lines = _sample_lines(w, data)
+    cols = leading_decimals(lines, 3, *_DECIMAL_DIGITS)  # t_s, t_device_s, force_n
+    t = _sample_column(w, lines, cols[0], "t_s", MIN_TIME_S, MAX_TIME_S, required=True)
+    t_dev = _sample_column(w, lines, cols[1], "t_device_s", -MAX_DEVICE_CLOCK_S,
+                           MAX_DEVICE_CLOCK_S)
+    force = _sample_column(w, lines, cols[2], "force_n", -MAX_FORCE_N, MAX_FORCE_N)
     back = np.flatnonzero(np.diff(t) < 0)
     if back.size:
         i = int(back[0]) + 1
@@ -235,52 +239,33 @@ def read_samples(path: Path) -> tuple[F64, F64, F64]:
     return t, t_dev, force
 
 
-def _arrow_table(w: Where, data: bytes) -> Any:
-    """The three number columns of ``samples.csv`` as text, one row per line.
+def _sample_lines(w: Where, data: bytes) -> CsvLines:
+    """The rows of ``samples.csv``, one per line (:mod:`isogrip.storage.csv_numbers`).
 
     Quotes are not special (isogrip never quotes in this file) and empty lines are
-    rows, so row ``i`` is line ``i + 2``; a line with the wrong number of fields is
-    reported with its number.
+    rows whose fields are all empty, so row ``i`` is line ``i + 2``; a line with the
+    wrong number of fields is reported with its number.
     """
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-
-    bad: list[tuple[int | None, int]] = []
-
-    def invalid_row(row: Any) -> str:
-        bad.append((row.number, row.actual_columns))
-        return "error"
-
-    try:
-        return pacsv.read_csv(
-            pa.BufferReader(data),
-            read_options=pacsv.ReadOptions(use_threads=False),  # rows keep their numbers
-            parse_options=pacsv.ParseOptions(quote_char=False, ignore_empty_lines=False,
-                                             invalid_row_handler=invalid_row),
-            convert_options=pacsv.ConvertOptions(
-                include_columns=list(_SAMPLE_NUMBERS),
-                column_types=dict.fromkeys(_SAMPLE_NUMBERS, pa.string()),
-                null_values=[""], strings_can_be_null=True))
-    except (pa.ArrowInvalid, pa.ArrowKeyError) as exc:
-        if bad:
-            w.at(bad[0][0]).fail(None, f"has {bad[0][1]} fields; samples.csv has "
-                                       f"{len(SAMPLE_COLUMNS)}")
-        w.fail(None, f"cannot be read ({exc})")
+    lines = split_lines(data)
+    counts = lines.field_counts()
+    bad = np.flatnonzero((counts != len(SAMPLE_COLUMNS)) & (counts != 0))
+    if bad.size:
+        i = int(bad[0])
+        w.at(i + 2).fail(None, f"has {int(counts[i])} fields; samples.csv has "
+                               f"{len(SAMPLE_COLUMNS)}")
+    return lines
 
 
-def _sample_column(w: Where, table: Any, name: str, lo: float, hi: float, *,
-                   required: bool = False) -> F64:
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    col = table.column(name)
-    ok = pc.fill_null(pc.match_substring_regex(col, f"^{_DECIMAL}$"), not required)
-    first = pc.index(ok, False).as_py()
-    if first >= 0:
-        raw = col[first].as_py()
-        w.at(first + 2).fail(name, "is empty (every sample has a time)" if raw is None
-                             else f"must be a number like 12.5, got {show(raw)}")
-    x = np.array(pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False), np.float64)
+def _sample_column(w: Where, lines: CsvLines, col: Decimals, name: str, lo: float,
+                   hi: float, *, required: bool = False) -> F64:
+    """One number column, every field a decimal (:data:`_DECIMAL`) within ``[lo, hi]``."""
+    x, empty = col.values, col.empty
+    first = np.flatnonzero(~col.ok & (~empty | required))
+    if first.size:
+        i = int(first[0])
+        raw = lines.text(col.span, i)
+        w.at(i + 2).fail(name, "is empty (every sample has a time)" if empty[i]
+                         else f"must be a number like 12.5, got {show(raw)}")
     with np.errstate(invalid="ignore"):
         outside = np.flatnonzero((x < lo) | (x > hi))
     if outside.size:

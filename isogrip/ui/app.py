@@ -32,6 +32,19 @@ def display_available() -> bool:
     return True
 
 
+def desktop_problem() -> str | None:
+    """Why the desktop app cannot start although a display exists, in one sentence.
+
+    Qt aborts the whole process when its X11 platform plugin cannot load (system
+    libraries missing), so this is asked before Qt starts; None where Qt can start or
+    would not use X11 (see :mod:`isogrip.ui.qt_platform`).
+    """
+    from isogrip.ui.qt_platform import check_xcb
+
+    result = check_xcb()
+    return None if result.ok else result.message
+
+
 def app_icon() -> QIcon:
     """The application icon, from its PNG renders shipped as package data."""
     from PyQt6.QtGui import QIcon, QPixmap
@@ -84,6 +97,10 @@ def run_app(*, data_dir: Path | None = None, device: str | None = None,
     window = MainWindow(settings_file=settings_file, data_dir=data_dir, speed=speed,
                         device=device)
     window.show()
+    from isogrip.ui.first_frame import exit_after_first_frame, exit_after_first_frame_requested
+
+    if exit_after_first_frame_requested():  # bench/cold_start.py: time to the first frame
+        exit_after_first_frame(app, window)
     try:
         return int(app.exec())
     finally:
