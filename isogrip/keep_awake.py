@@ -160,10 +160,10 @@ async def keep_awake(emit: Callable[[list[Event]], None],
                      now: Callable[[], float]) -> AsyncIterator[None]:
     """Keep the screen on and the computer awake for the span of the block.
 
-    The screen is kept on before the block runs and let go after it has ended, even
-    when it ends by an exception or by cancellation. The session waits for both, so
-    nothing it does happens with the screen in doubt (a session bus answers in
-    milliseconds; a hung one is given up on by wakepy after 2 s per call).
+    The inhibit is asked for as the block starts (on a worker thread, not awaited: a
+    session bus answers in milliseconds, a hung one is given up on by wakepy after 2 s
+    per call) and let go after the block has ended, even when it ends by an exception
+    or by cancellation; the block waits for the release.
 
     Args:
         emit: Records the session's events (called on the caller's loop, only when
@@ -171,14 +171,23 @@ async def keep_awake(emit: Callable[[list[Event]], None],
         now: The session clock, to stamp that warning.
     """
     hold = _Hold()
-    loop = asyncio.get_running_loop()
-    try:
-        if not await loop.run_in_executor(hold.worker, hold.take):
+    inside = True
+
+    def taken(fut: asyncio.Future[bool]) -> None:
+        # On the caller's loop; said only while the block runs (its records are open).
+        if inside and not fut.cancelled() and fut.exception() is None and not fut.result():
             emit([SessionWarning(t=now(), message=SCREEN_MAY_SLEEP, reason=WARNING_REASON)])
+
+    # Not awaited: the block starts at once, so nothing but the session itself can be
+    # interrupted (a stop pressed while the bus is asked must reach the session, which
+    # records it; an await here would take the cancellation instead).
+    asyncio.wrap_future(hold.worker.submit(hold.take)).add_done_callback(taken)
+    try:
         yield
     finally:
-        # Queued behind take(), so it runs even if the session was cancelled while
-        # take() was still waiting on the bus.
+        inside = False
+        # Queued behind take(), so the inhibit is let go even if it was still being
+        # taken when the block ended.
         released = hold.worker.submit(hold.release)
         hold.worker.shutdown(wait=False)
         # Shielded: a second cancellation must not cancel the release itself.

@@ -314,3 +314,29 @@ def test_without_a_session_bus_the_session_runs_and_says_the_screen_may_sleep(
     (warning,) = screen_warnings(events)
     assert warning.message == keep_awake.SCREEN_MAY_SLEEP
     assert "screen may" in warning.message
+
+
+def test_the_session_does_not_wait_for_a_slow_bus(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A bus that has not answered yet must not hold the session back, and a stop
+    # pressed meanwhile reaches the session (it once took the stop itself, and the
+    # desktop app never heard that the session had ended).
+    answer = threading.Event()
+    asked: list[bool] = []
+
+    def slow_take(self: object) -> bool:
+        asked.append(True)
+        answer.wait(timeout=30)
+        return False
+
+    monkeypatch.setattr(keep_awake._Hold, "take", slow_take)
+
+    def mid_session(rt: SessionRuntime) -> None:
+        assert asked and not answer.is_set()  # still asking, and the session runs
+        rt.command(Command.ABORT)
+        answer.set()
+
+    result, events, _ = run_session(tmp_path, None, at_mid_session=mid_session)
+    assert isinstance(result, SessionResult) and result.status == "aborted"
+    # Said once, when the answer came (mid-session), not at the start.
+    assert [w.t >= 60.0 for w in screen_warnings(events)] == [True]
